@@ -1,0 +1,62 @@
+/**
+ * Typed errors for everything that reads data. Each names where the problem is
+ * (file, zip member, byte offset) and what was expected against what was found,
+ * so a bad download is diagnosed from the message alone.
+ */
+
+export interface DataErrorDetails {
+  /** Path (or name) of the file being read. */
+  file?: string;
+  /** Member inside a zip archive, e.g. `x_train.npy`. */
+  member?: string;
+  /** Byte offset inside the member (or the file when there is no member). */
+  offset?: number;
+  expected?: string;
+  found?: string;
+}
+
+export class DataError extends Error {
+  readonly problem: string;
+  readonly file?: string;
+  readonly member?: string;
+  readonly offset?: number;
+  readonly expected?: string;
+  readonly found?: string;
+
+  constructor(problem: string, details: DataErrorDetails = {}) {
+    super(formatDataError(problem, details));
+    this.name = new.target.name;
+    this.problem = problem;
+    Object.assign(this, details);
+  }
+}
+
+/** The zip container is broken or uses a feature we refuse (ZIP64, encryption). */
+export class ZipFormatError extends DataError {}
+/** A `.npy` member has a bad header, dtype, shape or length. */
+export class NpyFormatError extends DataError {}
+/** A pickle stream is malformed or asks for something outside the safe subset. */
+export class PickleError extends DataError {}
+/** The arrays parse but their content is not an IMDB dataset (labels, lengths, counts). */
+export class DatasetError extends DataError {}
+/** No data file was found in any of the places looked at. */
+export class DataNotFoundError extends DataError {}
+
+function formatDataError(problem: string, d: DataErrorDetails): string {
+  const where = [d.file, d.member].filter(Boolean).join(': ');
+  const at = d.offset === undefined ? '' : ` at byte ${d.offset}`;
+  const prefix = where || at ? `${where}${at}: ` : '';
+  const wanted =
+    d.expected !== undefined || d.found !== undefined
+      ? ` (expected ${d.expected ?? '?'}, found ${d.found ?? '?'})`
+      : '';
+  return `${prefix}${problem}${wanted}`;
+}
+
+/** Where a reader is: the file and member that its byte offsets refer to. */
+export interface SourceContext {
+  file?: string;
+  member?: string;
+  /** Added to every offset a reader reports (e.g. the pickle's start inside its `.npy`). */
+  baseOffset?: number;
+}

@@ -1,0 +1,269 @@
+/**
+ * A zip reader for `.npz` files: stored and deflated members, CRC-32 checked.
+ *
+ * The central directory is the authority for names, sizes and offsets. numpy's
+ * `savez` writes local headers whose sizes are 0xFFFFFFFF with the real sizes in
+ * a ZIP64 extra field (it opens members with `force_zip64=True`), so the local
+ * header is only used to find where the data starts. Archives that need ZIP64 in
+ * the central directory (over 4 GiB or 65,535 members) and encrypted members are
+ * refused with a clear error.
+ */
+import { inflateSync } from 'fflate';
+import { ZipFormatError, type SourceContext } from './errors.js';
+
+const EOCD_SIGNATURE = 0x06054b50;
+const ZIP64_EOCD_LOCATOR_SIGNATURE = 0x07064b50;
+const CENTRAL_HEADER_SIGNATURE = 0x02014b50;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const EOCD_SIZE = 22;
+const MAX_COMMENT = 0xffff;
+const CENTRAL_HEADER_SIZE = 46;
+const LOCAL_HEADER_SIZE = 30;
+const FLAG_ENCRYPTED = 0x0001;
+const FLAG_UTF8 = 0x0800;
+const METHOD_STORED = 0;
+const METHOD_DEFLATED = 8;
+const ZIP64_MARKER_32 = 0xffffffff;
+const ZIP64_MARKER_16 = 0xffff;
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  /** Offset of the member's local header in the archive. */
+  localHeaderOffset: number;
+}
+
+export class ZipArchive {
+  readonly entries: ReadonlyMap<string, ZipEntry>;
+
+  private constructor(
+    private readonly bytes: Uint8Array,
+    private readonly file: string | undefined,
+    entries: Map<string, ZipEntry>,
+  ) {
+    this.entries = entries;
+  }
+
+  /** Parse the central directory of `bytes`; `file` names the archive in errors. */
+  static open(bytes: Uint8Array, file?: string): ZipArchive {
+    return new ZipArchive(bytes, file, readCentralDirectory(bytes, file));
+  }
+
+  get names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** The member's uncompressed bytes, CRC-checked. */
+  read(name: string): Uint8Array {
+    const entry = this.entries.get(name);
+    if (!entry) {
+      throw new ZipFormatError('missing member', {
+        file: this.file,
+        member: name,
+        expected: `one of ${this.names.join(', ') || '(no members)'}`,
+        found: 'no such member',
+      });
+    }
+    const ctx = { file: this.file, member: name };
+    const start = dataStart(this.bytes, entry, ctx);
+    const end = start + entry.compressedSize;
+    if (end > this.bytes.length) {
+      throw new ZipFormatError('member data runs past the end of the archive (truncated file?)', {
+        ...ctx,
+        offset: start,
+        expected: `${entry.compressedSize} bytes of data`,
+        found: `${this.bytes.length - start} bytes`,
+      });
+    }
+    const raw = this.bytes.subarray(start, end);
+    const data = entry.method === METHOD_STORED ? raw : inflateMember(raw, entry, ctx, start);
+    const crc = crc32(data);
+    if (crc !== entry.crc32) {
+      throw new ZipFormatError('CRC-32 mismatch: the member is corrupt', {
+        ...ctx,
+        offset: start,
+        expected: hex32(entry.crc32),
+        found: hex32(crc),
+      });
+    }
+    return data;
+  }
+}
+
+function readCentralDirectory(bytes: Uint8Array, file?: string): Map<string, ZipEntry> {
+  const eocd = findEndOfCentralDirectory(bytes, file);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint16(eocd + 10, true);
+  const dirSize = view.getUint32(eocd + 12, true);
+  const dirOffset = view.getUint32(eocd + 16, true);
+  const zip64Locator = eocd >= 20 && view.getUint32(eocd - 20, true) === ZIP64_EOCD_LOCATOR_SIGNATURE;
+  if (zip64Locator || count === ZIP64_MARKER_16 || dirSize === ZIP64_MARKER_32 || dirOffset === ZIP64_MARKER_32) {
+    throw new ZipFormatError('ZIP64 archives are not supported (archive over 4 GiB or 65,535 members)', {
+      file,
+      offset: eocd,
+    });
+  }
+  if (dirOffset + dirSize > eocd) {
+    throw new ZipFormatError('central directory runs past its end record (truncated or corrupt file)', {
+      file,
+      offset: eocd,
+      expected: `directory within the first ${eocd} bytes`,
+      found: `bytes ${dirOffset}..${dirOffset + dirSize}`,
+    });
+  }
+
+  const entries = new Map<string, ZipEntry>();
+  let p = dirOffset;
+  for (let i = 0; i < count; i++) {
+    if (p + CENTRAL_HEADER_SIZE > dirOffset + dirSize || view.getUint32(p, true) !== CENTRAL_HEADER_SIGNATURE) {
+      throw new ZipFormatError(`central directory entry ${i} of ${count} is missing or corrupt`, {
+        file,
+        offset: p,
+        expected: 'signature PK\\1\\2',
+        found: p + 4 <= bytes.length ? hex32(view.getUint32(p, true)) : 'end of file',
+      });
+    }
+    const flags = view.getUint16(p + 8, true);
+    const nameLength = view.getUint16(p + 28, true);
+    const extraLength = view.getUint16(p + 30, true);
+    const commentLength = view.getUint16(p + 32, true);
+    const name = decodeName(bytes.subarray(p + CENTRAL_HEADER_SIZE, p + CENTRAL_HEADER_SIZE + nameLength), flags);
+    const entry: ZipEntry = {
+      name,
+      method: view.getUint16(p + 10, true),
+      crc32: view.getUint32(p + 16, true),
+      compressedSize: view.getUint32(p + 20, true),
+      uncompressedSize: view.getUint32(p + 24, true),
+      localHeaderOffset: view.getUint32(p + 42, true),
+    };
+    const ctx = { file, member: name, offset: p };
+    if (flags & FLAG_ENCRYPTED) {
+      throw new ZipFormatError('encrypted members are not supported', ctx);
+    }
+    if (
+      entry.compressedSize === ZIP64_MARKER_32 ||
+      entry.uncompressedSize === ZIP64_MARKER_32 ||
+      entry.localHeaderOffset === ZIP64_MARKER_32
+    ) {
+      throw new ZipFormatError('ZIP64 members are not supported (member or archive over 4 GiB)', ctx);
+    }
+    if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATED) {
+      throw new ZipFormatError('unsupported compression method', {
+        ...ctx,
+        expected: '0 (stored) or 8 (deflated)',
+        found: String(entry.method),
+      });
+    }
+    if (entries.has(name)) {
+      throw new ZipFormatError('duplicate member name', ctx);
+    }
+    entries.set(name, entry);
+    p += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+function findEndOfCentralDirectory(bytes: Uint8Array, file?: string): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lowest = Math.max(0, bytes.length - EOCD_SIZE - MAX_COMMENT);
+  for (let p = bytes.length - EOCD_SIZE; p >= lowest; p--) {
+    if (view.getUint32(p, true) === EOCD_SIGNATURE) return p;
+  }
+  throw new ZipFormatError('not a zip archive, or truncated: no end-of-central-directory record', {
+    file,
+    offset: Math.max(0, bytes.length - EOCD_SIZE),
+    expected: 'signature PK\\5\\6 in the last 65,557 bytes',
+    found: bytes.length < EOCD_SIZE ? `a ${bytes.length}-byte file` : 'none',
+  });
+}
+
+/** Where a member's data begins: after its local header, name and extra field. */
+function dataStart(bytes: Uint8Array, entry: ZipEntry, ctx: SourceContext): number {
+  const p = entry.localHeaderOffset;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (p + LOCAL_HEADER_SIZE > bytes.length || view.getUint32(p, true) !== LOCAL_HEADER_SIGNATURE) {
+    throw new ZipFormatError('local header is missing or corrupt', {
+      ...ctx,
+      offset: p,
+      expected: 'signature PK\\3\\4',
+      found: p + 4 <= bytes.length ? hex32(view.getUint32(p, true)) : 'end of file',
+    });
+  }
+  if (view.getUint16(p + 6, true) & FLAG_ENCRYPTED) {
+    throw new ZipFormatError('encrypted members are not supported', { ...ctx, offset: p });
+  }
+  return p + LOCAL_HEADER_SIZE + view.getUint16(p + 26, true) + view.getUint16(p + 28, true);
+}
+
+function inflateMember(raw: Uint8Array, entry: ZipEntry, ctx: SourceContext, offset: number): Uint8Array {
+  // One spare byte: if the stream fills it, the member inflates past its declared size.
+  const out = new Uint8Array(entry.uncompressedSize + 1);
+  let inflated: Uint8Array;
+  try {
+    inflated = inflateSync(raw, { out });
+  } catch (cause) {
+    throw new ZipFormatError(`deflate stream is corrupt: ${(cause as Error).message}`, { ...ctx, offset });
+  }
+  if (inflated.length !== entry.uncompressedSize) {
+    throw new ZipFormatError('member inflates to a size other than the one declared', {
+      ...ctx,
+      offset,
+      expected: `${entry.uncompressedSize} bytes`,
+      found: inflated.length > entry.uncompressedSize ? 'more' : `${inflated.length} bytes`,
+    });
+  }
+  return inflated;
+}
+
+function decodeName(raw: Uint8Array, flags: number): string {
+  // Without the UTF-8 flag the name is CP437; npz member names are ASCII either way.
+  if (flags & FLAG_UTF8) return new TextDecoder().decode(raw);
+  return String.fromCharCode(...raw);
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  // Slicing-by-8 tables: eight bytes per step instead of one.
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) table[k * 256 + n] = (table[(k - 1) * 256 + n] >>> 8) ^ table[table[(k - 1) * 256 + n] & 0xff];
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE 802.3), as zip stores it. */
+export function crc32(data: Uint8Array): number {
+  const t = CRC_TABLE;
+  let crc = 0xffffffff;
+  let i = 0;
+  const end8 = data.length - (data.length % 8);
+  for (; i < end8; i += 8) {
+    const lo = (crc ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24))) >>> 0;
+    crc =
+      t[1792 + (lo & 0xff)] ^
+      t[1536 + ((lo >>> 8) & 0xff)] ^
+      t[1280 + ((lo >>> 16) & 0xff)] ^
+      t[1024 + (lo >>> 24)] ^
+      t[768 + data[i + 4]] ^
+      t[512 + data[i + 5]] ^
+      t[256 + data[i + 6]] ^
+      t[data[i + 7]];
+  }
+  for (; i < data.length; i++) crc = t[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function hex32(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,155 @@
+/**
+ * One way to get a GPUDevice, in Node (Dawn, npm package `webgpu`) and in a
+ * WebGPU browser, with a report of the adapter it runs on.
+ *
+ * In Node a real GPU is preferred; when Dawn finds no adapter, SwiftShader (the
+ * Vulkan driver on the CPU that Debian's chromium ships) is tried by itself.
+ */
+
+/** Debian's chromium ships SwiftShader's Vulkan ICD here. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** Limits requested at the adapter's real values, so kernels can size themselves. */
+const REQUESTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+type RequestedLimit = (typeof REQUESTED_LIMITS)[number];
+
+/** Optional features used when the adapter has them (kernel timing). */
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query'];
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** How the adapter was reached: 'dawn-default', 'dawn-swiftshader' or 'browser'. */
+  backend: string;
+  /** True on SwiftShader or any adapter that says it is a fallback (CPU) adapter. */
+  isSoftware: boolean;
+  limits: Record<RequestedLimit, number>;
+  features: string[];
+}
+
+export interface GpuContext {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  report: AdapterReport;
+}
+
+/** No WebGPU adapter could be had. `tried` lists each attempt and what it gave. */
+export class NoWebGPUError extends Error {
+  constructor(
+    readonly tried: string[],
+    readonly fix: string,
+  ) {
+    super(`No WebGPU adapter found.\nTried:\n${tried.map((t) => `  - ${t}`).join('\n')}\nFix: ${fix}`);
+    this.name = 'NoWebGPUError';
+  }
+}
+
+export interface GetDeviceOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Node only: skip the default adapters and use SwiftShader (for reproducible CPU runs). */
+  forceSwiftShader?: boolean;
+}
+
+/** A GPUDevice with the adapter's real limits, in Node or in a browser. */
+export async function getDevice(options: GetDeviceOptions = {}): Promise<GpuContext> {
+  const found = isNode() ? await nodeAdapter(options) : await browserAdapter(options);
+  const { adapter, backend } = found;
+  const requiredLimits: Record<string, number> = {};
+  for (const name of REQUESTED_LIMITS) requiredLimits[name] = adapter.limits[name];
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  return { device, adapter, report: describeAdapter(adapter, device, backend) };
+}
+
+/** One line naming the adapter, for logs: `SwiftShader driver 5.0.0 (google swiftshader, dawn-swiftshader, software)`. */
+export function formatAdapter(report: AdapterReport): string {
+  const name = report.description || report.device || 'unknown adapter';
+  const kind = [report.vendor, report.architecture].filter(Boolean).join(' ');
+  return `${name} (${[kind, report.backend, report.isSoftware ? 'software' : 'hardware'].filter(Boolean).join(', ')})`;
+}
+
+function describeAdapter(adapter: GPUAdapter, device: GPUDevice, backend: string): AdapterReport {
+  const info = adapter.info;
+  const limits = {} as Record<RequestedLimit, number>;
+  for (const name of REQUESTED_LIMITS) limits[name] = device.limits[name];
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    backend,
+    isSoftware: text.includes('swiftshader') || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+    limits,
+    features: [...device.features].sort(),
+  };
+}
+
+interface FoundAdapter {
+  adapter: GPUAdapter;
+  backend: string;
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && !!process.versions?.node && typeof navigator === 'undefined';
+}
+
+async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
+  const tried: string[] = [];
+  let webgpu: typeof import('webgpu');
+  try {
+    webgpu = await import('webgpu');
+  } catch (cause) {
+    throw new NoWebGPUError(
+      [`import the npm package 'webgpu' (Dawn): ${(cause as Error).message}`],
+      'run `npm ci` in the project folder (the `webgpu` package is a dependency).',
+    );
+  }
+  const request = { powerPreference: options.powerPreference ?? 'high-performance' } as const;
+
+  if (!options.forceSwiftShader) {
+    const adapter = await webgpu.create([]).requestAdapter(request);
+    if (adapter) return { adapter, backend: 'dawn-default' };
+    tried.push('Dawn with its default backends: no adapter');
+  }
+
+  const { existsSync } = await import('node:fs');
+  const icd = process.env.VK_ICD_FILENAMES || SWIFTSHADER_ICD;
+  if (existsSync(icd)) {
+    // The Vulkan loader reads this when Dawn creates its instance, so setting it now is enough.
+    process.env.VK_ICD_FILENAMES = icd;
+    const adapter = await webgpu.create(['backend=vulkan']).requestAdapter(request);
+    if (adapter) return { adapter, backend: 'dawn-swiftshader' };
+    tried.push(`Dawn on Vulkan with VK_ICD_FILENAMES=${icd}: no adapter (is libvulkan1 installed?)`);
+  } else {
+    tried.push(`SwiftShader's Vulkan driver at ${icd}: file not found`);
+  }
+  throw new NoWebGPUError(
+    tried,
+    'on a machine without a GPU, install Debian\'s chromium, which ships SwiftShader, and the Vulkan loader: ' +
+      '`apt-get install -y chromium libvulkan1`; with a GPU, install its Vulkan driver.',
+  );
+}
+
+async function browserAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
+  const fix =
+    'use a browser with WebGPU (Chrome or Edge 113+, or Chromium with --enable-unsafe-webgpu) and serve the page ' +
+    'from http://localhost or https: WebGPU needs a secure context.';
+  if (typeof navigator === 'undefined' || !navigator.gpu) {
+    const secure = typeof isSecureContext === 'undefined' ? 'unknown' : String(isSecureContext);
+    throw new NoWebGPUError([`navigator.gpu: missing (secure context: ${secure})`], fix);
+  }
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new NoWebGPUError(['navigator.gpu.requestAdapter(): null'], fix);
+  return { adapter, backend: 'browser' };
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { DataError, DataErrorDetails } from '../src/data/errors.js';
+
+export const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+export function fixtureBytes(...path: string[]): Uint8Array {
+  return new Uint8Array(readFileSync(join(FIXTURES, ...path)));
+}
+
+export function fixtureJson<T = any>(...path: string[]): T {
+  return JSON.parse(readFileSync(join(FIXTURES, ...path), 'utf8'));
+}
+
+/**
+ * Expect `fn` to throw exactly `type` (a DataError subclass) whose fields match
+ * `details`; strings in `details` may be RegExps. Returns the error.
+ */
+export function expectDataError<E extends DataError>(
+  fn: () => unknown,
+  type: new (...args: any[]) => E,
+  details: { [K in keyof DataErrorDetails | 'message']?: string | number | RegExp } = {},
+): E {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, 'expected an error').toBeInstanceOf(type);
+  const error = thrown as E;
+  expect(error.constructor).toBe(type);
+  for (const [key, want] of Object.entries(details)) {
+    const got = (error as unknown as Record<string, unknown>)[key];
+    if (want instanceof RegExp) expect(String(got), key).toMatch(want);
+    else expect(got, key).toBe(want);
+  }
+  return error;
+}

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { NpyFormatError, PickleError } from '../src/data/errors.js';
+import { readNpy } from '../src/data/npy.js';
+import { ZipArchive } from '../src/data/zip.js';
+import { expectDataError, fixtureBytes, fixtureJson } from './helpers.js';
+
+const expected = fixtureJson('npz', 'expected.json').npy as Record<string, { shape: number[]; values: (number | string | boolean)[] }>;
+
+/** Values as the fixture script wrote them: ints past 2^53 as strings, bools as numbers. */
+function plain(data: ArrayLike<unknown>): unknown[] {
+  return Array.from(data, (v) => (typeof v === 'bigint' ? (v > BigInt(Number.MAX_SAFE_INTEGER) ? v.toString() : Number(v)) : v));
+}
+
+describe('readNpy', () => {
+  it.each(Object.keys(expected))('reads %s.npy as numpy wrote it', (name) => {
+    const array = readNpy(fixtureBytes('npz', `${name}.npy`), { file: `${name}.npy` });
+    expect(array.shape).toEqual(expected[name].shape);
+    const want = expected[name].values.map((v) => (typeof v === 'boolean' ? Number(v) : v));
+    expect(plain(array.data)).toEqual(want);
+  });
+
+  it('maps dtypes to typed arrays', () => {
+    const kinds = Object.fromEntries(Object.keys(expected).map((n) => [n, readNpy(fixtureBytes('npz', `${n}.npy`)).dtype]));
+    expect(kinds).toEqual({
+      v1_i8: 'int64', v2_f4: 'float32', v3_u2: 'uint16', be_i4: 'int32', be_f8: 'float64',
+      bool: 'bool', i1: 'int8', u8: 'uint64', fortran_i2: 'int16', c_2d_f8: 'float64',
+    });
+  });
+
+  it('reads an object array of lists (pickle inside the .npy)', () => {
+    const x = ZipArchive.open(fixtureBytes('npz', 'mini_protocol2.npz')).read('x_train.npy');
+    const array = readNpy(x, { file: 'mini_protocol2.npz', member: 'x_train.npy' });
+    expect(array.dtype).toBe('object');
+    expect(array.data).toEqual(fixtureJson('npz', 'expected.json').raw.x_train);
+  });
+
+  it('refuses a bad magic, version or header, naming the offset', () => {
+    const good = fixtureBytes('npz', 'v1_i8.npy');
+    const magic = good.slice();
+    magic[1] = 0x4d;
+    expectDataError(() => readNpy(magic, { file: 'm.npy' }), NpyFormatError, { file: 'm.npy', offset: 1, message: /bad magic/ });
+
+    const version = good.slice();
+    version[6] = 4;
+    expectDataError(() => readNpy(version), NpyFormatError, { offset: 6, expected: '1.0, 2.0 or 3.0', found: '4.0' });
+
+    const tooLong = good.slice();
+    new DataView(tooLong.buffer).setUint16(8, 60000, true);
+    expectDataError(() => readNpy(tooLong), NpyFormatError, { offset: 8, message: /header length runs past the end/ });
+
+    const tooShort = good.slice();
+    new DataView(tooShort.buffer).setUint16(8, new DataView(good.buffer).getUint16(8, true) - 8, true);
+    expectDataError(() => readNpy(tooShort), NpyFormatError, { message: /does not end with a newline/ });
+
+    expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, }")), NpyFormatError, { message: /no 'shape'/ });
+    expectDataError(() => readNpy(npyWithHeader("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }")), NpyFormatError, {
+      message: /structured dtypes/,
+    });
+    expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (-1,), }")), NpyFormatError, {
+      message: /shape entry '-1'/,
+    });
+    expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), 'extra': 1, }")), NpyFormatError, {
+      message: /keys/,
+    });
+  });
+
+  it('refuses unsupported dtypes', () => {
+    for (const descr of ['<c16', '<U5', '|S3', '<M8[s]', '<f2', '|i8']) {
+      expectDataError(() => readNpy(npyWithHeader(`{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`, 16)), NpyFormatError, {
+        message: /unsupported dtype/,
+        found: `descr '${descr}'`,
+      });
+    }
+  });
+
+  it('refuses data shorter or longer than the shape says, before allocating', () => {
+    const good = fixtureBytes('npz', 'v1_i8.npy');
+    expectDataError(() => readNpy(good.subarray(0, good.length - 1), { file: 'cut.npy' }), NpyFormatError, {
+      file: 'cut.npy',
+      message: /truncated/,
+      expected: '56 bytes for shape (7)',
+      found: '55 bytes',
+    });
+    const longer = new Uint8Array(good.length + 8);
+    longer.set(good);
+    expectDataError(() => readNpy(longer), NpyFormatError, { message: /left over/ });
+    const huge = npyWithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 100000), }", 16);
+    expectDataError(() => readNpy(huge), NpyFormatError, { message: /truncated/, found: '16 bytes' });
+  });
+
+  it('refuses a bool byte other than 0 or 1', () => {
+    const bytes = fixtureBytes('npz', 'bool.npy').slice();
+    bytes[bytes.length - 2] = 7;
+    expectDataError(() => readNpy(bytes), NpyFormatError, { offset: bytes.length - 2, found: '7' });
+  });
+
+  it('passes pickle errors through with offsets inside the .npy', () => {
+    const x = ZipArchive.open(fixtureBytes('npz', 'mini_protocol2.npz')).read('x_train.npy').slice();
+    const headerEnd = 10 + new DataView(x.buffer).getUint16(8, true);
+    x[headerEnd] = 0x01; // not a PROTO opcode: an opcode no pickle has
+    const error = expectDataError(() => readNpy(x, { file: 'f.npz', member: 'x_train.npy' }), PickleError, { file: 'f.npz', member: 'x_train.npy' });
+    expect(error.offset).toBeGreaterThanOrEqual(headerEnd);
+  });
+
+  it('refuses an object array whose pickle disagrees with the header', () => {
+    const x = ZipArchive.open(fixtureBytes('npz', 'mini_protocol2.npz')).read('x_train.npy');
+    const text = new TextDecoder('latin1').decode(x.subarray(10, 10 + new DataView(x.buffer, x.byteOffset).getUint16(8, true)));
+    const lied = text.replace('(9,)', '(8,)');
+    const bytes = new Uint8Array(x.length);
+    bytes.set(x);
+    bytes.set(new TextEncoder().encode(lied), 10);
+    expectDataError(() => readNpy(bytes, { member: 'x_train.npy' }), NpyFormatError, {
+      message: /does not match the header shape/,
+      expected: 'shape (8), 8 elements',
+      found: 'shape (9), 9 elements',
+    });
+  });
+});
+
+/** A v1.0 .npy with the given header dict and `dataBytes` zero bytes of data. */
+function npyWithHeader(dict: string, dataBytes = 0): Uint8Array {
+  let header = dict;
+  while ((10 + header.length + 1) % 64 !== 0) header += ' ';
+  header += '\n';
+  const bytes = new Uint8Array(10 + header.length + dataBytes);
+  bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(bytes.buffer).setUint16(8, header.length, true);
+  bytes.set(new TextEncoder().encode(header), 10);
+  return bytes;
+}
