@@ -5,6 +5,7 @@ import { crc32, ZipArchive } from '../src/data/zip.js';
 import { expectDataError, fixtureBytes } from './helpers.js';
 
 const MEMBERS = ['x_train.npy', 'y_train.npy', 'x_test.npy', 'y_test.npy'];
+const INFLATERS = ['native', 'fflate'] as const;
 
 /** Offset of the end-of-central-directory record and of the first central header. */
 function layout(bytes: Uint8Array) {
@@ -25,9 +26,9 @@ describe('ZipArchive', () => {
     }
   });
 
-  it('stored (np.savez) and deflated (np.savez_compressed) members hold the same bytes', () => {
+  it.each(INFLATERS)('stored (np.savez) and deflated (np.savez_compressed) members hold the same bytes (%s)', (inflater) => {
     const stored = ZipArchive.open(fixtureBytes('npz', 'mini.npz'));
-    const deflated = ZipArchive.open(fixtureBytes('npz', 'mini_compressed.npz'));
+    const deflated = ZipArchive.open(fixtureBytes('npz', 'mini_compressed.npz'), 'c.npz', inflater);
     expect(stored.entries.get('x_train.npy')!.method).toBe(0);
     expect(deflated.entries.get('x_train.npy')!.method).toBe(8);
     for (const member of MEMBERS) expect(deflated.read(member)).toEqual(stored.read(member));
@@ -48,12 +49,12 @@ describe('ZipArchive', () => {
     expectDataError(() => ZipArchive.open(new Uint8Array(3), 'tiny.npz'), ZipFormatError, { found: 'a 3-byte file' });
   });
 
-  it('refuses every truncation of an archive, naming the file', () => {
+  it.each(INFLATERS)('refuses every truncation of an archive, naming the file (%s)', (inflater) => {
     const bytes = fixtureBytes('npz', 'mini_compressed.npz');
     for (let n = 0; n < bytes.length; n += 7) {
       expectDataError(
         () => {
-          const zip = ZipArchive.open(bytes.subarray(0, n), 'cut.npz');
+          const zip = ZipArchive.open(bytes.subarray(0, n), 'cut.npz', inflater);
           for (const m of MEMBERS) zip.read(m);
         },
         ZipFormatError,
@@ -78,7 +79,7 @@ describe('ZipArchive', () => {
     });
   });
 
-  it('refuses a corrupt deflate stream or a CRC mismatch after inflating', () => {
+  it.each(INFLATERS)('refuses a corrupt deflate stream or a CRC mismatch after inflating (%s)', (inflater) => {
     const bytes = fixtureBytes('npz', 'mini_compressed.npz');
     const entry = ZipArchive.open(bytes).entries.get('x_train.npy')!;
     const { view } = layout(bytes);
@@ -87,16 +88,16 @@ describe('ZipArchive', () => {
     for (let i = 0; i < entry.compressedSize; i += 3) {
       const bad = bytes.slice();
       bad[dataStart + i] ^= 0x5a;
-      expectDataError(() => ZipArchive.open(bad, 'bad.npz').read('x_train.npy'), ZipFormatError, { member: 'x_train.npy', offset: dataStart });
+      expectDataError(() => ZipArchive.open(bad, 'bad.npz', inflater).read('x_train.npy'), ZipFormatError, { member: 'x_train.npy', offset: dataStart });
       refused++;
     }
     expect(refused).toBeGreaterThan(50);
   });
 
-  it('refuses a member that inflates past its declared size', () => {
+  it.each(INFLATERS)('refuses a member that inflates past its declared size (%s)', (inflater) => {
     const payload = new Uint8Array(1000).fill(7);
     const bytes = buildZip('a.npy', deflateRawSync(payload), { method: 8, crc: bitwiseCrc32(payload), size: 999 });
-    expectDataError(() => ZipArchive.open(bytes, 'bomb.npz').read('a.npy'), ZipFormatError, {
+    expectDataError(() => ZipArchive.open(bytes, 'bomb.npz', inflater).read('a.npy'), ZipFormatError, {
       message: /inflates to a size other than the one declared/,
       expected: '999 bytes',
       found: 'more',

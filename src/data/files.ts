@@ -84,7 +84,7 @@ export async function locateDataFile(spec: DataFileSpec, options: LocateOptions 
 
 function notFound(spec: DataFileSpec, looked: string[]): DataNotFoundError {
   return new DataNotFoundError(
-    `${spec.fileName} not found. Looked at:\n${looked.map((l) => `  - ${l}`).join('\n')}\n` +
+    `not found. Looked at:\n${looked.map((l) => `  - ${l}`).join('\n')}\n` +
       `Point at the file with --data PATH (or the \`path\` option), or set ${spec.envVar}=/path/to/${spec.fileName}, ` +
       `or copy it to ${join(kerasCacheDir(), spec.fileName)}.`,
     { file: spec.fileName },

@@ -36,6 +36,16 @@ export interface ZipEntry {
   localHeaderOffset: number;
 }
 
+/**
+ * Node's zlib, reached without an import so this module still bundles for the
+ * browser; it inflates several times faster than fflate, which is the fallback.
+ */
+const nodeZlib = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.(
+  'node:zlib',
+) as typeof import('node:zlib') | undefined;
+
+export type Inflater = 'native' | 'fflate';
+
 export class ZipArchive {
   readonly entries: ReadonlyMap<string, ZipEntry>;
 
@@ -43,13 +53,18 @@ export class ZipArchive {
     private readonly bytes: Uint8Array,
     private readonly file: string | undefined,
     entries: Map<string, ZipEntry>,
+    private readonly inflater: Inflater,
   ) {
     this.entries = entries;
   }
 
-  /** Parse the central directory of `bytes`; `file` names the archive in errors. */
-  static open(bytes: Uint8Array, file?: string): ZipArchive {
-    return new ZipArchive(bytes, file, readCentralDirectory(bytes, file));
+  /**
+   * Parse the central directory of `bytes`; `file` names the archive in errors.
+   * `inflater` 'native' (the default, where there is one) uses Node's zlib.
+   */
+  static open(bytes: Uint8Array, file?: string, inflater: Inflater = nodeZlib ? 'native' : 'fflate'): ZipArchive {
+    if (inflater === 'native' && !nodeZlib) throw new Error('no native zlib here: use the fflate inflater');
+    return new ZipArchive(bytes, file, readCentralDirectory(bytes, file), inflater);
   }
 
   get names(): string[] {
@@ -83,7 +98,7 @@ export class ZipArchive {
       });
     }
     const raw = this.bytes.subarray(start, end);
-    const data = entry.method === METHOD_STORED ? raw : inflateMember(raw, entry, ctx, start);
+    const data = entry.method === METHOD_STORED ? raw : inflateMember(raw, entry, ctx, start, this.inflater);
     const crc = crc32(data);
     if (crc !== entry.crc32) {
       throw new ZipFormatError('CRC-32 mismatch: the member is corrupt', {
@@ -202,14 +217,20 @@ function dataStart(bytes: Uint8Array, entry: ZipEntry, ctx: SourceContext): numb
   return p + LOCAL_HEADER_SIZE + view.getUint16(p + 26, true) + view.getUint16(p + 28, true);
 }
 
-function inflateMember(raw: Uint8Array, entry: ZipEntry, ctx: SourceContext, offset: number): Uint8Array {
-  // One spare byte: if the stream fills it, the member inflates past its declared size.
-  const out = new Uint8Array(entry.uncompressedSize + 1);
+function inflateMember(raw: Uint8Array, entry: ZipEntry, ctx: SourceContext, offset: number, inflater: Inflater): Uint8Array {
+  // Room for one byte more than declared: a stream that fills it inflates past its declared size.
+  const limit = entry.uncompressedSize + 1;
   let inflated: Uint8Array;
   try {
-    inflated = inflateSync(raw, { out });
+    if (inflater === 'native') {
+      const buffer = nodeZlib!.inflateRawSync(raw, { maxOutputLength: limit });
+      inflated = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    } else {
+      inflated = inflateSync(raw, { out: new Uint8Array(limit) });
+    }
   } catch (cause) {
-    throw new ZipFormatError(`deflate stream is corrupt: ${(cause as Error).message}`, { ...ctx, offset });
+    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') inflated = new Uint8Array(limit);
+    else throw new ZipFormatError(`deflate stream is corrupt: ${(cause as Error).message}`, { ...ctx, offset });
   }
   if (inflated.length !== entry.uncompressedSize) {
     throw new ZipFormatError('member inflates to a size other than the one declared', {

@@ -101,7 +101,8 @@ interface FoundAdapter {
 }
 
 function isNode(): boolean {
-  return typeof process !== 'undefined' && !!process.versions?.node && typeof navigator === 'undefined';
+  // Not `typeof navigator`: Node 21+ has a navigator too, without `gpu`.
+  return typeof process !== 'undefined' && !!process.versions?.node;
 }
 
 async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
@@ -115,6 +116,8 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
       'run `npm ci` in the project folder (the `webgpu` package is a dependency).',
     );
   }
+  // WebGPU's constants (GPUBufferUsage, GPUMapMode, ...) are globals in a browser; make them so in Node.
+  if (typeof globalThis.GPUBufferUsage === 'undefined') Object.assign(globalThis, webgpu.globals);
   const request = { powerPreference: options.powerPreference ?? 'high-performance' } as const;
 
   if (!options.forceSwiftShader) {

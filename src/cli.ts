@@ -1,0 +1,142 @@
+/**
+ * The `shadergrad` command line. Each verb is a small function; errors that a
+ * user can fix (a missing file, a corrupt download, no GPU, a bad flag) print
+ * one clear message and exit non-zero, without a stack trace.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DataError } from './data/errors.js';
+import { getWordIndex, loadData } from './data/files.js';
+import { decodeReview, type Split } from './data/imdb.js';
+import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
+
+const USAGE = `Usage: shadergrad <command> [options]
+
+Commands:
+  inspect   Load imdb.npz as keras.datasets.imdb.load_data does and print a JSON summary.
+            --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
+            --num-words N      keep the N most frequent words (default: all)
+            --head K           how many leading reviews to list lengths for (default 10)
+            --decode N         print review N as text instead (needs imdb_word_index.json)
+            --split NAME       train or test, for --decode (default train)
+            --word-index PATH  the imdb_word_index.json to use (default: $IMDB_WORD_INDEX, beside $IMDB_NPZ, ~/.keras/datasets)
+  device    Print the WebGPU adapter shadergrad would use, as JSON.
+            --swiftshader      use SwiftShader even when a GPU is present
+
+Options:
+  -h, --help  Show this help.`;
+
+class UsageError extends Error {}
+
+type Values = Record<string, string | boolean | undefined>;
+
+const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (values: Values) => Promise<void> }> = {
+  inspect: {
+    options: {
+      data: { type: 'string' },
+      'num-words': { type: 'string' },
+      head: { type: 'string', default: '10' },
+      decode: { type: 'string' },
+      split: { type: 'string', default: 'train' },
+      'word-index': { type: 'string' },
+    },
+    run: inspect,
+  },
+  device: {
+    options: { swiftshader: { type: 'boolean', default: false } },
+    run: async (values) => {
+      const { device, report } = await getDevice({ forceSwiftShader: values.swiftshader === true });
+      console.error(`Using ${formatAdapter(report)}`);
+      console.log(toJson(report));
+      device.destroy();
+    },
+  },
+};
+
+async function inspect(values: Values): Promise<void> {
+  const numWords = values['num-words'] === undefined ? undefined : positiveInt('--num-words', values['num-words']);
+  const head = positiveInt('--head', values.head);
+  const split = values.split === 'train' ? 0 : values.split === 'test' ? 1 : null;
+  if (split === null) throw new UsageError(`--split must be train or test, got '${values.split}'`);
+
+  const started = performance.now();
+  const data = await loadData({ path: values.data as string | undefined, numWords });
+  const seconds = (performance.now() - started) / 1000;
+
+  if (values.decode !== undefined) {
+    const [x] = data[split];
+    const n = Number(values.decode);
+    if (!Number.isInteger(n) || n < 0 || n >= x.length) {
+      throw new UsageError(`--decode must be a review number in [0, ${x.length}), got '${values.decode}'`);
+    }
+    const wordIndex = await getWordIndex({ path: values['word-index'] as string | undefined });
+    console.log(decodeReview(x.get(n), wordIndex));
+    return;
+  }
+  const summary = { numWords: numWords ?? null, loadSeconds: Number(seconds.toFixed(3)), train: summarise(data[0], head), test: summarise(data[1], head) };
+  console.log(toJson(summary));
+}
+
+/** Indented JSON with arrays of numbers kept on one line. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/\[[\d,.\s-]*\]/g, (list) => list.replace(/\s+/g, '').replace(/,/g, ', '));
+}
+
+function summarise([x, y]: Split, head: number) {
+  const positives = y.reduce((a, b) => a + b, 0);
+  return {
+    count: x.length,
+    labels: { negative: y.length - positives, positive: positives },
+    firstLengths: Array.from({ length: Math.min(head, x.length) }, (_, i) => x.lengthOf(i)),
+    meanLength: x.length ? Number((x.values.length / x.length).toFixed(2)) : 0,
+    maxLength: x.maxLength(),
+    first: x.length ? Array.from(x.get(0)) : [],
+  };
+}
+
+function positiveInt(flag: string, text: string | boolean | undefined): number {
+  const n = Number(text);
+  if (typeof text !== 'string' || !/^\d+$/.test(text) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}'`);
+    let values: Values;
+    try {
+      ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    await command.run(values);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`shadergrad: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof DataError || error instanceof NoWebGPUError) {
+      console.error(`shadergrad: ${error.name}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,59 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatAdapter, getDevice, NoWebGPUError, type GpuContext } from '../src/gpu/device.js';
+
+describe('getDevice in Node', () => {
+  let gpu: GpuContext;
+  afterAll(() => gpu?.device.destroy());
+
+  it('finds an adapter by itself (SwiftShader when there is no GPU) and reports it', async () => {
+    gpu = await getDevice();
+    const { report, adapter, device } = gpu;
+    expect(report.backend).toMatch(/^dawn-/);
+    expect(formatAdapter(report)).toContain(report.description || report.device);
+    // The device carries the adapter's real limits, not WebGPU's defaults.
+    expect(report.limits.maxStorageBufferBindingSize).toBe(adapter.limits.maxStorageBufferBindingSize);
+    expect(device.limits.maxComputeWorkgroupStorageSize).toBe(adapter.limits.maxComputeWorkgroupStorageSize);
+    if (report.backend === 'dawn-swiftshader') expect(report.isSoftware).toBe(true);
+  });
+
+  it('runs a compute shader', async () => {
+    const { device } = gpu;
+    const n = 1000; // not a multiple of the workgroup size
+    const module = device.createShaderModule({
+      code: `@group(0) @binding(0) var<storage, read_write> values: array<f32>;
+             @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) id: vec3u) {
+               if (id.x < arrayLength(&values)) { values[id.x] = values[id.x] * 2.0 + 1.0; }
+             }`,
+    });
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const input = Float32Array.from({ length: n }, (_, i) => i - 500.5);
+    const storage = device.createBuffer({ size: input.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(storage, 0, input);
+    const readback = device.createBuffer({ size: input.byteLength, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: storage } }] }));
+    pass.dispatchWorkgroups(Math.ceil(n / 64));
+    pass.end();
+    encoder.copyBufferToBuffer(storage, 0, readback, 0, input.byteLength);
+    device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(GPUMapMode.READ);
+    expect(new Float32Array(readback.getMappedRange().slice(0))).toEqual(input.map((v) => v * 2 + 1));
+    readback.unmap();
+  });
+
+  it('says what it tried and how to fix it when there is no adapter', async () => {
+    const saved = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = '/nonexistent/vk_icd.json';
+    try {
+      const error = await getDevice({ forceSwiftShader: true }).catch((e) => e);
+      expect(error).toBeInstanceOf(NoWebGPUError);
+      expect(error.tried).toEqual(["SwiftShader's Vulkan driver at /nonexistent/vk_icd.json: file not found"]);
+      expect(error.message).toMatch(/apt-get install -y chromium libvulkan1/);
+    } finally {
+      if (saved === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = saved;
+    }
+  });
+});
