@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
 import { PickleError } from '../src/data/errors.js';
-import { NumpyArray, NumpyDtype, PyDict, PyTuple, unpickle, type PyValue } from '../src/data/pickle.js';
+import { IntList, NumpyArray, NumpyDtype, PyDict, PyTuple, unpickle, type PyValue } from '../src/data/pickle.js';
 
 // Fixtures and expected.json are written by test/fixtures/pickle/make_pickles.py (real Python + numpy).
 const FIXTURES = new URL('./fixtures/pickle/', import.meta.url);
@@ -87,6 +87,50 @@ describe('unpickle: numpy object arrays of int lists', () => {
     expect(arr.shape).toEqual([1]);
     expect(expected.longList.length).toBeGreaterThan(1000);
     expectInts((arr.data as PyValue[])[0], expected.longList);
+  });
+});
+
+describe('unpickle with compactIntLists', () => {
+  const compact = (bytes: Uint8Array) => unpickle(bytes, {}, { compactIntLists: true });
+
+
+  for (const file of ['object_lists_p2.pkl', 'object_lists_p4.pkl', 'object_long_list_p2.pkl']) {
+    it(`gives the same values as plain lists: ${file}`, () => {
+      const want = asArray(unpickle(fixture(file))).data as PyValue[];
+      const got = asArray(compact(fixture(file))).data as PyValue[];
+      expect(got.every((l) => l instanceof IntList)).toBe(true);
+      got.forEach((l, i) => {
+        const list = (l as IntList).toArray();
+        expect(list.length, `list ${i}`).toBe((want[i] as PyValue[]).length);
+        list.forEach((v, j) => expect(v, `list ${i} item ${j}`).toBe((want[i] as PyValue[])[j]));
+      });
+    });
+  }
+
+  it('keeps int32-only lists in one arena, back to back, and the others as plain lists', () => {
+    const data = asArray(compact(fixture('object_lists_p2.pkl'))).data as IntList[];
+    const int32Only = (i: number) => expected.objectLists[i].every((v) => typeof v === 'number' && (v | 0) === v);
+    data.forEach((l, i) => expect(l.ints !== null, `list ${i}`).toBe(int32Only(i)));
+    const compactOnes = data.filter((l) => l.ints !== null);
+    expect(new Set(compactOnes.map((l) => l.ints!.buffer)).size).toBe(1);
+  });
+
+  it('a list filled after a newer one, or given a non-int, stops being compact but keeps every item', () => {
+    // a = [], b = [], b += [1, 2], a += [3, 4], b += [5], a.append('x'); result (a, b)
+    const bytes = stream(0x80, 2, ']q', 0, ']q', 1, '(K', 1, 'K', 2, 'e', 'h', 0, '(K', 3, 'K', 4, 'e0', 'h', 1, 'K', 5, 'a0', 'h', 0, 'X', 1, 0, 0, 0, 'xa0', 'h', 0, 'h', 1, 0x86, '.');
+    const result = compact(bytes) as PyTuple;
+    const [a, b] = result.items as IntList[];
+    expect(a.toArray()).toEqual([3, 4, 'x']);
+    expect(b.toArray()).toEqual([1, 2, 5]);
+    expect(a.ints).toBeNull();
+    expect((unpickle(bytes) as PyTuple).items).toEqual([[3, 4, 'x'], [1, 2, 5]]);
+  });
+
+  it('never writes past the arena: DUPs that outrun it fall back to a plain list', () => {
+    // [] then MARK K 7, then 40 DUPs (one byte each), APPENDS: 41 ints in a 60-odd byte stream.
+    const bytes = stream(0x80, 2, ']', '(K', 7, ...Array(40).fill('2'), 'e.');
+    const list = compact(bytes) as IntList;
+    expect(list.toArray()).toEqual(Array(41).fill(7));
   });
 });
 

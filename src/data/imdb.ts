@@ -156,11 +156,11 @@ function keptIndices(x: Sequences, order: Int32Array, extra: number, maxlen: num
 
 /** Keras' default `num_words`: the largest index over both splits, after the offset. */
 function largestIndex(raw: [Sequences, Labels][], kept: Int32Array[], start: number[], indexFrom: number, file: string): number {
-  let max = -Infinity;
-  raw.forEach(([x], s) => {
+  let max = start.length ? start[0] : -Infinity;
+  raw.forEach(([{ values, offsets }], s) => {
     for (const i of kept[s]) {
       // Keras takes max(x) of every review, which fails on an empty one.
-      if (x.lengthOf(i) + start.length === 0) {
+      if (offsets[i + 1] === offsets[i] && start.length === 0) {
         throw new DatasetError(`review ${i} of x_${SPLITS[s]} is empty, so num_words cannot be inferred (Keras fails here too)`, {
           file,
           member: `x_${SPLITS[s]}.npy`,
@@ -168,34 +168,36 @@ function largestIndex(raw: [Sequences, Labels][], kept: Int32Array[], start: num
           found: 'an empty review',
         });
       }
-      for (const w of start) max = Math.max(max, w);
-      for (const w of x.get(i)) max = Math.max(max, w + indexFrom);
+      for (let p = offsets[i]; p < offsets[i + 1]; p++) if (values[p] + indexFrom > max) max = values[p] + indexFrom;
     }
   });
   return max;
 }
 
 /** Gather the kept sequences in order, with the start token, offset and vocabulary cut applied. */
-function remap(x: Sequences, kept: Int32Array, start: number[], opts: CheckedOptions, numWords: number): Sequences {
-  const { skipTop, oovChar, indexFrom } = opts;
-  const inVocabulary = (w: number) => skipTop <= w && w < numWords;
-  const offsets = new Int32Array(kept.length + 1);
-  const values = new Int32Array(kept.reduce((n, i) => n + x.lengthOf(i) + start.length, 0));
+function remap({ values, offsets }: Sequences, kept: Int32Array, start: number[], opts: CheckedOptions, numWords: number): Sequences {
+  const { skipTop, indexFrom } = opts;
+  // Indices outside [skipTop, numWords) become oovChar, or are dropped (-1) when it is null.
+  const oov = opts.oovChar ?? -1;
+  // The start token goes through the vocabulary cut too, as in Keras.
+  const head = start.map((w) => (skipTop <= w && w < numWords ? w : oov)).filter((w) => w >= 0);
+  const outOffsets = new Int32Array(kept.length + 1);
+  let total = 0;
+  for (let row = 0; row < kept.length; row++) total += offsets[kept[row] + 1] - offsets[kept[row]] + head.length;
+  const out = new Int32Array(total);
   let n = 0;
-  kept.forEach((i, row) => {
-    // The start token goes through the vocabulary cut too, as in Keras.
-    for (const w of start) {
-      if (inVocabulary(w)) values[n++] = w;
-      else if (oovChar !== null) values[n++] = oovChar;
+  for (let row = 0; row < kept.length; row++) {
+    const i = kept[row];
+    for (let h = 0; h < head.length; h++) out[n++] = head[h];
+    const end = offsets[i + 1];
+    for (let p = offsets[i]; p < end; p++) {
+      const w = values[p] + indexFrom;
+      const v = skipTop <= w && w < numWords ? w : oov;
+      if (v >= 0) out[n++] = v;
     }
-    for (const rank of x.get(i)) {
-      const w = rank + indexFrom;
-      if (inVocabulary(w)) values[n++] = w;
-      else if (oovChar !== null) values[n++] = oovChar;
-    }
-    offsets[row + 1] = n;
-  });
-  return new Sequences(n === values.length ? values : values.slice(0, n), offsets);
+    outOffsets[row + 1] = n;
+  }
+  return new Sequences(n === total ? out : out.slice(0, n), outOffsets);
 }
 
 /** Keras' word index: word -> rank (1 = most frequent). */

@@ -175,7 +175,8 @@ function parseHeaderDict(header: string, ctx: SourceContext): { descr: string; f
 }
 
 function readObjectArray(body: Uint8Array, shape: number[], count: number, ctx: SourceContext): NpyArray {
-  const value = unpickle(body, ctx);
+  // Object arrays here are lists of word indices: keep them compact (see IntList).
+  const value = unpickle(body, ctx, { compactIntLists: true });
   if (!(value instanceof NumpyArray) || !Array.isArray(value.data)) {
     throw new NpyFormatError('object array pickle does not hold an object ndarray', {
       ...ctx,

@@ -69,6 +69,83 @@ export class NumpyArray {
   ) {}
 }
 
+/** The shared store of `IntList`s: one Int32Array, filled front to back. */
+class IntArena {
+  end = 0;
+  constructor(readonly values: Int32Array) {}
+}
+
+/**
+ * A Python list kept, while it holds only int32s, as a slice of one shared
+ * Int32Array (see `UnpickleOptions.compactIntLists`). Once it is given anything
+ * else, or it is not the newest list being filled, it becomes a plain list.
+ */
+export class IntList {
+  /** The items once the list stopped being compact; null while they live in the arena. */
+  private items: PyValue[] | null = null;
+  private count = 0;
+  readonly start: number;
+
+  constructor(private readonly arena: IntArena) {
+    this.start = arena.end;
+  }
+
+  get length(): number {
+    return this.items ? this.items.length : this.count;
+  }
+
+  /** The ints as a view of the shared arena; null if the list holds other values. */
+  get ints(): Int32Array | null {
+    return this.items ? null : this.arena.values.subarray(this.start, this.start + this.count);
+  }
+
+  toArray(): PyValue[] {
+    return this.items ?? Array.from(this.ints!);
+  }
+
+  /** Whether ints written at the arena's end extend this list. */
+  get extendable(): boolean {
+    return this.items === null && this.start + this.count === this.arena.end;
+  }
+
+  /** Takes the `count` ints just written at the arena's end (only while `extendable`). */
+  commit(count: number): void {
+    this.count += count;
+    this.arena.end += count;
+  }
+
+  /** Appends `source[from..to)`. */
+  append(source: PyValue[], from: number, to: number): void {
+    const arena = this.arena;
+    if (this.items === null && this.start + this.count === arena.end) {
+      const values = arena.values;
+      let end = arena.end;
+      let i = from;
+      for (; i < to; i++) {
+        const v = source[i];
+        // A full arena (possible only for streams of DUPs) ends compaction rather than dropping a write.
+        if (typeof v !== 'number' || (v | 0) !== v || end === values.length) break;
+        values[end++] = v;
+      }
+      this.count += i - from;
+      arena.end = end;
+      from = i;
+      if (from === to) return;
+    }
+    const items = (this.items ??= this.toArray());
+    for (let i = from; i < to; i++) items.push(source[i]);
+  }
+}
+
+export interface UnpickleOptions {
+  /**
+   * Build lists as `IntList`s, keeping lists of int32s in one shared Int32Array
+   * instead of millions of JS numbers: for numpy object arrays of int lists,
+   * several times less memory and garbage collection.
+   */
+  compactIntLists?: boolean;
+}
+
 export type PyValue =
   | null
   | boolean
@@ -81,7 +158,8 @@ export type PyValue =
   | PyDict
   | PyGlobal
   | NumpyDtype
-  | NumpyArray;
+  | NumpyArray
+  | IntList;
 
 /** Opcodes of the safe subset (protocols 2 to 5, binary forms only). */
 const OP = {
@@ -202,8 +280,10 @@ const LENGTH_WIDTH: Record<number, 1 | 4 | 8> = {
  * Throws `PickleError` (offsets shifted by `ctx.baseOffset`) for anything
  * malformed, truncated or outside the safe subset; bytes after STOP are ignored.
  */
-export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}): PyValue {
+export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: UnpickleOptions = {}): PyValue {
   const n = bytes.length;
+  // Every int on the stack took at least two bytes of stream (DUP aside), so this never fills for real data.
+  const arena = options.compactIntLists ? new IntArena(new Int32Array((n >>> 1) + 1)) : null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // The stack array only grows and `sp` is its logical height: shrinking a JS
   // array makes V8 trim it and regrow it on the next batch, doubling GC work.
@@ -264,9 +344,9 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}): PyValue {
     }
     return new PyGlobal(kind, qualified);
   };
-  const listAt = (at: number, index: number): PyValue[] => {
+  const listAt = (at: number, index: number): PyValue[] | IntList => {
     const target = stack[index];
-    if (!Array.isArray(target)) throw fail(`${opName(at)} onto a non-list`, at, 'list', describe(target));
+    if (!Array.isArray(target) && !(target instanceof IntList)) throw fail(`${opName(at)} onto a non-list`, at, 'list', describe(target));
     return target;
   };
   const dictAt = (at: number, index: number): PyDict => {
@@ -304,18 +384,37 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}): PyValue {
         const start = popMark(at);
         if (start <= floor()) throw underflow(at, 1, start);
         const list = listAt(at, start - 1);
-        // Growing once to the final length allocates far less than one push per item.
-        const base = list.length - start;
-        list.length = base + sp;
-        for (let i = start; i < sp; i++) list[base + i] = stack[i];
+        if (list instanceof IntList) {
+          list.append(stack, start, sp);
+        } else {
+          // Growing once to the final length allocates far less than one push per item.
+          const base = list.length - start;
+          list.length = base + sp;
+          for (let i = start; i < sp; i++) list[base + i] = stack[i];
+        }
         sp = start;
         break;
       }
-      case OP.MARK:
+      case OP.MARK: {
+        const list = arena && sp > floor() ? stack[sp - 1] : null;
         marks.push(sp);
+        if (!(list instanceof IntList && list.extendable)) break;
+        // numpy's int lists are MARK, ints, APPENDS: write the ints straight into the
+        // arena. If the run does not end in APPENDS nothing is committed and the
+        // main loop reads the same bytes again the ordinary way.
+        const first = arena!.end;
+        const run = scanInts(bytes, pos, arena!.values, first);
+        const end = run.end;
+        const p = run.pos;
+        if (p < n && bytes[p] === OP.APPENDS) {
+          marks.pop();
+          list.commit(end - first);
+          pos = p + 1;
+        }
         break;
+      }
       case OP.EMPTY_LIST:
-        stack[sp++] = [];
+        stack[sp++] = arena ? new IntList(arena) : [];
         break;
       case OP.BINPUT:
       case OP.LONG_BINPUT: {
@@ -447,9 +546,13 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}): PyValue {
       }
       case OP.APPEND:
         if (sp - floor() < 2) throw underflow(at, 2, sp);
+      {
         sp--;
-        listAt(at, sp - 1).push(stack[sp]);
+        const list = listAt(at, sp - 1);
+        if (list instanceof IntList) list.append(stack, sp, sp + 1);
+        else list.push(stack[sp]);
         break;
+      }
       case OP.EMPTY_DICT:
         stack[sp++] = new PyDict();
         break;
@@ -539,6 +642,34 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}): PyValue {
       }
     }
   }
+}
+
+const intRun = { pos: 0, end: 0 };
+
+/**
+ * Reads consecutive BININT1/BININT2/BININT opcodes from `pos` into `values`
+ * from `end`, stopping at any other opcode, at a truncated one, or when
+ * `values` is full. A small function of its own, so V8 optimizes it early.
+ */
+function scanInts(bytes: Uint8Array, pos: number, values: Int32Array, end: number): typeof intRun {
+  const n = bytes.length;
+  const capacity = values.length;
+  while (end < capacity) {
+    const code = bytes[pos];
+    if (code === OP.BININT1 && pos + 1 < n) {
+      values[end++] = bytes[pos + 1];
+      pos += 2;
+    } else if (code === OP.BININT2 && pos + 2 < n) {
+      values[end++] = bytes[pos + 1] | (bytes[pos + 2] << 8);
+      pos += 3;
+    } else if (code === OP.BININT && pos + 4 < n) {
+      values[end++] = bytes[pos + 1] | (bytes[pos + 2] << 8) | (bytes[pos + 3] << 16) | (bytes[pos + 4] << 24);
+      pos += 5;
+    } else break;
+  }
+  intRun.pos = pos;
+  intRun.end = end;
+  return intRun;
 }
 
 function u32(bytes: Uint8Array, p: number): number {
@@ -643,10 +774,11 @@ function setArrayState(array: NumpyArray, state: PyValue): void {
 
   let data: PyValue[] | Uint8Array;
   if (dtype.isObject) {
-    if (!Array.isArray(rawdata)) throw new Refusal(`object array data must be a list, found ${describe(rawdata)}`);
+    const list = rawdata instanceof IntList ? rawdata.toArray() : rawdata;
+    if (!Array.isArray(list)) throw new Refusal(`object array data must be a list, found ${describe(rawdata)}`);
     const size = shapeList.reduce((a, b) => a * b, 1);
-    if (rawdata.length !== size) throw new Refusal(`object array of shape (${shapeList.join(', ')}) holds ${rawdata.length} elements, expected ${size}`);
-    data = rawdata;
+    if (list.length !== size) throw new Refusal(`object array of shape (${shapeList.join(', ')}) holds ${list.length} elements, expected ${size}`);
+    data = list;
   } else if (rawdata instanceof Uint8Array) {
     data = rawdata;
   } else if (typeof rawdata === 'string') {
@@ -679,7 +811,7 @@ function describe(v: PyValue | undefined): string {
   if (typeof v === 'number') return `float ${v}`;
   if (typeof v === 'string') return v.length <= 20 ? `str '${v}'` : `str of length ${v.length}`;
   if (v instanceof Uint8Array) return `bytes of length ${v.length}`;
-  if (Array.isArray(v)) return `list of length ${v.length}`;
+  if (Array.isArray(v) || v instanceof IntList) return `list of length ${v.length}`;
   if (v instanceof PyTuple) return `tuple of length ${v.items.length}`;
   if (v instanceof PyDict) return `dict of size ${v.entries.size}`;
   if (v instanceof PyGlobal) return v.qualifiedName;

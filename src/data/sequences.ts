@@ -3,7 +3,7 @@
  * not an array of arrays), and Keras' `pad_sequences`.
  */
 import { DatasetError, type SourceContext } from './errors.js';
-import type { PyValue } from './pickle.js';
+import { IntList, type PyValue } from './pickle.js';
 
 const INT32_MIN = -0x80000000;
 const INT32_MAX = 0x7fffffff;
@@ -60,22 +60,34 @@ export class Sequences {
 /**
  * Pack an object array of Python lists of ints (as unpickled from a `.npy`)
  * into Sequences. Every element must be a list of integers that fit in int32.
+ * Compact `IntList`s that lie back to back in their arena are taken without a copy.
  */
 export function sequencesFromPyLists(items: PyValue[], ctx: SourceContext = {}): Sequences {
   const offsets = new Int32Array(items.length + 1);
+  let contiguous = true;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    if (!Array.isArray(item)) {
+    if (!Array.isArray(item) && !(item instanceof IntList)) {
       throw new DatasetError(`element ${i} is not a list of word indices`, { ...ctx, expected: 'list', found: typeName(item) });
     }
     offsets[i + 1] = offsets[i] + item.length;
+    contiguous &&= item instanceof IntList && item.ints !== null && item.start === (items[0] as IntList).start + offsets[i];
+  }
+  if (contiguous && items.length > 0) {
+    const first = (items[0] as IntList).ints!;
+    return new Sequences(new Int32Array(first.buffer, first.byteOffset, offsets[items.length]), offsets);
   }
   const values = new Int32Array(offsets[items.length]);
   for (let i = 0; i < items.length; i++) {
-    const item = items[i] as PyValue[];
-    const base = offsets[i];
-    for (let j = 0; j < item.length; j++) {
-      const v = item[j];
+    const item = items[i] as PyValue[] | IntList;
+    const ints = item instanceof IntList ? item.ints : null;
+    if (ints) {
+      values.set(ints, offsets[i]);
+      continue;
+    }
+    const list = item instanceof IntList ? item.toArray() : item;
+    for (let j = 0; j < list.length; j++) {
+      const v = list[j];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
         throw new DatasetError(`element ${i}, position ${j} is not an int32 word index`, {
           ...ctx,
@@ -83,7 +95,7 @@ export function sequencesFromPyLists(items: PyValue[], ctx: SourceContext = {}):
           found: typeof v === 'bigint' ? `${v} (too large)` : typeName(v),
         });
       }
-      values[base + j] = v;
+      values[offsets[i] + j] = v;
     }
   }
   return new Sequences(values, offsets);
