@@ -126,6 +126,20 @@ describe('unpickle with compactIntLists', () => {
     expect((unpickle(bytes) as PyTuple).items).toEqual([[3, 4, 'x'], [1, 2, 5]]);
   });
 
+  it('a MARK run of ints that does not end in APPENDS is read again the ordinary way', () => {
+    // l = [], l += [1, 2], l.append([3, 4]) where [3, 4] is built by MARK ints LIST.
+    const list = compact(stream(0x80, 2, ']', '(K', 1, 'K', 2, 'e', '(K', 3, 'K', 4, 'l', 'a.')) as IntList;
+    expect(list.toArray()).toEqual([1, 2, [3, 4]]);
+  });
+
+  it('throws PickleError for every truncation, as the plain mode does', () => {
+    const bytes = fixture('object_lists_p2.pkl');
+    for (let cut = 0; cut < bytes.length; cut++) {
+      const error = pickleError(() => compact(bytes.subarray(0, cut)));
+      expect(error.offset).toBeLessThanOrEqual(cut);
+    }
+  });
+
   it('never writes past the arena: DUPs that outrun it fall back to a plain list', () => {
     // [] then MARK K 7, then 40 DUPs (one byte each), APPENDS: 41 ints in a 60-odd byte stream.
     const bytes = stream(0x80, 2, ']', '(K', 7, ...Array(40).fill('2'), 'e.');

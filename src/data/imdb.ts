@@ -189,15 +189,23 @@ function remap({ values, offsets }: Sequences, kept: Int32Array, start: number[]
   for (let row = 0; row < kept.length; row++) {
     const i = kept[row];
     for (let h = 0; h < head.length; h++) out[n++] = head[h];
-    const end = offsets[i + 1];
-    for (let p = offsets[i]; p < end; p++) {
-      const w = values[p] + indexFrom;
-      const v = skipTop <= w && w < numWords ? w : oov;
-      if (v >= 0) out[n++] = v;
-    }
+    n = cutInto(out, n, values, offsets[i], offsets[i + 1], indexFrom, skipTop, numWords, oov);
     outOffsets[row + 1] = n;
   }
   return new Sequences(n === total ? out : out.slice(0, n), outOffsets);
+}
+
+/**
+ * One review's indices, offset and cut to the vocabulary, appended to `out` at `n`;
+ * returns the new end. Its own small function so that V8 optimizes it at once.
+ */
+function cutInto(out: Int32Array, n: number, values: Int32Array, from: number, to: number, indexFrom: number, skipTop: number, numWords: number, oov: number): number {
+  for (let p = from; p < to; p++) {
+    const w = values[p] + indexFrom;
+    const v = skipTop <= w && w < numWords ? w : oov;
+    if (v >= 0) out[n++] = v;
+  }
+  return n;
 }
 
 /** Keras' word index: word -> rank (1 = most frequent). */

@@ -223,7 +223,8 @@ function inflateMember(raw: Uint8Array, entry: ZipEntry, ctx: SourceContext, off
   let inflated: Uint8Array;
   try {
     if (inflater === 'native') {
-      const buffer = nodeZlib!.inflateRawSync(raw, { maxOutputLength: limit });
+      // One chunk of the declared size: zlib then returns it without concatenating pieces.
+      const buffer = nodeZlib!.inflateRawSync(raw, { maxOutputLength: limit, chunkSize: Math.max(64, limit) });
       inflated = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } else {
       inflated = inflateSync(raw, { out: new Uint8Array(limit) });
