@@ -38,6 +38,12 @@ describe('readNpy', () => {
     expect(lists.map((l) => l.toArray())).toEqual(fixtureJson('npz', 'expected.json').raw.x_train);
   });
 
+  it('reads a Fortran-ordered 2-D object array in C order', () => {
+    const array = readNpy(fixtureBytes('npz', 'fortran_obj.npy'));
+    expect(array.shape).toEqual([2, 3]);
+    expect((array.data as IntList[]).map((l) => l.toArray())).toEqual([[0], [1], [2], [10], [11], [12]]);
+  });
+
   it('refuses a bad magic, version or header, naming the offset', () => {
     const good = fixtureBytes('npz', 'v1_i8.npy');
     const magic = good.slice();

@@ -194,8 +194,9 @@ function readObjectArray(body: Uint8Array, shape: number[], count: number, ctx: 
       found: `shape (${value.shape.join(', ')}), ${value.data.length} elements`,
     });
   }
-  const data = value.fortranOrder && shape.length > 1 ? fortranToC(value.data, shape) : value.data;
-  return { dtype: 'object', shape, data, dataOffset: ctx.baseOffset ?? 0 };
+  // numpy pickles an object array's elements in C order even when it is Fortran-ordered
+  // (`_getlist_pkl` walks a C-order iterator), so there is nothing to reorder.
+  return { dtype: 'object', shape, data: value.data, dataOffset: ctx.baseOffset ?? 0 };
 }
 
 function validateBool(data: Uint8Array, offset: number, ctx: SourceContext): void {
