@@ -1,16 +1,26 @@
-// Bundles the command line and the Node benchmarks with esbuild into dist/.
-// `webgpu` (Dawn's native addon) stays external: it is loaded from node_modules.
+// Bundles shadergrad with esbuild into dist/: the browser library, the Node
+// library, the command line and the Node benchmarks. `webgpu` (Dawn's native
+// addon) and, in the browser bundle, `node:*` stay external: they sit behind the
+// Node-only branch of src/gpu/device.ts, which a browser never takes.
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: { cli: 'src/cli.ts', 'bench/load-data': 'bench/load-data.ts' },
-  outdir: 'dist',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  external: ['webgpu'],
-  banner: { js: '#!/usr/bin/env node' },
-  logLevel: 'warning',
-});
+const common = { bundle: true, format: 'esm', sourcemap: true, external: ['webgpu'], logLevel: 'warning' };
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { shadergrad: 'src/index.ts' },
+    outdir: 'dist',
+    platform: 'browser',
+    target: 'es2022',
+    external: [...common.external, 'node:*'],
+  }),
+  build({
+    ...common,
+    entryPoints: { node: 'src/node.ts', cli: 'src/cli.ts', 'bench/load-data': 'bench/load-data.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+]);

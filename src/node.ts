@@ -1,0 +1,14 @@
+/** shadergrad in Node: everything in `index.ts`, plus finding the data files as Keras does. */
+export * from './index.js';
+export {
+  loadData,
+  getWordIndex,
+  locateDataFile,
+  kerasCacheDir,
+  IMDB_NPZ,
+  IMDB_WORD_INDEX,
+  KERAS_ORIGIN,
+  type DataFileSpec,
+  type LocateOptions,
+  type LoadDataFileOptions,
+} from './data/files.js';
