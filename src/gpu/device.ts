@@ -116,6 +116,9 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
       'run `npm ci` in the project folder (the `webgpu` package is a dependency).',
     );
   }
+  // Vulkan's window-system code prints an error on every instance when this is unset, as on
+  // headless machines; compute never uses it, so pointing it at an existing folder quiets it.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
   // WebGPU's constants (GPUBufferUsage, GPUMapMode, ...) are globals in a browser; make them so in Node.
   if (typeof globalThis.GPUBufferUsage === 'undefined') Object.assign(globalThis, webgpu.globals);
   const request = { powerPreference: options.powerPreference ?? 'high-performance' } as const;
