@@ -60,7 +60,7 @@ export function imdbFromNpz(bytes: Uint8Array, options: LoadDataOptions = {}, fi
   const numWords = opts.numWords || largestIndex(raw, kept, start, opts.indexFrom, file);
   return raw.map(([x, y], s): Split => [
     remap(x, kept[s], start, opts, numWords),
-    kept[s].reduce((labels, from, to) => ((labels[to] = y[from]), labels), new Uint8Array(kept[s].length)),
+    Uint8Array.from(kept[s], (i) => y[i]),
   ]) as ImdbData;
 }
 
