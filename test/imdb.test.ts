@@ -89,6 +89,11 @@ describe('imdbFromNpz reproduces keras.datasets.imdb.load_data', () => {
       message: /1-D object array/,
       found: 'dtype int64, shape (9)',
     });
+    expectDataError(() => imdbFromNpz(fixtureBytes('npz', 'float_labels.npz'), {}, 'float_labels.npz'), DatasetError, {
+      member: 'y_train.npy',
+      message: /1-D integer array/,
+      found: 'dtype float64, shape (9)',
+    });
     expectDataError(() => imdbFromNpz(fixtureBytes('npz', 'short_labels.npz'), {}, 'short_labels.npz'), DatasetError, {
       member: 'y_train.npy',
       message: /label count differs/,
