@@ -1,6 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  plugins: [
+    {
+      // WGSL files are imported as text, as esbuild's text loader does in scripts/build.mjs.
+      name: 'wgsl-as-text',
+      load(id) {
+        if (id.endsWith('.wgsl')) return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`;
+      },
+    },
+  ],
   test: {
     include: ['test/**/*.test.ts'],
     // GPU tests on SwiftShader and the full-file end-to-end test are slow on 2 cores.

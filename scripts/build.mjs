@@ -4,7 +4,7 @@
 // Node-only branch of src/gpu/device.ts, which a browser never takes.
 import { build } from 'esbuild';
 
-const common = { bundle: true, format: 'esm', sourcemap: true, external: ['webgpu'], logLevel: 'warning' };
+const common = { bundle: true, format: 'esm', sourcemap: true, external: ['webgpu'], loader: { '.wgsl': 'text' }, logLevel: 'warning' };
 
 await Promise.all([
   build({

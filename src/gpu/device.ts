@@ -68,6 +68,7 @@ export async function getDevice(options: GetDeviceOptions = {}): Promise<GpuCont
   for (const name of REQUESTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  if (found.instance) instanceOf.set(device, found.instance);
   return { device, adapter, report: describeAdapter(adapter, device, backend) };
 }
 
@@ -98,7 +99,16 @@ function describeAdapter(adapter: GPUAdapter, device: GPUDevice, backend: string
 interface FoundAdapter {
   adapter: GPUAdapter;
   backend: string;
+  /** Node: the Dawn instance (a GPU object) the adapter came from. */
+  instance?: GPU;
 }
+
+/**
+ * Dawn instances by the devices made from them. dawn.node keeps processing an
+ * instance's events while its device lives but does not keep the instance alive:
+ * if the GPU object is collected first, the process aborts in ProcessEvents.
+ */
+const instanceOf = new WeakMap<GPUDevice, GPU>();
 
 function isNode(): boolean {
   // Not `typeof navigator`: Node 21+ has a navigator too, without `gpu`.
@@ -124,8 +134,9 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
   const request = { powerPreference: options.powerPreference ?? 'high-performance' } as const;
 
   if (!options.forceSwiftShader) {
-    const adapter = await webgpu.create([]).requestAdapter(request);
-    if (adapter) return { adapter, backend: 'dawn-default' };
+    const instance = webgpu.create([]);
+    const adapter = await instance.requestAdapter(request);
+    if (adapter) return { adapter, backend: 'dawn-default', instance };
     tried.push('Dawn with its default backends: no adapter');
   }
 
@@ -134,8 +145,9 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
   if (existsSync(icd)) {
     // The Vulkan loader reads this when Dawn creates its instance, so setting it now is enough.
     process.env.VK_ICD_FILENAMES = icd;
-    const adapter = await webgpu.create(['backend=vulkan']).requestAdapter(request);
-    if (adapter) return { adapter, backend: 'dawn-swiftshader' };
+    const instance = webgpu.create(['backend=vulkan']);
+    const adapter = await instance.requestAdapter(request);
+    if (adapter) return { adapter, backend: 'dawn-swiftshader', instance };
     tried.push(`Dawn on Vulkan with VK_ICD_FILENAMES=${icd}: no adapter (is libvulkan1 installed?)`);
   } else {
     tried.push(`SwiftShader's Vulkan driver at ${icd}: file not found`);

@@ -1,0 +1,27 @@
+// ReLU: forward y = max(x, 0); backward dx = dy where x > 0, else 0.
+// One invocation per element; dispatched as linearWorkgroups(n, WORKGROUP_SIZE).
+
+const WORKGROUP_SIZE = 256u;
+
+struct Params {
+  count: u32, // elements in x (and y, dy, dx)
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;         // [count] input
+@group(0) @binding(2) var<storage, read_write> out: array<f32>; // [count] forward: y; backward: dx
+@group(0) @binding(3) var<storage, read> dy: array<f32>;        // [count] backward only: gradient of y
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  out[i] = max(x[i], 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  out[i] = select(0.0, dy[i], x[i] > 0.0);
+}

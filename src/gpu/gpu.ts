@@ -1,0 +1,255 @@
+/**
+ * The GPU runtime every kernel goes through: tensors in pooled storage buffers,
+ * compute pipelines cached by name, and dispatches recorded into one command
+ * encoder that is submitted when results are needed (`flush`, `read`).
+ *
+ * Binding convention of every shader in shaders/: `@binding(0)` is a uniform
+ * `params` struct (when the kernel has parameters), then the storage buffers in
+ * the order the wrapper passes them.
+ */
+import { formatAdapter, getDevice, type AdapterReport, type GetDeviceOptions } from './device.js';
+
+export type DType = 'f32' | 'i32';
+
+/** Largest workgroup count in one dimension that every WebGPU device accepts. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/** Uniform buffers are bound in blocks of this size (WebGPU's minUniformBufferOffsetAlignment ceiling). */
+const UNIFORM_BLOCK = 256;
+
+export class Tensor {
+  private disposed = false;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly buffer: GPUBuffer,
+  ) {}
+
+  /** Number of elements. */
+  get size(): number {
+    return shapeSize(this.shape);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Give the buffer back to the pool. Using the tensor afterwards is an error. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.gpu.release(this.buffer);
+  }
+
+  /** Copy to the host (flushes pending work). */
+  async read(): Promise<Float32Array | Int32Array> {
+    return this.gpu.read(this);
+  }
+}
+
+export function shapeSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export interface GpuStats {
+  /** Bytes in buffers handed out now (pooled buffers not in use do not count). */
+  bytesInUse: number;
+  /** Bytes in every buffer the pool holds, in use or free. */
+  bytesAllocated: number;
+  /** Highest `bytesAllocated` so far. */
+  peakBytesAllocated: number;
+  dispatches: number;
+  submits: number;
+}
+
+export class Gpu {
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Free storage buffers by byte size: shapes repeat every step, so exact sizes reuse well. */
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private readonly sizes = new WeakMap<GPUBuffer, number>();
+  private encoder: GPUCommandEncoder | null = null;
+  /** Uniform blocks written for the encoder being recorded; released at submit. */
+  private pendingUniforms: GPUBuffer[] = [];
+  private freeUniforms: GPUBuffer[] = [];
+  readonly stats: GpuStats = { bytesInUse: 0, bytesAllocated: 0, peakBytesAllocated: 0, dispatches: 0, submits: 0 };
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly report?: AdapterReport,
+  ) {}
+
+  static async create(options?: GetDeviceOptions): Promise<Gpu> {
+    const { device, report } = await getDevice(options);
+    return new Gpu(device, report);
+  }
+
+  describe(): string {
+    return this.report ? formatAdapter(this.report) : 'a caller-provided GPUDevice';
+  }
+
+  /** A new tensor with uninitialised contents. */
+  empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const bytes = Math.max(4, shapeSize(shape) * 4);
+    return new Tensor(this, [...shape], dtype, this.acquire(bytes));
+  }
+
+  /** A new tensor filled with zeros (cleared on the GPU, in order with other work). */
+  zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
+    const t = this.empty(shape, dtype);
+    this.commandEncoder().clearBuffer(t.buffer);
+    return t;
+  }
+
+  /** A new tensor holding `data`. */
+  upload(data: Float32Array | Int32Array, shape: readonly number[] = [data.length]): Tensor {
+    if (shapeSize(shape) !== data.length) throw new RangeError(`upload: ${data.length} values do not fill shape [${shape.join(', ')}]`);
+    const t = this.empty(shape, data instanceof Int32Array ? 'i32' : 'f32');
+    this.write(t, data);
+    return t;
+  }
+
+  /** Overwrite a tensor's contents from the host, in order with the work recorded so far. */
+  write(t: Tensor, data: Float32Array | Int32Array): void {
+    if (data.length !== t.size) throw new RangeError(`write: ${data.length} values for a tensor of ${t.size}`);
+    // queue.writeBuffer runs before any later submit: flush what was recorded first to keep order.
+    this.flush();
+    this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Copy `src` into `dst` (same size), recorded in order. */
+  copy(src: Tensor, dst: Tensor): void {
+    if (src.size !== dst.size) throw new RangeError(`copy: ${src.size} elements into ${dst.size}`);
+    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.size * 4);
+  }
+
+  /**
+   * Record one dispatch of `entryPoint` in the shader `code` (compiled once per `name`).
+   * `params` fill the uniform at binding 0 (omit for kernels without one); `buffers` follow.
+   */
+  dispatch(
+    name: string,
+    code: string,
+    entryPoint: string,
+    buffers: (Tensor | GPUBuffer)[],
+    workgroups: readonly [number, number?, number?],
+    params?: ArrayBufferView,
+  ): void {
+    const pipeline = this.pipeline(name, code, entryPoint);
+    const entries: GPUBindGroupEntry[] = [];
+    if (params) entries.push({ binding: 0, resource: { buffer: this.uniform(params), size: UNIFORM_BLOCK } });
+    buffers.forEach((b, i) => {
+      const buffer = b instanceof Tensor ? b.buffer : b;
+      if (b instanceof Tensor && b.isDisposed) throw new Error(`${name}: binding ${i + 1} is a disposed tensor`);
+      entries.push({ binding: i + 1, resource: { buffer } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.commandEncoder().beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    pass.end();
+    this.stats.dispatches++;
+  }
+
+  /** Submit everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.stats.submits++;
+    this.freeUniforms.push(...this.pendingUniforms);
+    this.pendingUniforms = [];
+  }
+
+  /** Copy a tensor to the host once the work recorded before it has run. */
+  async read(t: Tensor): Promise<Float32Array | Int32Array> {
+    const bytes = t.size * 4;
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const copy = staging.getMappedRange(0, bytes).slice(0);
+    staging.unmap();
+    staging.destroy();
+    return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+  }
+
+  /** Wait until the GPU has finished everything submitted. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Called by Tensor.dispose. */
+  release(buffer: GPUBuffer): void {
+    const bytes = this.sizes.get(buffer)!;
+    this.stats.bytesInUse -= bytes;
+    const list = this.free.get(bytes);
+    if (list) list.push(buffer);
+    else this.free.set(bytes, [buffer]);
+  }
+
+  /** Destroy every pooled buffer that is not in use. */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const buffer of list) {
+        this.stats.bytesAllocated -= this.sizes.get(buffer)!;
+        buffer.destroy();
+      }
+    }
+    this.free.clear();
+  }
+
+  private acquire(bytes: number): GPUBuffer {
+    let buffer = this.free.get(bytes)?.pop();
+    if (!buffer) {
+      buffer = this.device.createBuffer({
+        size: bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      this.sizes.set(buffer, bytes);
+      this.stats.bytesAllocated += bytes;
+      this.stats.peakBytesAllocated = Math.max(this.stats.peakBytesAllocated, this.stats.bytesAllocated);
+    }
+    this.stats.bytesInUse += bytes;
+    return buffer;
+  }
+
+  private uniform(params: ArrayBufferView): GPUBuffer {
+    if (params.byteLength > UNIFORM_BLOCK) throw new RangeError(`kernel params of ${params.byteLength} bytes exceed ${UNIFORM_BLOCK}`);
+    const buffer =
+      this.freeUniforms.pop() ?? this.device.createBuffer({ size: UNIFORM_BLOCK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    // Written now, before this encoder is submitted; the buffer is not reused until then.
+    this.device.queue.writeBuffer(buffer, 0, params.buffer, params.byteOffset, params.byteLength);
+    this.pendingUniforms.push(buffer);
+    return buffer;
+  }
+
+  private pipeline(name: string, code: string, entryPoint: string): GPUComputePipeline {
+    const key = `${name}:${entryPoint}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ code });
+      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint } });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+}
+
+/**
+ * Workgroup counts covering `invocations` threads in groups of `workgroupSize`,
+ * split over x and y when x alone would pass the per-dimension limit. Shaders
+ * rebuild the linear index as `gid.x + gid.y * nwg.x * WORKGROUP_SIZE`.
+ */
+export function linearWorkgroups(invocations: number, workgroupSize: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
+  if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION);
+  return [Math.ceil(groups / y), y];
+}

@@ -1,0 +1,33 @@
+/** Shared pieces of the GPU tests: one device per test file, and closeness checks. */
+import { afterAll, beforeAll, expect } from 'vitest';
+import { Gpu } from '../src/gpu/gpu.js';
+
+/** A Gpu for the calling test file, created before its tests and destroyed after. */
+export function useGpu(): () => Gpu {
+  let gpu: Gpu | undefined;
+  beforeAll(async () => {
+    gpu = await Gpu.create();
+  });
+  afterAll(() => gpu?.device.destroy());
+  return () => gpu!;
+}
+
+/** Every element within `atol + rtol * |expected|`; reports the first that is not. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 1e-5, rtol = 1e-4 } = {}): void {
+  expect(actual.length, 'length').toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const tolerance = atol + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
+      expect.fail(`element ${i}: ${actual[i]} is not within ${tolerance} of ${expected[i]}`);
+    }
+  }
+}
+
+/** Deterministic pseudo-random floats in [lo, hi) (a small LCG; tests only). */
+export function randomFloats(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
+  let s = seed >>> 0 || 1;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
+  });
+}
