@@ -8,10 +8,22 @@ import { DataError } from './data/errors.js';
 import { getWordIndex, loadData } from './data/files.js';
 import { decodeReview, type Split } from './data/imdb.js';
 import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
+import { TrainingError } from './nn/model.js';
+import { WeightsFileError } from './nn/weights-file.js';
+import { trainTutorial } from './runner/train.js';
 
 const USAGE = `Usage: shadergrad <command> [options]
 
 Commands:
+  train     Train the tutorial model on the GPU: Embedding(10000, 16) -> GlobalAveragePooling1D
+            -> Dense(16, relu) -> Dense(1, sigmoid), 40 epochs at batch 512, then evaluate on the test set.
+            --epochs N         epochs (default 40)
+            --batch-size N     batch size (default 512)
+            --seed N           seed of the initial weights and the shuffles (default 0)
+            --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
+            --out DIR          where history.json, curves.svg and weights.sgw go (default out)
+            --early-stopping N stop when val_loss has not improved for N epochs, keeping the best weights
+            --swiftshader      use SwiftShader even when a GPU is present
   inspect   Load imdb.npz as keras.datasets.imdb.load_data does and print a JSON summary.
             --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
             --num-words N      keep the N most frequent words (default: all)
@@ -30,6 +42,28 @@ class UsageError extends Error {}
 type Values = Record<string, string | boolean | undefined>;
 
 const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (values: Values) => Promise<void> }> = {
+  train: {
+    options: {
+      epochs: { type: 'string', default: '40' },
+      'batch-size': { type: 'string', default: '512' },
+      seed: { type: 'string', default: '0' },
+      data: { type: 'string' },
+      out: { type: 'string', default: 'out' },
+      'early-stopping': { type: 'string' },
+      swiftshader: { type: 'boolean', default: false },
+    },
+    run: async (values) => {
+      await trainTutorial({
+        epochs: positiveInt('--epochs', values.epochs),
+        batchSize: positiveInt('--batch-size', values['batch-size']),
+        seed: nonNegativeInt('--seed', values.seed),
+        data: values.data as string | undefined,
+        out: values.out as string,
+        earlyStoppingPatience: values['early-stopping'] === undefined ? undefined : nonNegativeInt('--early-stopping', values['early-stopping']),
+        swiftshader: values.swiftshader === true,
+      });
+    },
+  },
   inspect: {
     options: {
       data: { type: 'string' },
@@ -94,9 +128,16 @@ function summarise([x, y]: Split, head: number) {
 }
 
 function positiveInt(flag: string, text: string | boolean | undefined): number {
-  const n = Number(text);
-  if (typeof text !== 'string' || !/^\d+$/.test(text) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
+  const n = nonNegativeInt(flag, text);
+  if (n < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
   return n;
+}
+
+function nonNegativeInt(flag: string, text: string | boolean | undefined): number {
+  if (typeof text !== 'string' || !/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
+  }
+  return Number(text);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -125,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`shadergrad: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof DataError || error instanceof NoWebGPUError) {
+    if (error instanceof DataError || error instanceof NoWebGPUError || error instanceof TrainingError || error instanceof WeightsFileError) {
       console.error(`shadergrad: ${error.name}: ${error.message}`);
       return 1;
     }

@@ -85,6 +85,13 @@ export class RandomState {
     return y >>> 0;
   }
 
+  /** numpy's `random_sample()` (mt19937 `genrand_res53`): a double in [0, 1) from two draws. */
+  randomSample(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
   /**
    * distributions.c `random_interval(bitgen, max)`: uniform integer in
    * [0, max] by masking with the smallest all-ones mask >= max and rejecting.

@@ -175,6 +175,21 @@ export class Gpu {
     return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
   }
 
+  /** The first element of each tensor, read back together (one wait for the GPU). */
+  async readScalars(tensors: readonly Tensor[]): Promise<number[]> {
+    const staging = this.device.createBuffer({ size: tensors.length * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const encoder = this.commandEncoder();
+    tensors.forEach((t, i) => encoder.copyBufferToBuffer(t.buffer, 0, staging, i * 4, 4));
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ);
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    const f32 = new Float32Array(bytes);
+    const i32 = new Int32Array(bytes);
+    return tensors.map((t, i) => (t.dtype === 'i32' ? i32[i] : f32[i]));
+  }
+
   /** Wait until the GPU has finished everything submitted. */
   async sync(): Promise<void> {
     this.flush();

@@ -1,0 +1,59 @@
+// Embedding lookup (Keras Embedding): forward out[n, :] = table[ids[n], :] over the N = B·T
+// tokens; backward scatters the output gradient back into the rows of the table.
+// One invocation per output element with a plain loop (no shared memory, no atomics:
+// WGSL has no float atomics, and a fixed summation order keeps results deterministic).
+// Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
+//
+// The backward pass reads a CSR index built on the host (src/kernels/embedding.ts):
+// the U distinct ids of the batch, and for each the token positions that hold it.
+//
+// Bindings are shared by role so that every entry point uses a prefix of them
+// ('auto' layouts hold only the bindings an entry point uses):
+//   entry point   values         ids            out             rowStarts      positions
+//   forward       table [V, D]   ids [N]        out [N, D]      -              -
+//   backward      dOut [N, D]    rowIds [U]     dTable [V, D]   [U + 1]        [N]
+
+const WORKGROUP_SIZE = 256u;
+
+struct Params {
+  count: u32, // invocations: N·D forward, U·D backward
+  dim: u32,   // D: columns of the table
+  vocab: u32, // V: rows of the table
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> values: array<f32>;    // forward: table [V, D]; backward: dOut [N, D]
+@group(0) @binding(2) var<storage, read> ids: array<i32>;       // forward: token ids [N]; backward: rowIds [U], ascending
+@group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward: out [N, D]; backward: dTable [V, D], zeroed by the wrapper
+@group(0) @binding(4) var<storage, read> rowStarts: array<i32>; // [U + 1] backward only: rowIds[u]'s positions are rowStarts[u] .. rowStarts[u + 1]
+@group(0) @binding(5) var<storage, read> positions: array<i32>; // [N] backward only: token positions grouped by id, ascending within each
+
+// out[n, d] = table[ids[n], d]; an id outside [0, V) reads as a zero row (as TF's GPU gather
+// does) rather than out of bounds: ids live on the GPU, so the wrapper cannot check them.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let n = i / params.dim;
+  let d = i % params.dim;
+  let id = u32(ids[n]); // bit reinterpretation: a negative id becomes >= vocab
+  if (id < params.vocab) {
+    out[i] = values[id * params.dim + d];
+  } else {
+    out[i] = 0.0;
+  }
+}
+
+// dTable[rowIds[u], d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1], in that order.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let u = i / params.dim;
+  let d = i % params.dim;
+  var sum = 0.0;
+  for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
+    sum += values[u32(positions[k]) * params.dim + d];
+  }
+  out[u32(ids[u]) * params.dim + d] = sum;
+}

@@ -1,0 +1,78 @@
+/**
+ * Keras 3's Adam step on the GPU (shaders/adam.wgsl), with a float64 reference.
+ * keras/src/optimizers/adam.py `update_step`, with t = iterations + 1:
+ *   alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t)
+ *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2);  w -= m alpha / (sqrt(v) + epsilon)
+ * epsilon is added after the bias correction was folded into alpha, i.e. to the uncorrected sqrt(v).
+ */
+import source from '../../shaders/adam.wgsl';
+import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const WORKGROUP_SIZE = 256;
+/** Keras' defaults. */
+const LEARNING_RATE = 0.001;
+const BETA_1 = 0.9;
+const BETA_2 = 0.999;
+const EPSILON = 1e-7;
+
+export interface AdamOptions {
+  /** t, 1-based: Keras' `iterations + 1`. */
+  step: number;
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+function resolve(op: string, options: AdamOptions): Required<AdamOptions> {
+  const { step, learningRate = LEARNING_RATE, beta1 = BETA_1, beta2 = BETA_2, epsilon = EPSILON } = options;
+  if (!Number.isInteger(step) || step < 1) throw new RangeError(`${op}: step must be an integer >= 1, found ${step}`);
+  for (const [name, value] of Object.entries({ learningRate, beta1, beta2, epsilon })) {
+    if (!Number.isFinite(value)) throw new RangeError(`${op}: ${name} must be finite, found ${value}`);
+  }
+  return { step, learningRate, beta1, beta2, epsilon };
+}
+
+/**
+ * alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t) with every stage rounded to float32 (Math.fround), following
+ * Keras' ops on float32 variables as closely as practical; pow itself is evaluated in double, then rounded.
+ */
+export function adamAlpha(options: AdamOptions): number {
+  const { step, learningRate, beta1, beta2 } = resolve('adamAlpha', options);
+  const f = Math.fround;
+  const t = f(step);
+  const beta1Power = f(Math.pow(f(beta1), t));
+  const beta2Power = f(Math.pow(f(beta2), t));
+  return f(f(f(learningRate) * f(Math.sqrt(f(1 - beta2Power)))) / f(1 - beta1Power));
+}
+
+/** One Adam step: updates `param`, `m` and `v` in place (recorded; nothing is read back). */
+export function adamStep(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamOptions): void {
+  const { learningRate, beta1, beta2, epsilon, step } = resolve('adamStep', options);
+  for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
+    if (t.dtype !== 'f32') throw new RangeError(`adamStep: ${name} must be f32, found ${t.dtype}`);
+    if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
+      throw new RangeError(`adamStep: ${name} must have the shape of param [${param.shape.join(', ')}], found [${t.shape.join(', ')}]`);
+    }
+  }
+  const params = new DataView(new ArrayBuffer(20));
+  params.setUint32(0, param.size, true);
+  params.setFloat32(4, adamAlpha({ step, learningRate, beta1, beta2 }), true);
+  // Keras multiplies by the Python float `1 - self.beta_1` (double), which becomes float32 when applied.
+  params.setFloat32(8, 1 - beta1, true);
+  params.setFloat32(12, 1 - beta2, true);
+  params.setFloat32(16, epsilon, true);
+  gpu.dispatch('adam', source, 'update', [param, grad, m, v], linearWorkgroups(param.size, WORKGROUP_SIZE), params);
+}
+
+/** The same step in float64 (alpha included): mutates `param`, `m` and `v`. */
+export function adamReference(param: Float64Array, grad: ArrayLike<number>, m: Float64Array, v: Float64Array, options: AdamOptions): void {
+  const { step, learningRate, beta1, beta2, epsilon } = resolve('adamReference', options);
+  const alpha = (learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i];
+    m[i] += (g - m[i]) * (1 - beta1);
+    v[i] += (g * g - v[i]) * (1 - beta2);
+    param[i] -= (m[i] * alpha) / (Math.sqrt(v[i]) + epsilon);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Embedding lookup (Keras Embedding) on the GPU (shaders/embedding.wgsl), with plain
+ * TypeScript references.
+ *
+ * The backward pass is deterministic without float atomics (WGSL has none): the host groups
+ * the batch's token positions by id (a CSR index, `embeddingGradientIndex`), and one
+ * invocation per (distinct id, feature) sums its positions' gradients in ascending order.
+ */
+import source from '../../shaders/embedding.wgsl';
+import { linearWorkgroups, type DType, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const WORKGROUP_SIZE = 256;
+
+/** The batch's token positions grouped by id (CSR), built on the host. */
+export interface EmbeddingGradientCsr {
+  /** [U] the distinct ids present, ascending. */
+  rowIds: Int32Array;
+  /** [U + 1] rowIds[u]'s positions are positions[rowStarts[u] .. rowStarts[u + 1]). */
+  rowStarts: Int32Array;
+  /** [N] flat token positions (b·T + t) grouped by id, ascending within each id. */
+  positions: Int32Array;
+}
+
+/** An `EmbeddingGradientCsr` uploaded for `embeddingBackward`. */
+export interface EmbeddingGradientIndex {
+  readonly rowIds: Tensor;
+  readonly rowStarts: Tensor;
+  readonly positions: Tensor;
+  /** U: distinct ids in the batch. */
+  readonly uniqueCount: number;
+  /** N: tokens in the batch (B·T). */
+  readonly tokenCount: number;
+  /** The largest id present (-1 for an empty batch), checked against the table's rows. */
+  readonly maxId: number;
+  dispose(): void;
+}
+
+/** out[b, t, :] = table[ids[b, t], :]. Ids outside [0, V) give zero rows (they cannot be checked on the host). */
+export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
+  const op = 'embeddingForward';
+  expectTensor(op, 'table', table, 'f32', 2, '[vocab, dim]');
+  expectTensor(op, 'ids', ids, 'i32', 2, '[batch, steps]');
+  const [vocab, dim] = table.shape;
+  expectPositive(op, 'table vocab', vocab);
+  expectPositive(op, 'table dim', dim);
+  const out = gpu.empty([...ids.shape, dim]);
+  const count = out.size;
+  gpu.dispatch('embedding', source, 'forward', [table, ids, out], linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, dim, vocab]));
+  return out;
+}
+
+/**
+ * Group the token positions of `ids` (flattened [B, T]) by id with a stable counting sort.
+ * O(N + U log U) time plus one zeroed Int32Array(vocabSize) of counts.
+ */
+export function embeddingGradientIndex(ids: Int32Array, vocabSize: number): EmbeddingGradientCsr {
+  expectPositive('embeddingGradientIndex', 'vocabSize', vocabSize);
+  // cursor[id] counts id's positions first, then becomes its next write slot in `positions`.
+  const cursor = new Int32Array(vocabSize);
+  const seen: number[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!(id >= 0 && id < vocabSize)) throw new RangeError(`embeddingGradientIndex: id ${id} at position ${i} is outside [0, ${vocabSize})`);
+    if (cursor[id]++ === 0) seen.push(id);
+  }
+  const rowIds = Int32Array.from(seen).sort(); // typed arrays sort numerically
+  const rowStarts = new Int32Array(rowIds.length + 1);
+  for (let u = 0; u < rowIds.length; u++) {
+    const id = rowIds[u];
+    rowStarts[u + 1] = rowStarts[u] + cursor[id];
+    cursor[id] = rowStarts[u];
+  }
+  const positions = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) positions[cursor[ids[i]]++] = i; // i ascending: stable
+  return { rowIds, rowStarts, positions };
+}
+
+export function uploadEmbeddingGradientIndex(gpu: Gpu, index: EmbeddingGradientCsr): EmbeddingGradientIndex {
+  const { rowIds, rowStarts, positions } = index;
+  const uniqueCount = rowIds.length;
+  if (rowStarts.length !== uniqueCount + 1 || rowStarts[uniqueCount] !== positions.length) {
+    throw new RangeError(
+      `uploadEmbeddingGradientIndex: rowStarts must be [${uniqueCount + 1}] ending at ${positions.length}, ` +
+        `found [${rowStarts.length}] ending at ${rowStarts[rowStarts.length - 1]}`,
+    );
+  }
+  const tensors = {
+    rowIds: gpu.upload(rowIds),
+    rowStarts: gpu.upload(rowStarts),
+    positions: gpu.upload(positions),
+  };
+  return {
+    ...tensors,
+    uniqueCount,
+    tokenCount: positions.length,
+    maxId: uniqueCount > 0 ? rowIds[uniqueCount - 1] : -1,
+    dispose() {
+      tensors.rowIds.dispose();
+      tensors.rowStarts.dispose();
+      tensors.positions.dispose();
+    },
+  };
+}
+
+/**
+ * Gradient of the table [vocabSize, dim] given dOut [B, T, dim], the gradient of
+ * embeddingForward's output, and the uploaded index of the same ids. Rows of ids absent
+ * from the batch are exactly zero; the others are summed in ascending token order.
+ */
+export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number): Tensor {
+  const op = 'embeddingBackward';
+  expectPositive(op, 'vocabSize', vocabSize);
+  expectPositive(op, 'dim', dim);
+  expectTensor(op, 'dOut', dOut, 'f32', 3, `[batch, steps, ${dim}]`);
+  const [batch, steps, outDim] = dOut.shape;
+  if (outDim !== dim || batch * steps !== index.tokenCount) {
+    throw new RangeError(`${op}: dOut must be [batch, steps, ${dim}] with batch·steps = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`);
+  }
+  if (index.maxId >= vocabSize) throw new RangeError(`${op}: the index holds id ${index.maxId}, outside a table of ${vocabSize} rows`);
+  const dTable = gpu.zeros([vocabSize, dim]);
+  const count = index.uniqueCount * dim;
+  if (count === 0) return dTable;
+  gpu.dispatch(
+    'embedding',
+    source,
+    'backward',
+    [dOut, index.rowIds, dTable, index.rowStarts, index.positions],
+    linearWorkgroups(count, WORKGROUP_SIZE),
+    new Uint32Array([count, dim, vocabSize]),
+  );
+  return dTable;
+}
+
+/** out[n, :] = table[ids[n], :] in the table's precision; ids outside the table give zero rows, as on the GPU. */
+export function embeddingReference(table: Float32Array, ids: Int32Array, dim: number): Float32Array;
+export function embeddingReference(table: Float64Array, ids: Int32Array, dim: number): Float64Array;
+export function embeddingReference(table: Float32Array | Float64Array, ids: Int32Array, dim: number): Float32Array | Float64Array {
+  const vocab = table.length / dim;
+  const out = table instanceof Float64Array ? new Float64Array(ids.length * dim) : new Float32Array(ids.length * dim);
+  ids.forEach((id, n) => {
+    if (id >= 0 && id < vocab) out.set(table.subarray(id * dim, (id + 1) * dim), n * dim);
+  });
+  return out;
+}
+
+/**
+ * Scatter-add of dOut [N, dim] into [vocabSize, dim], in float32 and in ascending token order:
+ * the GPU's order, so the two agree exactly (float32 adds are correctly rounded in both).
+ */
+export function embeddingBackwardReference(dOut: Float32Array, ids: Int32Array, vocabSize: number, dim: number): Float32Array {
+  const dTable = new Float32Array(vocabSize * dim);
+  ids.forEach((id, n) => {
+    for (let d = 0; d < dim; d++) dTable[id * dim + d] += dOut[n * dim + d];
+  });
+  return dTable;
+}
+
+function expectTensor(op: string, name: string, t: Tensor, dtype: DType, rank: number, shape: string): void {
+  const found = `${t.dtype} [${t.shape.join(', ')}]`;
+  if (t.dtype !== dtype) throw new TypeError(`${op}: ${name} must be ${dtype} ${shape}, found ${found}`);
+  if (t.shape.length !== rank) throw new RangeError(`${op}: ${name} must be ${dtype} ${shape}, found ${found}`);
+}
+
+function expectPositive(op: string, name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${op}: ${name} must be a positive integer, found ${n}`);
+}

@@ -1,0 +1,76 @@
+/**
+ * Global average pooling over the steps axis (Keras GlobalAveragePooling1D without a mask)
+ * on the GPU (shaders/mean-pool.wgsl), with plain TypeScript references.
+ *
+ * Keras computes it as `ops.mean(inputs, axis=1)` when no mask is given
+ * (keras/src/layers/pooling/global_average_pooling1d.py), so padding positions count.
+ */
+import source from '../../shaders/mean-pool.wgsl';
+import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const WORKGROUP_SIZE = 256;
+
+/** out[b, d] = (Σ_t x[b, t, d]) / T for x [B, T, D]. */
+export function meanPoolForward(gpu: Gpu, x: Tensor): Tensor {
+  const op = 'meanPoolForward';
+  expectF32(op, 'x', x, 3, '[batch, steps, dim]');
+  const [batch, steps, dim] = x.shape;
+  expectPositive(op, 'steps', steps);
+  expectPositive(op, 'dim', dim);
+  const out = gpu.empty([batch, dim]);
+  const count = out.size;
+  gpu.dispatch('mean-pool', source, 'forward', [x, out], linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
+  return out;
+}
+
+/** dx[b, t, d] = dOut[b, d] / T: the gradient of x [B, T, D] given that of the pooled [B, D]. */
+export function meanPoolBackward(gpu: Gpu, dOut: Tensor, steps: number): Tensor {
+  const op = 'meanPoolBackward';
+  expectF32(op, 'dOut', dOut, 2, '[batch, dim]');
+  expectPositive(op, 'steps', steps);
+  const [batch, dim] = dOut.shape;
+  expectPositive(op, 'dim', dim);
+  const dx = gpu.empty([batch, steps, dim]);
+  const count = dx.size;
+  gpu.dispatch('mean-pool', source, 'backward', [dOut, dx], linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
+  return dx;
+}
+
+/**
+ * The mean over steps in the input's precision, summed over t in order then divided, as the
+ * GPU does (float32 input: each add rounded to float32).
+ */
+export function meanPoolReference(x: Float32Array, batch: number, steps: number, dim: number): Float32Array;
+export function meanPoolReference(x: Float64Array, batch: number, steps: number, dim: number): Float64Array;
+export function meanPoolReference(x: Float32Array | Float64Array, batch: number, steps: number, dim: number): Float32Array | Float64Array {
+  const out = x instanceof Float64Array ? new Float64Array(batch * dim) : new Float32Array(batch * dim);
+  const round = x instanceof Float64Array ? (v: number) => v : Math.fround;
+  for (let b = 0; b < batch; b++) {
+    for (let d = 0; d < dim; d++) {
+      let sum = 0;
+      for (let t = 0; t < steps; t++) sum = round(sum + x[(b * steps + t) * dim + d]);
+      out[b * dim + d] = sum / steps;
+    }
+  }
+  return out;
+}
+
+export function meanPoolBackwardReference(dOut: Float32Array, batch: number, steps: number, dim: number): Float32Array {
+  const dx = new Float32Array(batch * steps * dim);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < steps; t++) {
+      for (let d = 0; d < dim; d++) dx[(b * steps + t) * dim + d] = dOut[b * dim + d] / steps;
+    }
+  }
+  return dx;
+}
+
+function expectF32(op: string, name: string, t: Tensor, rank: number, shape: string): void {
+  const found = `${t.dtype} [${t.shape.join(', ')}]`;
+  if (t.dtype !== 'f32') throw new TypeError(`${op}: ${name} must be f32 ${shape}, found ${found}`);
+  if (t.shape.length !== rank) throw new RangeError(`${op}: ${name} must be f32 ${shape}, found ${found}`);
+}
+
+function expectPositive(op: string, name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${op}: ${name} must be a positive integer, found ${n}`);
+}

@@ -1,0 +1,116 @@
+/** Keras' callbacks that the tutorial uses or names: History and EarlyStopping. */
+
+export type Logs = Record<string, number>;
+
+/** What a callback may ask of the model it is attached to. */
+export interface CallbackModel {
+  stopTraining: boolean;
+  getWeights(): Promise<Float32Array[]>;
+  setWeights(weights: Float32Array[]): void;
+}
+
+export interface Callback {
+  onTrainBegin?(model: CallbackModel): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
+  onTrainEnd?(): void | Promise<void>;
+}
+
+/** `model.fit(...)`'s return value: every metric, one value per epoch. */
+export class History implements Callback {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [name, value] of Object.entries(logs)) (this.history[name] ??= []).push(value);
+  }
+}
+
+export interface EarlyStoppingOptions {
+  monitor?: string;
+  minDelta?: number;
+  patience?: number;
+  mode?: 'auto' | 'min' | 'max';
+  restoreBestWeights?: boolean;
+  startFromEpoch?: number;
+  verbose?: 0 | 1;
+  /** Where the messages go (default stdout). */
+  log?: (line: string) => void;
+}
+
+/**
+ * keras/src/callbacks/early_stopping.py: stop when `monitor` has not improved by
+ * more than `minDelta` for `patience` epochs; optionally restore the weights of
+ * the best epoch when training ends.
+ */
+export class EarlyStopping implements Callback {
+  readonly monitor: string;
+  readonly minDelta: number;
+  readonly patience: number;
+  readonly restoreBestWeights: boolean;
+  readonly startFromEpoch: number;
+  private readonly maximise: boolean;
+  private readonly log: (line: string) => void;
+  private readonly verbose: number;
+  private model: CallbackModel | null = null;
+  private wait = 0;
+  private best = Infinity;
+  private bestWeights: Float32Array[] | null = null;
+  bestEpoch = 0;
+  stoppedEpoch = 0;
+
+  constructor(options: EarlyStoppingOptions = {}) {
+    this.monitor = options.monitor ?? 'val_loss';
+    this.minDelta = Math.abs(options.minDelta ?? 0);
+    this.patience = options.patience ?? 0;
+    this.restoreBestWeights = options.restoreBestWeights ?? false;
+    this.startFromEpoch = options.startFromEpoch ?? 0;
+    this.verbose = options.verbose ?? 0;
+    this.log = options.log ?? ((line) => console.log(line));
+    const mode = options.mode ?? 'auto';
+    // 'auto' maximises accuracy-like metrics and minimises the rest, as Keras does.
+    this.maximise = mode === 'max' || (mode === 'auto' && /acc/.test(this.monitor));
+  }
+
+  onTrainBegin(model: CallbackModel): void {
+    this.model = model;
+    this.wait = 0;
+    this.stoppedEpoch = 0;
+    this.best = this.maximise ? -Infinity : Infinity;
+    this.bestWeights = null;
+    this.bestEpoch = 0;
+  }
+
+  async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    const current = logs[this.monitor];
+    if (current === undefined) {
+      throw new RangeError(`EarlyStopping: metric '${this.monitor}' is not among ${Object.keys(logs).join(', ')}`);
+    }
+    if (epoch < this.startFromEpoch) return;
+    if (this.restoreBestWeights && !this.bestWeights) this.bestWeights = await this.model!.getWeights();
+    this.wait++;
+    if (this.improves(current)) {
+      this.best = current;
+      this.bestEpoch = epoch;
+      if (this.restoreBestWeights) this.bestWeights = await this.model!.getWeights();
+      this.wait = 0;
+      return;
+    }
+    if (this.wait >= this.patience && epoch > 0) {
+      this.stoppedEpoch = epoch;
+      this.model!.stopTraining = true;
+    }
+  }
+
+  private improves(current: number): boolean {
+    return this.maximise ? current - this.minDelta > this.best : current + this.minDelta < this.best;
+  }
+
+  onTrainEnd(): void {
+    if (this.stoppedEpoch > 0 && this.verbose > 0) this.log(`Epoch ${this.stoppedEpoch + 1}: early stopping`);
+    if (this.restoreBestWeights && this.bestWeights) {
+      if (this.verbose > 0) this.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
+      this.model!.setWeights(this.bestWeights);
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The differentiable ops: each runs its forward kernel and records, right beside
+ * it, how its inputs' gradients follow from its output's (micrograd's layout).
+ * Every kernel lives in src/kernels with its WGSL in shaders/.
+ */
+import type { Tensor } from '../gpu/gpu.js';
+import { bceBackward, bceForward, bceFromLogitsBackward, bceFromLogitsForward } from '../kernels/binary-crossentropy.js';
+import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
+import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../kernels/embedding.js';
+import { meanPoolBackward, meanPoolForward } from '../kernels/mean-pool.js';
+import { reluBackward, reluForward } from '../kernels/relu.js';
+import { sigmoidBackward, sigmoidForward } from '../kernels/sigmoid.js';
+import { Tape } from './tape.js';
+
+/**
+ * Sigmoid outputs and the logits they came from. Keras' TensorFlow backend keeps
+ * the same link (`output._keras_logits`, keras/src/backend/tensorflow/nn.py) so that
+ * binary_crossentropy can work from the logits, stably and without clipping.
+ */
+const logitsOf = new WeakMap<Tensor, Tensor>();
+
+/** Rows of `table` picked by `ids` ([B, T] i32); `hostIds` is the same ids, for the gradient's index. */
+export function embedding(table: Tensor, ids: Tensor, hostIds: Int32Array): Tensor {
+  const gpu = table.gpu;
+  const [vocabSize, dim] = table.shape;
+  const out = embeddingForward(gpu, table, ids);
+  Tape.record(out, [table, ids], (dOut) => {
+    const index = uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(hostIds, vocabSize));
+    const dTable = embeddingBackward(gpu, dOut, index, vocabSize, dim);
+    index.dispose();
+    return [dTable, null];
+  });
+  return out;
+}
+
+/** Mean over axis 1 of [B, T, D]: GlobalAveragePooling1D without a mask (padding counts). */
+export function meanPool(x: Tensor): Tensor {
+  const out = meanPoolForward(x.gpu, x);
+  Tape.record(out, [x], (dOut) => [meanPoolBackward(x.gpu, dOut, x.shape[1])]);
+  return out;
+}
+
+/** x·kernel + bias, with x [B, I], kernel [I, O] as Keras stores it, bias [O]. */
+export function dense(x: Tensor, kernel: Tensor, bias: Tensor): Tensor {
+  const gpu = x.gpu;
+  const out = denseForward(gpu, x, kernel, bias);
+  Tape.record(out, [x, kernel, bias], (dOut) => [
+    denseInputGradient(gpu, dOut, kernel),
+    denseKernelGradient(gpu, x, dOut),
+    denseBiasGradient(gpu, dOut),
+  ]);
+  return out;
+}
+
+export function relu(x: Tensor): Tensor {
+  const out = reluForward(x.gpu, x);
+  Tape.record(out, [x], (dOut) => [reluBackward(x.gpu, x, dOut)]);
+  return out;
+}
+
+export function sigmoid(x: Tensor): Tensor {
+  const out = sigmoidForward(x.gpu, x);
+  logitsOf.set(out, x);
+  Tape.record(out, [x], (dOut) => [sigmoidBackward(x.gpu, out, dOut)]);
+  return out;
+}
+
+/**
+ * Mean binary cross-entropy over the batch, as Keras computes it on TensorFlow
+ * (keras/src/backend/tensorflow/nn.py `binary_crossentropy`): from the logits when
+ * `output` came straight from a sigmoid, else on probabilities clipped to
+ * [1e-7, 1 - 1e-7]. The loss is the root of the graph, so its upstream gradient
+ * is the seed 1 and the backward kernels apply the 1/B of the mean themselves.
+ */
+export function binaryCrossentropy(output: Tensor, labels: Tensor): Tensor {
+  const gpu = output.gpu;
+  const logits = logitsOf.get(output);
+  if (logits && !logits.isDisposed) {
+    const loss = bceFromLogitsForward(gpu, logits, labels);
+    // The gradient goes to the logits directly, past the sigmoid, as TensorFlow's does.
+    Tape.record(loss, [logits, labels], () => [bceFromLogitsBackward(gpu, logits, labels), null]);
+    return loss;
+  }
+  const loss = bceForward(gpu, output, labels);
+  Tape.record(loss, [output, labels], () => [bceBackward(gpu, output, labels), null]);
+  return loss;
+}

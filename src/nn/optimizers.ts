@@ -1,0 +1,59 @@
+/**
+ * Keras' Adam (keras/src/optimizers/adam.py), dense over every weight, the
+ * embedding table included: each step moves every element, as Keras does with
+ * TensorFlow's dense gradients here (no lazy or sparse update).
+ */
+import { adamStep } from '../kernels/adam.js';
+import type { Tensor } from '../gpu/gpu.js';
+
+export interface AdamOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export class Adam {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Steps taken so far (Keras' `optimizer.iterations`). */
+  iterations = 0;
+  private readonly slots = new Map<Tensor, { m: Tensor; v: Tensor }>();
+
+  constructor(options: AdamOptions = {}) {
+    this.learningRate = options.learningRate ?? 0.001;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-7;
+  }
+
+  /** One update of every weight from its gradient. */
+  apply(pairs: readonly [weight: Tensor, gradient: Tensor][]): void {
+    this.iterations++;
+    for (const [weight, gradient] of pairs) {
+      let slot = this.slots.get(weight);
+      if (!slot) {
+        slot = { m: weight.gpu.zeros(weight.shape), v: weight.gpu.zeros(weight.shape) };
+        this.slots.set(weight, slot);
+      }
+      adamStep(weight.gpu, weight, gradient, slot.m, slot.v, {
+        step: this.iterations,
+        learningRate: this.learningRate,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        epsilon: this.epsilon,
+      });
+    }
+  }
+
+  /** Free the moment buffers. */
+  dispose(): void {
+    for (const { m, v } of this.slots.values()) {
+      m.dispose();
+      v.dispose();
+    }
+    this.slots.clear();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Reverse-mode autograd on a tape, as tf.GradientTape does it: while a tape is
+ * active, every op in `ops.ts` records its output, its inputs and a closure that
+ * turns the output's gradient into its inputs' gradients. `gradients()` walks the
+ * records backwards, summing gradients that meet (the `add` kernel), and frees
+ * every intermediate gradient as soon as it has been used.
+ */
+import { add } from '../kernels/add.js';
+import type { Tensor } from '../gpu/gpu.js';
+
+/** Gradients of an op's inputs, in input order; null where an input needs none (ids, labels). */
+export type BackwardFn = (outputGradient: Tensor) => (Tensor | null)[];
+
+interface Record {
+  output: Tensor;
+  inputs: Tensor[];
+  backward: BackwardFn;
+}
+
+let active: Tape | null = null;
+
+export class Tape {
+  private readonly records: Record[] = [];
+
+  /** Run `fn` with this tape recording the ops it calls. */
+  watch<T>(fn: () => T): T {
+    if (active) throw new Error('Tape.watch: tapes do not nest');
+    active = this;
+    try {
+      return fn();
+    } finally {
+      active = null;
+    }
+  }
+
+  /**
+   * d`loss`/d`target` for each target (a [1] loss, seeded with 1). The returned
+   * gradients belong to the caller; everything else made here is freed.
+   */
+  gradients(loss: Tensor, targets: readonly Tensor[]): Map<Tensor, Tensor> {
+    const gpu = loss.gpu;
+    const grads = new Map<Tensor, Tensor>([[loss, gpu.upload(new Float32Array([1]), loss.shape)]]);
+    for (let r = this.records.length - 1; r >= 0; r--) {
+      const { output, inputs, backward } = this.records[r];
+      const dOut = grads.get(output);
+      if (!dOut) continue; // the output does not reach the loss
+      grads.delete(output);
+      backward(dOut).forEach((dIn, i) => {
+        if (!dIn) return;
+        const previous = grads.get(inputs[i]);
+        if (previous) {
+          grads.set(inputs[i], add(gpu, previous, dIn));
+          previous.dispose();
+          dIn.dispose();
+        } else {
+          grads.set(inputs[i], dIn);
+        }
+      });
+      if (!targets.includes(output)) dOut.dispose();
+    }
+    const result = new Map<Tensor, Tensor>();
+    for (const [tensor, grad] of grads) {
+      if (targets.includes(tensor)) result.set(tensor, grad);
+      else grad.dispose();
+    }
+    return result;
+  }
+
+  /** Free every recorded output except `keep` (the caller's own tensors are never recorded). */
+  dispose(keep: readonly Tensor[] = []): void {
+    for (const { output } of this.records) if (!keep.includes(output)) output.dispose();
+    this.records.length = 0;
+  }
+
+  /** Called by ops. Outside a tape nothing is recorded, and freeing outputs is up to the caller. */
+  static record(output: Tensor, inputs: Tensor[], backward: BackwardFn): void {
+    active?.records.push({ output, inputs, backward });
+  }
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { adamAlpha, adamReference, adamStep, type AdamOptions } from '../src/kernels/adam.js';
+import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+
+describe('adam kernel', () => {
+  const gpu = useGpu();
+
+  it('takes the hand-computed first step', async () => {
+    // g = 0.5, m = v = 0, p = 1, t = 1, defaults (lr 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7):
+    //   m = 0 + (0.5 - 0) * 0.1 = 0.05;  v = 0 + (0.25 - 0) * 0.001 = 0.00025
+    //   alpha = 0.001 * sqrt(1 - 0.999) / (1 - 0.9) = 0.001 * 0.0316227766 / 0.1 = 3.16227766e-4
+    //   p = 1 - 0.05 * alpha / (sqrt(0.00025) + 1e-7) = 1 - 1.58113883e-5 / 0.0158114883
+    //     = 1 - 0.001 * (1 - 6.3245e-6) = 1 - 9.99993675e-4 = 0.999000006325
+    const p = gpu().upload(new Float32Array([1]));
+    const m = gpu().zeros([1]);
+    const v = gpu().zeros([1]);
+    adamStep(gpu(), p, gpu().upload(new Float32Array([0.5])), m, v, { step: 1 });
+    expectClose(await m.read(), [0.05], { atol: 0, rtol: 1e-7 });
+    expectClose(await v.read(), [0.00025], { atol: 0, rtol: 1e-7 });
+    expectClose(await p.read(), [0.999000006325], { atol: 6e-8, rtol: 0 });
+    expect(adamAlpha({ step: 1 })).toBeCloseTo(3.16227766e-4, 8);
+  });
+
+  const configs: [string, Omit<AdamOptions, 'step'>][] = [
+    ['defaults', {}],
+    ['custom hyperparameters', { learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-5 }],
+  ];
+  for (const [label, options] of configs) {
+    it(`matches the float64 reference over 5 steps (${label})`, async () => {
+      const n = 1029; // not a multiple of the workgroup size
+      const initial = randomFloats(n, 5, -1, 1);
+      const param = new Float64Array(initial);
+      const m = new Float64Array(n);
+      const v = new Float64Array(n);
+      const gpuParam = gpu().upload(initial);
+      const gpuM = gpu().zeros([n]);
+      const gpuV = gpu().zeros([n]);
+      for (let step = 1; step <= 5; step++) {
+        const grad = randomFloats(n, 100 + step, -1, 1);
+        adamReference(param, grad, m, v, { step, ...options });
+        adamStep(gpu(), gpuParam, gpu().upload(grad), gpuM, gpuV, { step, ...options });
+      }
+      expectClose(await gpuM.read(), m, { atol: 1e-8, rtol: 1e-5 });
+      expectClose(await gpuV.read(), v, { atol: 1e-9, rtol: 1e-5 });
+      expectClose(await gpuParam.read(), param, { atol: 3e-7, rtol: 1e-6 });
+    });
+  }
+
+  it('rejects mismatched shapes and bad steps with a RangeError naming the op', () => {
+    const p = gpu().zeros([4]);
+    const short = gpu().zeros([3]);
+    expect(() => adamStep(gpu(), p, short, p, p, { step: 1 })).toThrow(/adamStep: grad must have the shape of param \[4\], found \[3\]/);
+    expect(() => adamStep(gpu(), p, p, p, gpu().zeros([2, 2]), { step: 1 })).toThrow(RangeError);
+    expect(() => adamStep(gpu(), p, p, p, p, { step: 0 })).toThrow(/adamStep: step/);
+  });
+});

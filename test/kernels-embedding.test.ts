@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import {
+  embeddingBackward,
+  embeddingBackwardReference,
+  embeddingForward,
+  embeddingGradientIndex,
+  embeddingReference,
+  uploadEmbeddingGradientIndex,
+} from '../src/kernels/embedding.js';
+import { meanPoolBackward, meanPoolForward, meanPoolReference } from '../src/kernels/mean-pool.js';
+import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+
+/** Deterministic pseudo-random ids in [0, range). */
+function randomIds(n: number, seed: number, range: number): Int32Array {
+  return Int32Array.from(randomFloats(n, seed, 0, range), (v) => Math.min(range - 1, Math.floor(v)));
+}
+
+const EXACT = { atol: 0, rtol: 0 };
+
+describe('embedding CSR gradient index', () => {
+  it('groups positions by ascending id, in ascending order within each id', () => {
+    const csr = embeddingGradientIndex(new Int32Array([3, 1, 3, 0, 1, 3]), 5);
+    expect(Array.from(csr.rowIds)).toEqual([0, 1, 3]);
+    expect(Array.from(csr.rowStarts)).toEqual([0, 1, 3, 6]);
+    expect(Array.from(csr.positions)).toEqual([3, 1, 4, 0, 2, 5]);
+  });
+
+  it('holds every position once, under its id, with the right counts (many duplicates)', () => {
+    const ids = randomIds(37 * 256, 5, 5);
+    const { rowIds, rowStarts, positions } = embeddingGradientIndex(ids, 10_000);
+    expect(Array.from(rowIds)).toEqual([0, 1, 2, 3, 4]);
+    expect(rowStarts[rowIds.length]).toBe(ids.length);
+    expect(new Set(positions).size).toBe(ids.length);
+    rowIds.forEach((id, u) => {
+      const group = positions.subarray(rowStarts[u], rowStarts[u + 1]);
+      expect(group.length).toBe(ids.filter((v) => v === id).length);
+      group.forEach((p, k) => {
+        expect(ids[p]).toBe(id);
+        if (k > 0) expect(p).toBeGreaterThan(group[k - 1]);
+      });
+    });
+  });
+
+  it('is empty for an empty batch', () => {
+    const csr = embeddingGradientIndex(new Int32Array(0), 10);
+    expect([csr.rowIds.length, Array.from(csr.rowStarts), csr.positions.length]).toEqual([0, [0], 0]);
+  });
+
+  it('names the position and value of an id outside the vocabulary', () => {
+    expect(() => embeddingGradientIndex(new Int32Array([0, 5]), 5)).toThrow(RangeError);
+    expect(() => embeddingGradientIndex(new Int32Array([0, 5]), 5)).toThrow('id 5 at position 1 is outside [0, 5)');
+    expect(() => embeddingGradientIndex(new Int32Array([2, 2, -1]), 5)).toThrow('id -1 at position 2 is outside [0, 5)');
+  });
+});
+
+describe('embedding kernel', () => {
+  const gpu = useGpu();
+
+  // Batch sizes and token counts that are not multiples of the workgroup, D not a multiple
+  // of 4, and ids drawn from 0..4 so that rows accumulate many tokens.
+  const cases = [
+    { batch: 1, steps: 1, dim: 16, vocab: 10, range: 10 },
+    { batch: 3, steps: 5, dim: 3, vocab: 10, range: 10 },
+    { batch: 3, steps: 256, dim: 3, vocab: 10, range: 5 },
+    { batch: 37, steps: 5, dim: 16, vocab: 10_000, range: 10_000 },
+    { batch: 37, steps: 256, dim: 16, vocab: 10_000, range: 10_000 },
+    { batch: 37, steps: 256, dim: 16, vocab: 10_000, range: 5 },
+    { batch: 37, steps: 256, dim: 3, vocab: 10_000, range: 5 },
+  ];
+  for (const { batch, steps, dim, vocab, range } of cases) {
+    it(`forward and backward match the reference (B = ${batch}, T = ${steps}, D = ${dim}, V = ${vocab}, ids < ${range})`, async () => {
+      const seed = batch * 7 + steps * 3 + dim + range;
+      const tableData = randomFloats(vocab * dim, seed);
+      const idData = randomIds(batch * steps, seed + 1, range);
+      const dOutData = randomFloats(batch * steps * dim, seed + 2);
+      const table = gpu().upload(tableData, [vocab, dim]);
+      const ids = gpu().upload(idData, [batch, steps]);
+      const dOut = gpu().upload(dOutData, [batch, steps, dim]);
+      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(idData, vocab));
+
+      const out = embeddingForward(gpu(), table, ids);
+      const dTable = embeddingBackward(gpu(), dOut, index, vocab, dim);
+      expect(out.shape).toEqual([batch, steps, dim]);
+      expect(dTable.shape).toEqual([vocab, dim]);
+      // A gather is a copy; the backward sums in the reference's order with correctly rounded adds.
+      expectClose(await out.read(), embeddingReference(tableData, idData, dim), EXACT);
+      expectClose(await dTable.read(), embeddingBackwardReference(dOutData, idData, vocab, dim), EXACT);
+      for (const t of [table, ids, dOut, out, dTable]) t.dispose();
+      index.dispose();
+    });
+  }
+
+  it('backward is bitwise deterministic from run to run', async () => {
+    const [batch, steps, dim, vocab] = [37, 256, 16, 10_000];
+    const idData = randomIds(batch * steps, 11, 5);
+    const dOut = gpu().upload(randomFloats(batch * steps * dim, 12, -100, 100), [batch, steps, dim]);
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(idData, vocab));
+    const first = (await embeddingBackward(gpu(), dOut, index, vocab, dim).read()) as Float32Array;
+    const second = (await embeddingBackward(gpu(), dOut, index, vocab, dim).read()) as Float32Array;
+    expect(Buffer.from(first.buffer).equals(Buffer.from(second.buffer))).toBe(true);
+    dOut.dispose();
+    index.dispose();
+  });
+
+  it('gives zero rows for ids outside the table', async () => {
+    const table = gpu().upload(Float32Array.from({ length: 6 }, (_, i) => i + 1), [2, 3]);
+    const ids = gpu().upload(new Int32Array([1, -1, 2, 0]), [2, 2]);
+    expect(Array.from(await embeddingForward(gpu(), table, ids).read())).toEqual([4, 5, 6, 0, 0, 0, 0, 0, 0, 1, 2, 3]);
+  });
+
+  it('refuses tensors of the wrong dtype or shape, and an index that does not fit', () => {
+    const table = gpu().upload(new Float32Array(12), [4, 3]);
+    const ids = gpu().upload(new Int32Array([0, 3]), [1, 2]);
+    expect(() => embeddingForward(gpu(), table, gpu().upload(new Float32Array(2), [1, 2]))).toThrow(TypeError);
+    expect(() => embeddingForward(gpu(), table, gpu().upload(new Int32Array(2)))).toThrow(
+      /embeddingForward: ids must be i32 \[batch, steps\], found i32 \[2\]/,
+    );
+    expect(() => embeddingForward(gpu(), gpu().upload(new Float32Array(12)), ids)).toThrow(RangeError);
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array([0, 3]), 4));
+    expect(() => embeddingBackward(gpu(), gpu().upload(new Float32Array(8), [1, 2, 4]), index, 4, 3)).toThrow(
+      /embeddingBackward: dOut must be \[batch, steps, 3\] with batch·steps = 2 \(the index's tokens\), found \[1, 2, 4\]/,
+    );
+    expect(() => embeddingBackward(gpu(), gpu().upload(new Float32Array(9), [1, 3, 3]), index, 4, 3)).toThrow(RangeError);
+    expect(() => embeddingBackward(gpu(), gpu().upload(new Float32Array(6), [1, 2, 3]), index, 3, 3)).toThrow(/holds id 3/);
+  });
+
+  // loss = Σ w ⊙ meanPool(embedding(table, ids)); the GPU's dTable against central differences
+  // of the float64 references. The loss is linear in the table, so the differences are exact
+  // up to float64 rounding.
+  for (const [batch, steps, dim] of [
+    [3, 5, 3],
+    [37, 256, 16],
+  ]) {
+    it(`gradient of meanPool∘embedding matches finite differences (B = ${batch}, T = ${steps}, D = ${dim})`, async () => {
+      const vocab = 10;
+      const [repeated, once, unused] = [2, 7, 9];
+      const idData = randomIds(batch * steps, batch + steps, 5); // ids 0..4, many repeats
+      idData[idData.length - 1] = once;
+      const tableData = randomFloats(vocab * dim, 21);
+      const w = randomFloats(batch * dim, 22);
+      const loss = (t: Float64Array): number =>
+        meanPoolReference(embeddingReference(t, idData, dim), batch, steps, dim).reduce((s, v, i) => s + w[i] * v, 0);
+
+      const table = gpu().upload(tableData, [vocab, dim]);
+      const ids = gpu().upload(idData, [batch, steps]);
+      const pooled = meanPoolForward(gpu(), embeddingForward(gpu(), table, ids));
+      const gpuLoss = ((await pooled.read()) as Float32Array).reduce((s, v, i) => s + w[i] * v, 0);
+      expect(gpuLoss).toBeCloseTo(loss(Float64Array.from(tableData)), 4);
+
+      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(idData, vocab));
+      const dEmbedded = meanPoolBackward(gpu(), gpu().upload(w, [batch, dim]), steps);
+      const dTable = await embeddingBackward(gpu(), dEmbedded, index, vocab, dim).read();
+
+      const eps = 1e-3;
+      const entries = [
+        [repeated, 0],
+        [repeated, dim - 1],
+        [0, 1],
+        [once, 1],
+        [unused, 2],
+      ];
+      for (const [row, d] of entries) {
+        const i = row * dim + d;
+        const plus = Float64Array.from(tableData);
+        const minus = Float64Array.from(tableData);
+        plus[i] += eps;
+        minus[i] -= eps;
+        const numeric = (loss(plus) - loss(minus)) / (2 * eps);
+        if (row === unused) {
+          expect(dTable[i]).toBe(0);
+          expect(numeric).toBe(0);
+        } else {
+          expect(numeric).not.toBe(0);
+          expect(Math.abs(dTable[i] - numeric), `dTable[${row}, ${d}] = ${dTable[i]} vs ${numeric}`).toBeLessThanOrEqual(1e-6 + 1e-4 * Math.abs(numeric));
+        }
+      }
+      index.dispose();
+    });
+  }
+});
