@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -7,11 +7,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixtureBytes, fixtureJson } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shadergrad-cli-'));
-const cli = join(dir, 'cli.mjs');
+// Built inside the project, so that `webgpu` resolves from node_modules as it does for dist/cli.js.
+mkdirSync('node_modules/.cache', { recursive: true });
+const cli = join(mkdtempSync('node_modules/.cache/shadergrad-cli-'), 'cli.mjs');
 const MINI = join(FIXTURES, 'npz', 'mini.npz');
 
 beforeAll(async () => {
-  await build({ entryPoints: ['src/cli.ts'], outfile: cli, bundle: true, platform: 'node', format: 'esm', external: ['webgpu'], logLevel: 'error' });
+  await build({ entryPoints: ['src/cli.ts'], outfile: cli, bundle: true, platform: 'node', format: 'esm', external: ['webgpu'], loader: { '.wgsl': 'text' }, logLevel: 'error' });
 });
 
 function run(...args: string[]) {
@@ -19,6 +21,19 @@ function run(...args: string[]) {
   const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env, timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+describe('shadergrad train', () => {
+  it('bad flags exit 2; data too small for the tutorial exits 1 with the reason', () => {
+    for (const args of [['train', '--epochs', '0'], ['train', '--batch-size', 'x'], ['train', '--early-stopping', '-1']]) {
+      const { code, stderr } = run(...args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toMatch(/^shadergrad: .*--(epochs|batch-size|early-stopping)/);
+    }
+    const small = run('train', '--data', MINI, '--epochs', '1', '--out', join(dir, 'out'));
+    expect(small.code).toBe(1);
+    expect(small.stderr).toMatch(/DatasetError: .*the training split has 9 reviews; the tutorial holds out the first 10000 for validation/);
+  });
+});
 
 describe('shadergrad inspect', () => {
   it('prints a JSON summary of both splits', () => {

@@ -34,43 +34,41 @@ function referenceLoss(w: Float64Array[], ids: Int32Array, labels: Float64Array)
 describe('autograd through the tutorial model in miniature', () => {
   const gpu = useGpu();
 
-  {
-    it('gradients of every weight match central differences (loss from the logits, past the sigmoid)', async () => {
-      const shapes = [[VOCAB, DIM], [DIM, HIDDEN], [HIDDEN], [HIDDEN, 1], [1]];
-      const init = shapes.map((s, i) => Float64Array.from(randomFloats(s.reduce((a, b) => a * b, 1), 10 + i, -0.6, 0.6)));
-      const ids = Int32Array.from({ length: BATCH * STEPS }, (_, i) => (i * 7 + (i % 5)) % (VOCAB - 1)); // row VOCAB-1 unused
-      const labels = Float64Array.from({ length: BATCH }, (_, i) => i % 2);
+  it('gradients of every weight match central differences (loss from the logits, past the sigmoid)', async () => {
+    const shapes = [[VOCAB, DIM], [DIM, HIDDEN], [HIDDEN], [HIDDEN, 1], [1]];
+    const init = shapes.map((s, i) => Float64Array.from(randomFloats(s.reduce((a, b) => a * b, 1), 10 + i, -0.6, 0.6)));
+    const ids = Int32Array.from({ length: BATCH * STEPS }, (_, i) => (i * 7 + (i % 5)) % (VOCAB - 1)); // row VOCAB-1 unused
+    const labels = Float64Array.from({ length: BATCH }, (_, i) => i % 2);
 
-      const weights = init.map((w, i) => gpu().upload(Float32Array.from(w), shapes[i]));
-      const idsTensor = gpu().upload(ids, [BATCH, STEPS]);
-      const y = gpu().upload(Float32Array.from(labels));
-      const tape = new Tape();
-      const loss = tape.watch(() => {
-        const [table, k1, b1, k2, b2] = weights;
-        const z = dense(relu(dense(meanPool(embedding(table, idsTensor, ids)), k1, b1)), k2, b2);
-        return binaryCrossentropy(sigmoid(z), y);
-      });
-      const grads = tape.gradients(loss, weights);
-      const gpuLoss = (await loss.read())[0];
-      expect(gpuLoss).toBeCloseTo(referenceLoss(init, ids, labels), 5);
-
-      for (let w = 0; w < init.length; w++) {
-        const grad = (await grads.get(weights[w])!.read()) as Float32Array;
-        for (let i = 0; i < init[w].length; i += Math.max(1, Math.floor(init[w].length / 9))) {
-          const plus = init.map((a) => a.slice());
-          const minus = init.map((a) => a.slice());
-          plus[w][i] += H;
-          minus[w][i] -= H;
-          const numeric = (referenceLoss(plus, ids, labels) - referenceLoss(minus, ids, labels)) / (2 * H);
-          expect(Math.abs(grad[i] - numeric), `weight ${w}, element ${i}: ${grad[i]} vs ${numeric}`).toBeLessThan(2e-4 + 1e-2 * Math.abs(numeric));
-        }
-      }
-      // The unused embedding row gets exactly zero gradient.
-      const dTable = (await grads.get(weights[0])!.read()) as Float32Array;
-      expect(Array.from(dTable.subarray((VOCAB - 1) * DIM))).toEqual([0, 0, 0, 0]);
-      tape.dispose();
+    const weights = init.map((w, i) => gpu().upload(Float32Array.from(w), shapes[i]));
+    const idsTensor = gpu().upload(ids, [BATCH, STEPS]);
+    const y = gpu().upload(Float32Array.from(labels));
+    const tape = new Tape();
+    const loss = tape.watch(() => {
+      const [table, k1, b1, k2, b2] = weights;
+      const z = dense(relu(dense(meanPool(embedding(table, idsTensor, ids)), k1, b1)), k2, b2);
+      return binaryCrossentropy(sigmoid(z), y);
     });
-  }
+    const grads = tape.gradients(loss, weights);
+    const gpuLoss = (await loss.read())[0];
+    expect(gpuLoss).toBeCloseTo(referenceLoss(init, ids, labels), 5);
+
+    for (let w = 0; w < init.length; w++) {
+      const grad = (await grads.get(weights[w])!.read()) as Float32Array;
+      for (let i = 0; i < init[w].length; i += Math.max(1, Math.floor(init[w].length / 9))) {
+        const plus = init.map((a) => a.slice());
+        const minus = init.map((a) => a.slice());
+        plus[w][i] += H;
+        minus[w][i] -= H;
+        const numeric = (referenceLoss(plus, ids, labels) - referenceLoss(minus, ids, labels)) / (2 * H);
+        expect(Math.abs(grad[i] - numeric), `weight ${w}, element ${i}: ${grad[i]} vs ${numeric}`).toBeLessThan(2e-4 + 1e-2 * Math.abs(numeric));
+      }
+    }
+    // The unused embedding row gets exactly zero gradient.
+    const dTable = (await grads.get(weights[0])!.read()) as Float32Array;
+    expect(Array.from(dTable.subarray((VOCAB - 1) * DIM))).toEqual([0, 0, 0, 0]);
+    tape.dispose();
+  });
 
   it('without a sigmoid before it, the loss works on clipped probabilities', async () => {
     const probs = Float32Array.from([0, 1e-9, 0.3, 0.5, 0.9, 1]);

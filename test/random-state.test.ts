@@ -133,4 +133,10 @@ describe('RandomState (numpy legacy MT19937)', () => {
     expect(() => shuffledIndices(rng, 2 ** 31)).toThrow(RangeError);
     expect(() => shuffledIndices(rng, -1)).toThrow(RangeError);
   });
+
+  it("randomSample() is numpy's random_sample()", () => {
+    // python3 -c "import numpy as np; print(np.random.RandomState(113).random_sample(3).tolist())"
+    const rng = new RandomState(113);
+    expect([rng.randomSample(), rng.randomSample(), rng.randomSample()]).toEqual([0.8519854927300882, 0.07390359884225994, 0.8949317626986235]);
+  });
 });

@@ -7,6 +7,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatasetError } from '../data/errors.js';
 import { loadData } from '../data/files.js';
 import { padSequences } from '../data/sequences.js';
 import { Gpu } from '../gpu/gpu.js';
@@ -46,10 +47,14 @@ export interface TutorialResult {
 export async function trainTutorial(options: TutorialOptions = {}): Promise<TutorialResult> {
   const { epochs = 40, batchSize = 512, seed = 0, out = 'out', log = console.log } = options;
   const started = performance.now();
-  const gpu = await Gpu.create({ forceSwiftShader: options.swiftshader });
-  log(`Using ${gpu.describe()}`);
-
   const [[xTrainSeqs, yTrain], [xTestSeqs, yTest]] = await loadData({ path: options.data, numWords: TUTORIAL.numWords });
+  if (xTrainSeqs.length <= TUTORIAL.validationSize) {
+    throw new DatasetError(`the training split has ${xTrainSeqs.length} reviews; the tutorial holds out the first ${TUTORIAL.validationSize} for validation`, {
+      file: options.data,
+      expected: `more than ${TUTORIAL.validationSize} training reviews`,
+      found: String(xTrainSeqs.length),
+    });
+  }
   const pad = { maxlen: TUTORIAL.maxlen, padding: 'post' } as const;
   const train = padSequences(xTrainSeqs, pad);
   const test = padSequences(xTestSeqs, pad);
@@ -59,6 +64,8 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
   const yVal = yTrain.subarray(0, TUTORIAL.validationSize);
   const yPartial = yTrain.subarray(TUTORIAL.validationSize);
   const loaded = performance.now();
+  const gpu = await Gpu.create({ forceSwiftShader: options.swiftshader });
+  log(`Using ${gpu.describe()}`);
 
   const model = new Sequential([
     new Embedding(TUTORIAL.numWords, TUTORIAL.embeddingDim),
