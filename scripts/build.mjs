@@ -17,7 +17,7 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: { node: 'src/node.ts', cli: 'src/cli.ts', 'bench/load-data': 'bench/load-data.ts' },
+    entryPoints: { node: 'src/node.ts', cli: 'src/cli.ts', 'bench/load-data': 'bench/load-data.ts', 'bench/train': 'bench/train.ts' },
     outdir: 'dist',
     platform: 'node',
     target: 'node20',

@@ -1,6 +1,6 @@
 /**
- * shadergrad's browser-safe API: the data readers (no file system) and the GPU
- * device. Node adds file lookup on top (`src/node.ts`).
+ * shadergrad's browser-safe API: the data readers (no file system), the GPU
+ * runtime and the engine. Node adds file lookup and the tutorial runner (`src/node.ts`).
  */
 export * from './data/errors.js';
 export { ZipArchive, crc32, type ZipEntry, type Inflater } from './data/zip.js';
@@ -20,3 +20,13 @@ export {
   type DecodeOptions,
 } from './data/imdb.js';
 export { getDevice, formatAdapter, NoWebGPUError, SWIFTSHADER_ICD, type AdapterReport, type GpuContext, type GetDeviceOptions } from './gpu/device.js';
+export { Gpu, Tensor, linearWorkgroups, shapeSize, type DType, type GpuStats } from './gpu/gpu.js';
+export { Sequential, TrainingError, type TokenMatrix, type LabelArray, type CompileOptions, type FitOptions, type EvaluateOptions } from './nn/model.js';
+export { Embedding, GlobalAveragePooling1D, Dense, Layer, type Activation, type Shape, type TokenBatch, type Weight } from './nn/layers.js';
+export { Adam, type AdamOptions } from './nn/optimizers.js';
+export { History, EarlyStopping, type Callback, type Logs, type EarlyStoppingOptions } from './nn/callbacks.js';
+export { Progbar, type Output } from './nn/progress.js';
+export { Tape } from './nn/tape.js';
+export { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from './nn/ops.js';
+export { encodeWeights, decodeWeights, WeightsFileError, type NamedWeights } from './nn/weights-file.js';
+export { historySvg, curvesSvg, type CurveSet } from './runner/plot.js';

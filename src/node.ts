@@ -1,4 +1,4 @@
-/** shadergrad in Node: everything in `index.ts`, plus finding the data files as Keras does. */
+/** shadergrad in Node: everything in `index.ts`, plus finding the data files as Keras does and the tutorial runner. */
 export * from './index.js';
 export {
   loadData,
@@ -12,3 +12,4 @@ export {
   type LocateOptions,
   type LoadDataFileOptions,
 } from './data/files.js';
+export { trainTutorial, TUTORIAL, type TutorialOptions, type TutorialResult } from './runner/train.js';

@@ -17,7 +17,7 @@ const PAGE_TIMEOUT_MS = 60_000;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>shadergrad test</title>
 <script type="module">
-  import { getDevice, imdbFromNpz, NoWebGPUError } from '/shadergrad.js';
+  import { getDevice, imdbFromNpz, NoWebGPUError, Gpu, Sequential, Embedding, GlobalAveragePooling1D, Dense } from '/shadergrad.js';
   try {
     const npz = new Uint8Array(await (await fetch('/mini.npz')).arrayBuffer());
     const [[xTrain, yTrain], [xTest]] = imdbFromNpz(npz, { numWords: 20 });
@@ -30,7 +30,22 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>shadergrad test</title
     } catch (e) {
       gpu = { error: e.name, message: e.message, typed: e instanceof NoWebGPUError };
     }
-    window.__result = { data, gpu };
+    let training = null;
+    if (!gpu.error) {
+      // The engine in the browser: a tiny model, two epochs on the fixture, padded to 12.
+      const device = await Gpu.create();
+      const steps = 12;
+      const x = new Int32Array(xTrain.length * steps);
+      xTrain.toArrays().forEach((row, i) => x.set(row.slice(0, steps), i * steps));
+      const model = new Sequential([new Embedding(20, 4), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })]);
+      model.build(device, [steps], { seed: 1 });
+      model.compile();
+      const lines = [];
+      const history = await model.fit({ data: x, shape: [xTrain.length, steps] }, yTrain, { epochs: 2, batchSize: 4, output: { write: (t) => lines.push(t) } });
+      training = { loss: history.history.loss, lines };
+      device.device.destroy();
+    }
+    window.__result = { data, gpu, training };
   } catch (e) {
     window.__result = { failure: String(e && e.stack || e) };
   }
@@ -42,7 +57,16 @@ let browser: Browser;
 let bundle: string;
 
 beforeAll(async () => {
-  const built = await build({ entryPoints: ['src/index.ts'], bundle: true, format: 'esm', platform: 'browser', external: ['webgpu', 'node:*'], write: false, logLevel: 'error' });
+  const built = await build({
+    entryPoints: ['src/index.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    external: ['webgpu', 'node:*'],
+    loader: { '.wgsl': 'text' },
+    write: false,
+    logLevel: 'error',
+  });
   bundle = built.outputFiles[0].text;
   const routes: Record<string, [string, string | Buffer]> = {
     '/': ['text/html', PAGE],
@@ -104,6 +128,9 @@ describe('in a WebGPU browser', () => {
     expect(result.gpu.error).toBeUndefined();
     expect(result.gpu.report.backend).toBe('browser');
     expect(result.gpu.maxStorageBufferBindingSize).toBe(result.gpu.report.limits.maxStorageBufferBindingSize);
+    expect(result.training.loss).toHaveLength(2);
+    expect(result.training.loss.every(Number.isFinite)).toBe(true);
+    expect(result.training.lines.join('')).toMatch(/Epoch 2\/2\n3\/3 ━+ .* - loss: \d\.\d{4}/);
   });
 
   it('outside a secure context, says there is no WebGPU and how to fix it', async () => {

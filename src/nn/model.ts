@@ -11,7 +11,7 @@ import { History, type Callback, type CallbackModel, type Logs } from './callbac
 import { Embedding, formatShape, type Layer, type Shape } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
 import { Adam } from './optimizers.js';
-import { Progbar, type Output } from './progress.js';
+import { defaultOutput, Progbar, type Output } from './progress.js';
 import { Tape } from './tape.js';
 import { decodeWeights, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
 
@@ -141,7 +141,7 @@ export class Sequential implements CallbackModel {
   async fit(x: TokenMatrix, y: LabelArray, options: FitOptions = {}): Promise<History> {
     const gpu = this.requireBuilt('fit');
     if (!this.optimizer) throw new Error(`${this.name}: call compile() before fit()`);
-    const { epochs = 1, batchSize = 32, shuffle = true, verbose = 1, validationData, output = process.stdout } = options;
+    const { epochs = 1, batchSize = 32, shuffle = true, verbose = 1, validationData, output = defaultOutput() } = options;
     positiveInteger('fit: epochs', epochs);
     positiveInteger('fit: batchSize', batchSize);
     const labels = this.checkData(x, y, 'training data');
@@ -185,7 +185,7 @@ export class Sequential implements CallbackModel {
   /** `[loss, accuracy]` over the data, batch by batch. */
   async evaluate(x: TokenMatrix, y: LabelArray, options: EvaluateOptions = {}): Promise<[number, number]> {
     const gpu = this.requireBuilt('evaluate');
-    const { batchSize = 32, verbose = 1, output = process.stdout } = options;
+    const { batchSize = 32, verbose = 1, output = defaultOutput() } = options;
     positiveInteger('evaluate: batchSize', batchSize);
     this.checkData(x, y, 'evaluate data');
     const bar = verbose ? new Progbar(Math.ceil(x.shape[0] / batchSize), output) : null;

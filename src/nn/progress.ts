@@ -15,13 +15,27 @@ export interface Output {
   isTTY?: boolean;
 }
 
+/** stdout in Node; in a browser, whole lines to the console. */
+export function defaultOutput(): Output {
+  if (typeof process !== 'undefined' && process.stdout) return process.stdout;
+  let pending = '';
+  return {
+    write: (text: string) => {
+      pending += text.replace(/.*\r/g, '');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach((line) => console.log(line));
+    },
+  };
+}
+
 export class Progbar {
   private readonly started = performance.now();
   private lastWidth = 0;
 
   constructor(
     private readonly target: number,
-    private readonly out: Output = process.stdout,
+    private readonly out: Output = defaultOutput(),
   ) {}
 
   /** Show `current` of `target` steps done with the metrics so far; `finalize` ends the line. */

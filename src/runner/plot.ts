@@ -12,6 +12,8 @@ export interface CurveSet {
   yLabel: string;
   training: number[];
   validation?: number[];
+  /** Where the legend goes, as the tutorial places it (`loc='upper right'` / `'lower right'`). */
+  legend?: 'upper right' | 'lower right';
 }
 
 export function curvesSvg(panels: CurveSet[]): string {
@@ -28,7 +30,7 @@ ${body}
 export function historySvg(history: Record<string, number[]>): string {
   return curvesSvg([
     { title: 'Training and validation loss', yLabel: 'Loss', training: history.loss ?? [], validation: history.val_loss },
-    { title: 'Training and validation accuracy', yLabel: 'Accuracy', training: history.accuracy ?? [], validation: history.val_accuracy },
+    { title: 'Training and validation accuracy', yLabel: 'Accuracy', training: history.accuracy ?? [], validation: history.val_accuracy, legend: 'lower right' },
   ]);
 }
 
@@ -39,6 +41,9 @@ function panelSvg(panel: CurveSet, offsetX: number): string {
   let hi = Math.max(...values);
   if (!values.length) [lo, hi] = [0, 1];
   if (hi - lo < 1e-9) [lo, hi] = [lo - 0.5, hi + 0.5];
+  // A margin, so that no point sits on the frame.
+  const margin = (hi - lo) * 0.05;
+  [lo, hi] = [lo - margin, hi + margin];
   const plotW = PANEL.width - PANEL.left - PANEL.right;
   const plotH = PANEL.height - PANEL.top - PANEL.bottom;
   const x = (epoch: number) => offsetX + PANEL.left + (epochs <= 1 ? plotW / 2 : ((epoch - 1) / (epochs - 1)) * plotW);
@@ -59,8 +64,10 @@ function panelSvg(panel: CurveSet, offsetX: number): string {
     const points = panel.validation.map((v, i) => `${x(i + 1).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     out.push(`<polyline points="${points}" fill="none" stroke="${VALIDATION_COLOUR}" stroke-width="2"/>`);
   }
-  const legendX = offsetX + PANEL.width - PANEL.right - 130;
-  out.push(`<circle cx="${legendX}" cy="${PANEL.top + 14}" r="3" fill="${TRAIN_COLOUR}"/><text x="${legendX + 10}" y="${PANEL.top + 18}">Training</text>`);
-  out.push(`<line x1="${legendX - 6}" y1="${PANEL.top + 32}" x2="${legendX + 6}" y2="${PANEL.top + 32}" stroke="${VALIDATION_COLOUR}" stroke-width="2"/><text x="${legendX + 10}" y="${PANEL.top + 36}">Validation</text>`);
+  const legendX = offsetX + PANEL.width - PANEL.right - 100;
+  const legendY = panel.legend === 'lower right' ? PANEL.top + plotH - 44 : PANEL.top + 8;
+  out.push(`<rect x="${legendX - 14}" y="${legendY - 2}" width="96" height="40" fill="white" stroke="#ccc"/>`);
+  out.push(`<circle cx="${legendX}" cy="${legendY + 10}" r="3" fill="${TRAIN_COLOUR}"/><text x="${legendX + 10}" y="${legendY + 14}">Training</text>`);
+  out.push(`<line x1="${legendX - 6}" y1="${legendY + 28}" x2="${legendX + 6}" y2="${legendY + 28}" stroke="${VALIDATION_COLOUR}" stroke-width="2"/><text x="${legendX + 10}" y="${legendY + 32}">Validation</text>`);
   return out.join('\n');
 }
