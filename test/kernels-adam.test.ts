@@ -49,7 +49,7 @@ describe('adam kernel', () => {
   it('rejects mismatched shapes and bad steps with a RangeError naming the op', () => {
     const p = gpu().zeros([4]);
     const short = gpu().zeros([3]);
-    expect(() => adamStep(gpu(), p, short, p, p, { step: 1 })).toThrow(/adamStep: grad must have the shape of param \[4\], found \[3\]/);
+    expect(() => adamStep(gpu(), p, short, p, p, { step: 1 })).toThrow(/adamStep: expected grad of shape \[4\] \(as param\), found \[3\]/);
     expect(() => adamStep(gpu(), p, p, p, gpu().zeros([2, 2]), { step: 1 })).toThrow(RangeError);
     expect(() => adamStep(gpu(), p, p, p, p, { step: 0 })).toThrow(/adamStep: step/);
   });

@@ -48,6 +48,13 @@ export class Tensor {
   }
 }
 
+/** Throw a RangeError naming `op` unless `t` has the shape of `like`. */
+export function expectSameShape(op: string, name: string, t: Tensor, likeName: string, like: Tensor): void {
+  if (t.shape.length !== like.shape.length || t.shape.some((d, i) => d !== like.shape[i])) {
+    throw new RangeError(`${op}: expected ${name} of shape [${like.shape.join(', ')}] (as ${likeName}), found [${t.shape.join(', ')}]`);
+  }
+}
+
 export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }

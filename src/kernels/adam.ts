@@ -6,7 +6,7 @@
  * epsilon is added after the bias correction was folded into alpha, i.e. to the uncorrected sqrt(v).
  */
 import source from '../../shaders/adam.wgsl';
-import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { expectSameShape, linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
 
 const WORKGROUP_SIZE = 256;
 /** Keras' defaults. */
@@ -51,9 +51,7 @@ export function adamStep(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Te
   const { learningRate, beta1, beta2, epsilon, step } = resolve('adamStep', options);
   for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
     if (t.dtype !== 'f32') throw new RangeError(`adamStep: ${name} must be f32, found ${t.dtype}`);
-    if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
-      throw new RangeError(`adamStep: ${name} must have the shape of param [${param.shape.join(', ')}], found [${t.shape.join(', ')}]`);
-    }
+    expectSameShape('adamStep', name, t, 'param', param);
   }
   const params = new DataView(new ArrayBuffer(20));
   params.setUint32(0, param.size, true);

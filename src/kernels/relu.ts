@@ -1,6 +1,6 @@
 /** ReLU on the GPU (shaders/relu.wgsl), with its plain TypeScript reference. */
 import source from '../../shaders/relu.wgsl';
-import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { expectSameShape, linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
 
 const WORKGROUP_SIZE = 256;
 
@@ -12,6 +12,7 @@ export function reluForward(gpu: Gpu, x: Tensor): Tensor {
 
 /** Gradient of x given the gradient of y = relu(x). */
 export function reluBackward(gpu: Gpu, x: Tensor, dy: Tensor): Tensor {
+  expectSameShape('reluBackward', 'dy', dy, 'x', x);
   const dx = gpu.empty(x.shape);
   gpu.dispatch('relu', source, 'backward', [x, dx, dy], linearWorkgroups(x.size, WORKGROUP_SIZE), new Uint32Array([x.size]));
   return dx;

@@ -1,6 +1,6 @@
 /** Sigmoid on the GPU (shaders/sigmoid.wgsl), with its plain TypeScript reference. */
 import source from '../../shaders/sigmoid.wgsl';
-import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { expectSameShape, linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
 
 const WORKGROUP_SIZE = 256;
 
@@ -13,9 +13,7 @@ export function sigmoidForward(gpu: Gpu, x: Tensor): Tensor {
 
 /** Gradient of x given y = sigmoid(x) (the forward output, not x) and the gradient of y. */
 export function sigmoidBackward(gpu: Gpu, y: Tensor, dy: Tensor): Tensor {
-  if (!sameShape(y.shape, dy.shape)) {
-    throw new RangeError(`sigmoidBackward: expected dy of shape [${y.shape.join(', ')}] (as y), found [${dy.shape.join(', ')}]`);
-  }
+  expectSameShape('sigmoidBackward', 'dy', dy, 'y', y);
   const dx = gpu.empty(y.shape);
   gpu.dispatch('sigmoid', source, 'backward', [y, dx, dy], linearWorkgroups(y.size, WORKGROUP_SIZE), new Uint32Array([y.size]));
   return dx;
@@ -31,8 +29,4 @@ export function sigmoidReference(x: Float32Array): Float32Array {
 
 export function sigmoidBackwardReference(y: Float32Array, dy: Float32Array): Float32Array {
   return dy.map((g, i) => g * y[i] * (1 - y[i]));
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
