@@ -83,4 +83,17 @@ describe('autograd through the tutorial model in miniature', () => {
     expect(grad[0]).toBe(0); // clipped: p = 0 is outside [1e-7, 1 - 1e-7]
     expect(grad[2]).toBeCloseTo(-1 / 0.3 / probs.length, 4);
   });
+
+  it('an evaluation tape keeps no gradients but frees every output', async () => {
+    const x = gpu().upload(Float32Array.from([-1, 2, -3]));
+    const before = gpu().stats.bytesInUse;
+    const tape = new Tape(false);
+    const y = tape.watch(() => sigmoid(relu(x)));
+    const values = await y.read();
+    expect([values[0], values[2]]).toEqual([0.5, 0.5]);
+    expect(values[1]).toBeCloseTo(1 / (1 + Math.exp(-2)), 6);
+    expect(() => tape.gradients(y, [x])).toThrow(/made for evaluation/);
+    tape.dispose();
+    expect(gpu().stats.bytesInUse).toBe(before);
+  });
 });

@@ -203,7 +203,7 @@ export class Sequential implements CallbackModel {
     const out = new Float32Array(samples);
     for (let start = 0; start < samples; start += batchSize) {
       const rows = range(start, Math.min(samples, start + batchSize));
-      const tape = new Tape();
+      const tape = new Tape(false);
       const { ids, hostIds } = this.uploadRows(gpu, x, rows);
       const output = tape.watch(() => this.call(ids, hostIds));
       out.set((await output.read()).subarray(0, rows.length), start);
@@ -286,7 +286,7 @@ export class Sequential implements CallbackModel {
       const rows = range(step * batchSize, Math.min(samples, (step + 1) * batchSize));
       const { ids, hostIds } = this.uploadRows(gpu, x, rows);
       const yBatch = gpu.upload(gather(labels, rows));
-      const tape = new Tape();
+      const tape = new Tape(false);
       const { output, loss } = tape.watch(() => {
         const output = this.call(ids, hostIds);
         return { output, loss: binaryCrossentropy(output, yBatch) };

@@ -14,13 +14,19 @@ export type BackwardFn = (outputGradient: Tensor) => (Tensor | null)[];
 interface Record {
   output: Tensor;
   inputs: Tensor[];
-  backward: BackwardFn;
+  backward: BackwardFn | null;
 }
 
 let active: Tape | null = null;
 
 export class Tape {
   private readonly records: Record[] = [];
+
+  /**
+   * @param keepGradients false for evaluation: the tape then only collects the ops'
+   *   outputs so that `dispose()` can free them, and keeps no backward closures.
+   */
+  constructor(readonly keepGradients = true) {}
 
   /** Run `fn` with this tape recording the ops it calls. */
   watch<T>(fn: () => T): T {
@@ -38,12 +44,13 @@ export class Tape {
    * gradients belong to the caller; everything else made here is freed.
    */
   gradients(loss: Tensor, targets: readonly Tensor[]): Map<Tensor, Tensor> {
+    if (!this.keepGradients) throw new Error('Tape.gradients: this tape was made for evaluation (keepGradients = false)');
     const gpu = loss.gpu;
     const grads = new Map<Tensor, Tensor>([[loss, gpu.upload(new Float32Array([1]), loss.shape)]]);
     for (let r = this.records.length - 1; r >= 0; r--) {
       const { output, inputs, backward } = this.records[r];
       const dOut = grads.get(output);
-      if (!dOut) continue; // the output does not reach the loss
+      if (!dOut || !backward) continue; // the output does not reach the loss
       grads.delete(output);
       backward(dOut).forEach((dIn, i) => {
         if (!dIn) return;
@@ -74,6 +81,8 @@ export class Tape {
 
   /** Called by ops. Outside a tape nothing is recorded, and freeing outputs is up to the caller. */
   static record(output: Tensor, inputs: Tensor[], backward: BackwardFn): void {
-    active?.records.push({ output, inputs, backward });
+    if (!active) return;
+    if (active.keepGradients) active.records.push({ output, inputs, backward });
+    else active.records.push({ output, inputs: [], backward: null });
   }
 }
