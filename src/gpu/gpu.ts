@@ -15,6 +15,9 @@ export type DType = 'f32' | 'i32';
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 /** Uniform buffers are bound in blocks of this size (WebGPU's minUniformBufferOffsetAlignment ceiling). */
 const UNIFORM_BLOCK = 256;
+/** Smallest pooled buffer; larger ones come in four size classes per power of two. */
+const MIN_POOLED_BYTES = 256;
+const SIZE_CLASSES_PER_OCTAVE = 4;
 
 export class Tensor {
   private disposed = false;
@@ -29,6 +32,11 @@ export class Tensor {
   /** Number of elements. */
   get size(): number {
     return shapeSize(this.shape);
+  }
+
+  /** Bytes the tensor uses (its buffer may be larger: see `sizeClass`). */
+  get byteLength(): number {
+    return Math.max(4, this.size * 4);
   }
 
   get isDisposed(): boolean {
@@ -97,8 +105,7 @@ export class Gpu {
 
   /** A new tensor with uninitialised contents. */
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const bytes = Math.max(4, shapeSize(shape) * 4);
-    return new Tensor(this, [...shape], dtype, this.acquire(bytes));
+    return new Tensor(this, [...shape], dtype, this.acquire(sizeClass(Math.max(4, shapeSize(shape) * 4))));
   }
 
   /** A new tensor filled with zeros (cleared on the GPU, in order with other work). */
@@ -146,9 +153,9 @@ export class Gpu {
     const entries: GPUBindGroupEntry[] = [];
     if (params) entries.push({ binding: 0, resource: { buffer: this.uniform(params), size: UNIFORM_BLOCK } });
     buffers.forEach((b, i) => {
-      const buffer = b instanceof Tensor ? b.buffer : b;
       if (b instanceof Tensor && b.isDisposed) throw new Error(`${name}: binding ${i + 1} is a disposed tensor`);
-      entries.push({ binding: i + 1, resource: { buffer } });
+      // A tensor is bound at its own length, so arrayLength() in a shader is the tensor's.
+      entries.push({ binding: i + 1, resource: b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : { buffer: b } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     const pass = this.commandEncoder().beginComputePass();
@@ -262,6 +269,17 @@ export class Gpu {
   private commandEncoder(): GPUCommandEncoder {
     return (this.encoder ??= this.device.createCommandEncoder());
   }
+}
+
+/**
+ * The pooled size for a request of `bytes`: rounded up to one of four classes per
+ * power of two (at most 25% unused), so that tensors whose size changes from batch
+ * to batch (the embedding gradient's index) reuse buffers instead of adding new ones.
+ */
+export function sizeClass(bytes: number): number {
+  if (bytes <= MIN_POOLED_BYTES) return MIN_POOLED_BYTES;
+  const step = 2 ** (Math.floor(Math.log2(bytes)) - Math.log2(SIZE_CLASSES_PER_OCTAVE));
+  return Math.ceil(bytes / step) * step;
 }
 
 /**
