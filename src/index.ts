@@ -30,3 +30,4 @@ export { Tape } from './nn/tape.js';
 export { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from './nn/ops.js';
 export { encodeWeights, decodeWeights, WeightsFileError, type NamedWeights } from './nn/weights-file.js';
 export { historySvg, curvesSvg, type CurveSet } from './runner/plot.js';
+export { runTutorial, tutorialData, tutorialModel, TUTORIAL, type TutorialSettings, type TutorialRun } from './runner/tutorial.js';

@@ -12,4 +12,4 @@ export {
   type LocateOptions,
   type LoadDataFileOptions,
 } from './data/files.js';
-export { trainTutorial, TUTORIAL, type TutorialOptions, type TutorialResult } from './runner/train.js';
+export { trainTutorial, type TutorialOptions, type TutorialResult } from './runner/train.js';
