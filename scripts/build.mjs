@@ -1,26 +1,35 @@
 // Bundles shadergrad with esbuild into dist/: the browser library, the Node
-// library, the command line and the Node benchmarks. `webgpu` (Dawn's native
-// addon) and, in the browser bundle, `node:*` stay external: they sit behind the
-// Node-only branch of src/gpu/device.ts, which a browser never takes.
+// library, the command line, the Node benchmarks and the bench pages
+// (dist/pages/, with their HTML, CSS and TensorFlow.js' WASM files). `webgpu`
+// (Dawn's native addon) and, in browser bundles, `node:*` stay external: they
+// sit behind the Node-only branch of src/gpu/device.ts, which a browser never takes.
 import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 
 const common = { bundle: true, format: 'esm', sourcemap: true, external: ['webgpu'], loader: { '.wgsl': 'text' }, logLevel: 'warning' };
+const browser = { ...common, platform: 'browser', target: 'es2022', external: [...common.external, 'node:*'] };
+const pages = readdirSync('bench/pages').filter((f) => f.endsWith('.html')).map((f) => f.replace('.html', ''));
 
 await Promise.all([
+  build({ ...browser, entryPoints: { shadergrad: 'src/index.ts' }, outdir: 'dist' }),
+  build({ ...browser, entryPoints: Object.fromEntries(pages.map((p) => [p, `bench/pages/${p}.ts`])), outdir: 'dist/pages' }),
   build({
     ...common,
-    entryPoints: { shadergrad: 'src/index.ts' },
-    outdir: 'dist',
-    platform: 'browser',
-    target: 'es2022',
-    external: [...common.external, 'node:*'],
-  }),
-  build({
-    ...common,
-    entryPoints: { node: 'src/node.ts', cli: 'src/cli.ts', 'bench/load-data': 'bench/load-data.ts', 'bench/train': 'bench/train.ts' },
+    entryPoints: {
+      node: 'src/node.ts',
+      cli: 'src/cli.ts',
+      'bench/load-data': 'bench/load-data.ts',
+      'bench/train': 'bench/train.ts',
+      'bench/headless': 'bench/headless.ts',
+    },
     outdir: 'dist',
     platform: 'node',
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   }),
 ]);
+
+mkdirSync('dist/pages', { recursive: true });
+for (const f of readdirSync('bench/pages')) if (/\.(html|css)$/.test(f)) cpSync(`bench/pages/${f}`, `dist/pages/${f}`);
+const wasm = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+if (existsSync(wasm)) for (const f of readdirSync(wasm)) if (f.endsWith('.wasm')) cpSync(`${wasm}/${f}`, `dist/pages/${f}`);

@@ -1,0 +1,87 @@
+/**
+ * What every bench page shares: URL settings, the adapter, status and error
+ * display, and publishing results as JSON (a download link, and the global
+ * `window.__shadergradResult` that the headless runner reads). Errors go to
+ * `window.__shadergradError`, so a headless run ends at once with the message.
+ */
+import { getDevice, type AdapterReport } from '../../src/index.js';
+
+export interface PageResult {
+  page: string;
+  adapter: AdapterReport | null;
+  browser: string;
+  date: string;
+  settings: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+declare global {
+  interface Window {
+    __shadergradResult?: PageResult;
+    __shadergradError?: string;
+  }
+}
+
+/** URL query settings: `?epochs=2&data=/data/imdb.npz&auto=1`. */
+export const params = new URLSearchParams(location.search);
+
+export function numberParam(name: string, fallback: number): number {
+  const text = params.get(name);
+  if (text === null) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new Error(`URL setting ${name}=${text} is not a number`);
+  return n;
+}
+
+export function $(selector: string): HTMLElement {
+  const el = document.querySelector<HTMLElement>(selector);
+  if (!el) throw new Error(`page element ${selector} is missing`);
+  return el;
+}
+
+export function setStatus(text: string): void {
+  $('#status').textContent = text;
+}
+
+/** The adapter the page runs on, shown at the top; null (and shown) when there is no WebGPU. */
+export async function describeAdapter(): Promise<AdapterReport> {
+  const { device, report } = await getDevice();
+  device.destroy();
+  $('#adapter').textContent = `${report.description || report.device || 'unknown adapter'} (${[report.vendor, report.architecture].filter(Boolean).join(' ')}${report.isSoftware ? ', software' : ''})`;
+  return report;
+}
+
+/** Publish the page's results: the global for headless runs and a JSON download. */
+export function publish(page: string, adapter: AdapterReport | null, settings: Record<string, unknown>, results: Record<string, unknown>): PageResult {
+  const result: PageResult = { page, adapter, browser: navigator.userAgent, date: new Date().toISOString(), settings, ...results };
+  const link = $('#download') as HTMLAnchorElement;
+  link.href = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' }));
+  link.download = `shadergrad-${page}-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`;
+  link.hidden = false;
+  window.__shadergradResult = result;
+  return result;
+}
+
+/** Show an error on the page and hand it to a headless runner. */
+export function fail(error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const box = $('#error');
+  box.textContent = message;
+  box.hidden = false;
+  setStatus('Failed.');
+  window.__shadergradError = message;
+}
+
+/** Run the page's main function once, reporting any error. */
+export function start(main: () => Promise<void>): void {
+  window.addEventListener('error', (e) => fail(e.error ?? e.message));
+  window.addEventListener('unhandledrejection', (e) => fail(e.reason));
+  main().catch(fail);
+}
+
+/** Fetch a file the page was pointed at, with the URL in any error. */
+export async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not fetch ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
