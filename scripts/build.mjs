@@ -8,7 +8,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 
 const common = { bundle: true, format: 'esm', sourcemap: true, external: ['webgpu'], loader: { '.wgsl': 'text' }, logLevel: 'warning' };
 const browser = { ...common, platform: 'browser', target: 'es2022', external: [...common.external, 'node:*'] };
-const pages = readdirSync('bench/pages').filter((f) => f.endsWith('.html')).map((f) => f.replace('.html', ''));
+// A page is an .html with a .ts of the same name (index.html is plain HTML).
+const pages = readdirSync('bench/pages').filter((f) => f.endsWith('.html') && existsSync(`bench/pages/${f.replace('.html', '.ts')}`)).map((f) => f.replace('.html', ''));
 
 await Promise.all([
   build({ ...browser, entryPoints: { shadergrad: 'src/index.ts' }, outdir: 'dist' }),

@@ -47,8 +47,15 @@ export function setStatus(text: string): void {
 export async function describeAdapter(): Promise<AdapterReport> {
   const { device, report } = await getDevice();
   device.destroy();
-  $('#adapter').textContent = `${report.description || report.device || 'unknown adapter'} (${[report.vendor, report.architecture].filter(Boolean).join(' ')}${report.isSoftware ? ', software' : ''})`;
+  $('#adapter').textContent = adapterName(report);
   return report;
+}
+
+/** A browser often leaves `description` empty: fall back to vendor and architecture. */
+export function adapterName(report: AdapterReport): string {
+  const kind = [report.vendor, report.architecture].filter(Boolean).join(' ');
+  const name = report.description || report.device || kind || 'unknown adapter';
+  return `${name}${name === kind ? '' : ` (${kind})`}${report.isSoftware ? ', software' : ''}`;
 }
 
 /** Publish the page's results: the global for headless runs and a JSON download. */

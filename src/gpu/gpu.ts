@@ -8,6 +8,7 @@
  * the order the wrapper passes them.
  */
 import { formatAdapter, getDevice, type AdapterReport, type GetDeviceOptions } from './device.js';
+import type { GpuTimer } from './timer.js';
 
 export type DType = 'f32' | 'i32';
 
@@ -88,6 +89,8 @@ export class Gpu {
   private pendingUniforms: GPUBuffer[] = [];
   private freeUniforms: GPUBuffer[] = [];
   readonly stats: GpuStats = { bytesInUse: 0, bytesAllocated: 0, peakBytesAllocated: 0, dispatches: 0, submits: 0 };
+  /** When set, every dispatch's pass writes timestamps into it (src/gpu/timer.ts). */
+  timer: GpuTimer | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -158,7 +161,9 @@ export class Gpu {
       entries.push({ binding: i + 1, resource: b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : { buffer: b } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const pass = this.commandEncoder().beginComputePass();
+    const encoder = this.commandEncoder();
+    const timestampWrites = this.timer?.nextPass(`${name}:${entryPoint}`, encoder);
+    const pass = encoder.beginComputePass(timestampWrites && { timestampWrites });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);

@@ -1,0 +1,196 @@
+/**
+ * Headless runs of the bench pages: serve dist/pages on 127.0.0.1, open a page
+ * in Chromium through Puppeteer with its settings in the URL, wait (bounded) for
+ * its JSON, save it under bench/results/ and print a summary.
+ *
+ *   npm run bench -- [--page kernels|train|compare|all] [--epochs N] [--batches 64,512]
+ *                    [--backends webgpu,webgl,wasm] [--data PATH] [--word-index PATH]
+ *                    [--validation N] [--repeats N] [--timeout SECONDS] [--out DIR] [--chrome PATH]
+ *   npm run train:browser -- [--epochs N] ...   (the training page)
+ *
+ * Any browser error (no WebGPU, a shader that does not compile, a lost device, a
+ * page error, a crash) ends the run with its message and a non-zero exit.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { IMDB_NPZ, IMDB_WORD_INDEX, locateDataFile } from '../src/data/files.js';
+import { startServer } from './server.js';
+
+export const PAGES = ['train', 'kernels', 'compare'] as const;
+export type PageName = (typeof PAGES)[number];
+
+/** The flags that give headless Chromium WebGPU here (SwiftShader without a GPU). */
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  // Timestamp queries at full resolution (Chrome quantizes them to 100 µs otherwise).
+  '--enable-webgpu-developer-features',
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** What a bench page leaves on `window` (bench/pages/page.ts). */
+type PageGlobals = Window & { __shadergradResult?: unknown; __shadergradError?: string };
+
+/** A page that failed, hung past its time limit, or could not run at all. */
+export class BenchPageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchPageError';
+  }
+}
+
+export interface RunPageOptions {
+  page: PageName;
+  /** URL settings for the page (`auto=1` is added). */
+  settings?: Record<string, string | number>;
+  /** Local files served to the page, by URL path (`/data/imdb.npz`). */
+  files?: Record<string, string>;
+  /** Folder of the built pages (default dist/pages). */
+  root?: string;
+  timeoutSeconds?: number;
+  /** Chromium to drive (default $CHROME_PATH, then /usr/bin/chromium). */
+  chrome?: string;
+  /** Reuse a browser (tests); otherwise one is launched and closed. */
+  browser?: Browser;
+  /** Open the page from this host name instead of 127.0.0.1 (tests of insecure origins). */
+  host?: string;
+  /** Called with the page once it has finished, before it is closed (screenshots, layout checks). */
+  inspect?: (page: Page) => Promise<void>;
+}
+
+export function launchBrowser(chrome?: string, extraArgs: string[] = []): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: chrome ?? (process.env.CHROME_PATH || '/usr/bin/chromium'),
+    headless: true,
+    protocolTimeout: 30 * 60_000,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
+}
+
+/** Run one page to its end and return the JSON it published. */
+export async function runPage(options: RunPageOptions): Promise<Record<string, unknown>> {
+  const root = options.root ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'pages');
+  const server = await startServer({ root, files: options.files });
+  const browser = options.browser ?? (await launchBrowser(options.chrome));
+  const timeoutMs = (options.timeoutSeconds ?? 1800) * 1000;
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error instanceof Error ? error.message : String(error)}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /webgpu|gpu|shader|device/i.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  try {
+    const query = new URLSearchParams({ ...Object.fromEntries(Object.entries(options.settings ?? {}).map(([k, v]) => [k, String(v)])), auto: '1' });
+    const origin = options.host ? server.url.replace('127.0.0.1', options.host) : server.url;
+    const url = `${origin}/${options.page}.html?${query}`;
+    const response = await page.goto(url, { timeout: 60_000 });
+    if (!response?.ok()) throw new BenchPageError(`${url}: HTTP ${response?.status()} (was the page built? run \`npm run build\`)`);
+    await page
+      .waitForFunction(() => (window as PageGlobals).__shadergradResult !== undefined || (window as PageGlobals).__shadergradError !== undefined, {
+        timeout: timeoutMs,
+        polling: 250,
+      })
+      .catch(() => {
+        throw new BenchPageError(`${options.page} page: no result within ${timeoutMs / 1000} s${problems.length ? `; ${problems.join('; ')}` : ''}`);
+      });
+    const error = await page.evaluate(() => (window as PageGlobals).__shadergradError);
+    if (error) throw new BenchPageError(`${options.page} page failed: ${error}`);
+    if (problems.some((p) => p.startsWith('page error'))) throw new BenchPageError(`${options.page} page: ${problems.join('; ')}`);
+    const result = (await page.evaluate(() => (window as PageGlobals).__shadergradResult)) as Record<string, unknown>;
+    await options.inspect?.(page);
+    return result;
+  } finally {
+    await page.close().catch(() => {});
+    if (!options.browser) await browser.close().catch(() => {});
+    await server.close();
+  }
+}
+
+/** A few lines that say what a page's JSON holds. */
+export function summarise(name: PageName, result: Record<string, any>): string[] {
+  const a = result.adapter;
+  const adapter = a ? `${a.description || a.device || `${a.vendor} ${a.architecture}`}${a.isSoftware ? ' (software: ratios only, not absolute speed)' : ''}` : 'none';
+  const lines = [`${name}: ${adapter}; ${result.browser ?? ''}`];
+  if (name === 'train' && result.test) {
+    const epochs: number[] = result.epochSeconds ?? [];
+    const median = [...epochs].sort((a, b) => a - b)[Math.floor(epochs.length / 2)];
+    lines.push(`  ${epochs.length} epochs, median ${median?.toFixed(2)} s/epoch; test loss ${result.test.loss.toFixed(4)}, accuracy ${result.test.accuracy.toFixed(4)}`);
+    if (result.review) lines.push(`  review: p(positive) = ${Number(result.review.probability).toFixed(3)}`);
+  }
+  if (name === 'kernels' && Array.isArray(result.kernels)) {
+    lines.push(`  ${result.kernels.length} kernel timings (${result.timing}); see the JSON for GB/s and % of the copy kernel`);
+  }
+  if (name === 'compare' && Array.isArray(result.backends)) {
+    for (const b of result.backends) lines.push(`  tfjs ${b.backend}: ${b.error ? `failed: ${b.error}` : `${Number(b.medianEpochSeconds).toFixed(2)} s/epoch, shadergrad ${Number(b.speedup ?? b.ratio).toFixed(1)}x faster`}`);
+  }
+  return lines;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      page: { type: 'string', default: 'all' },
+      epochs: { type: 'string' },
+      batches: { type: 'string' },
+      backends: { type: 'string' },
+      data: { type: 'string' },
+      'word-index': { type: 'string' },
+      validation: { type: 'string' },
+      repeats: { type: 'string' },
+      timeout: { type: 'string', default: '1800' },
+      out: { type: 'string', default: join('bench', 'results') },
+      chrome: { type: 'string' },
+    },
+  });
+  const pages = values.page === 'all' ? [...PAGES] : [values.page as PageName];
+  for (const p of pages) if (!PAGES.includes(p)) throw new BenchPageError(`unknown page '${p}' (one of ${PAGES.join(', ')}, all)`);
+  const settings: Record<string, string> = {};
+  for (const key of ['epochs', 'batches', 'backends', 'validation', 'repeats'] as const) if (values[key] !== undefined) settings[key] = values[key]!;
+  // TensorFlow.js' WebGL backend on SwiftShader blocked the page's main thread for over
+  // 6 minutes per epoch on the full data: it is compared only when asked for.
+  settings.backends ??= 'webgpu,wasm';
+
+  const files: Record<string, string> = {};
+  if (pages.some((p) => p !== 'kernels')) {
+    files['/data/imdb.npz'] = await locateDataFile(IMDB_NPZ, { path: values.data });
+    settings.data = '/data/imdb.npz';
+    const wordIndex = await locateDataFile(IMDB_WORD_INDEX, { path: values['word-index'], alsoIn: [dirname(files['/data/imdb.npz'])] }).catch(() => null);
+    if (wordIndex) {
+      files['/data/imdb_word_index.json'] = wordIndex;
+      settings.wordIndex = '/data/imdb_word_index.json';
+      settings.review = 'This film was brilliant: the acting, the story and the music were wonderful.';
+    }
+  }
+  mkdirSync(values.out!, { recursive: true });
+  const browser = await launchBrowser(values.chrome);
+  try {
+    for (const page of pages) {
+      console.log(`Running the ${page} page…`);
+      const result = await runPage({ page, settings, files, browser, timeoutSeconds: Number(values.timeout) });
+      const path = resolve(values.out!, `browser-${page}.json`);
+      writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
+      for (const line of summarise(page, result)) console.log(line);
+      console.log(`  wrote ${path}`);
+    }
+  } finally {
+    await browser.close();
+  }
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`shadergrad bench: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
