@@ -16,5 +16,8 @@ export default defineConfig({
     // GPU tests on SwiftShader and the full-file end-to-end test are slow on 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // One file at a time: SwiftShader and Chromium each want every core, and files that
+    // ran side by side slowed the browser pages twentyfold on a 2-core machine.
+    fileParallelism: false,
   },
 });
