@@ -25,6 +25,8 @@ await Promise.all([
     },
     outdir: 'dist',
     platform: 'node',
+    // Puppeteer loads Node's modules with require(): it stays a package, not part of the bundle.
+    external: [...common.external, 'puppeteer'],
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   }),

@@ -3,8 +3,8 @@
  * small fixture, publishes valid JSON, and fits a phone's width; failures end
  * the run quickly with their message.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer';
@@ -86,5 +86,17 @@ describe('bench pages', () => {
     } finally {
       await own.close();
     }
+  });
+
+  it('npm run bench (the built runner) saves the JSON and prints a summary; a bad flag exits non-zero', () => {
+    const out = join(dir, 'results');
+    const ok = spawnSync(process.execPath, ['dist/bench/headless.js', '--page', 'kernels', '--batches', '4', '--repeats', '2', '--out', out], { encoding: 'utf8', timeout: 240_000 });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/kernels: .*software: ratios only/);
+    expect(existsSync(join(out, 'browser-kernels.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'browser-kernels.json'), 'utf8')).page).toBe('kernels');
+    const bad = spawnSync(process.execPath, ['dist/bench/headless.js', '--page', 'nope'], { encoding: 'utf8', timeout: 60_000 });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/unknown page 'nope'/);
   });
 });
