@@ -125,10 +125,20 @@ export function summarise(name: PageName, result: Record<string, any>): string[]
     if (result.review) lines.push(`  review: p(positive) = ${Number(result.review.probability).toFixed(3)}`);
   }
   if (name === 'kernels' && Array.isArray(result.kernels)) {
-    lines.push(`  ${result.kernels.length} kernel timings (${result.timing}); see the JSON for GB/s and % of the copy kernel`);
+    const largest = Math.max(...result.kernels.map((k: any) => k.batch));
+    const copy = result.copy?.find((c: any) => c.batch === largest);
+    lines.push(`  timed by ${result.timing}; batch ${largest}${copy ? `; copy kernel ${Number(copy.gbps).toFixed(2)} GB/s` : ''}`);
+    lines.push('  | kernel | entry | time (µs) | GB/s | % of copy |', '  |---|---|---|---|---|');
+    for (const k of result.kernels.filter((k: any) => k.batch === largest)) {
+      lines.push(`  | ${k.kernel} | ${k.entry} | ${Number(k.timeUs).toFixed(1)} | ${Number(k.gbps).toFixed(2)} | ${Number(k.percentOfCopy).toFixed(1)} |`);
+    }
   }
   if (name === 'compare' && Array.isArray(result.backends)) {
-    for (const b of result.backends) lines.push(`  tfjs ${b.backend}: ${b.error ? `failed: ${b.error}` : `${Number(b.medianEpochSeconds).toFixed(2)} s/epoch, shadergrad ${Number(b.speedup ?? b.ratio).toFixed(1)}x faster`}`);
+    lines.push(`  shadergrad: ${Number(result.shadergrad?.medianEpochSeconds).toFixed(2)} s/epoch`);
+    lines.push('  | TF.js backend | s/epoch | shadergrad faster |', '  |---|---|---|');
+    for (const b of result.backends) {
+      lines.push(b.error ? `  | ${b.backend} | failed: ${b.error} | |` : `  | ${b.backend} | ${Number(b.medianEpochSeconds).toFixed(2)} | ${Number(b.speedup).toFixed(1)}x |`);
+    }
   }
   return lines;
 }

@@ -21,7 +21,7 @@ export {
 } from './data/imdb.js';
 export { textToWordSequence, encodeReview, DEFAULT_FILTERS, type TextToWordSequenceOptions, type EncodeReviewOptions } from './data/text.js';
 export { getDevice, formatAdapter, NoWebGPUError, SWIFTSHADER_ICD, type AdapterReport, type GpuContext, type GetDeviceOptions } from './gpu/device.js';
-export { Gpu, Tensor, linearWorkgroups, shapeSize, type DType, type GpuStats } from './gpu/gpu.js';
+export { Gpu, GpuError, Tensor, linearWorkgroups, shapeSize, sizeClass, type DType, type GpuStats } from './gpu/gpu.js';
 export { GpuTimer, type PassTime, type TimingMethod } from './gpu/timer.js';
 export { copyKernel, copyReference } from './kernels/copy.js';
 export { Sequential, TrainingError, type TokenMatrix, type LabelArray, type CompileOptions, type FitOptions, type EvaluateOptions } from './nn/model.js';

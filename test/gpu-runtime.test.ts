@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linearWorkgroups, sizeClass } from '../src/gpu/gpu.js';
+import { Gpu, GpuError, linearWorkgroups, sizeClass } from '../src/gpu/gpu.js';
 import { reluForward } from '../src/kernels/relu.js';
 import { useGpu } from './gpu-helpers.js';
 
@@ -55,5 +55,26 @@ describe('Gpu', () => {
     expect(await gpu().readScalars([y, z, gpu().upload(Int32Array.from([-42]))])).toEqual([0, 5, -42]);
     x.dispose();
     expect(() => reluForward(gpu(), x)).toThrow(/disposed tensor/);
+  });
+});
+
+describe('Gpu errors', () => {
+  it('a shader that does not compile fails the next read-back with WebGPU\'s message', async () => {
+    const own = await Gpu.create();
+    try {
+      const t = own.upload(Float32Array.from([1, 2]));
+      own.dispatch('broken', '@compute @workgroup_size(1) fn main() { let x: f32 = "no"; }', 'main', [], [1]);
+      await expect(t.read()).rejects.toThrow(GpuError);
+      await expect(t.read()).rejects.toThrow(/WebGPU error: /);
+    } finally {
+      own.device.destroy();
+    }
+  });
+
+  it('a lost device fails every later read-back with the reason', async () => {
+    const own = await Gpu.create();
+    const t = own.upload(Float32Array.from([1, 2]));
+    own.device.destroy();
+    await expect(t.read()).rejects.toThrow(/GPU device was lost \(destroyed\)|reading back from the GPU failed/);
   });
 });

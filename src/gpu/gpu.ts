@@ -12,6 +12,14 @@ import type { GpuTimer } from './timer.js';
 
 export type DType = 'f32' | 'i32';
 
+/** A WebGPU error (validation, out of memory) or a lost device, with WebGPU's message. */
+export class GpuError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuError';
+  }
+}
+
 /** Largest workgroup count in one dimension that every WebGPU device accepts. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 /** Uniform buffers are bound in blocks of this size (WebGPU's minUniformBufferOffsetAlignment ceiling). */
@@ -92,10 +100,22 @@ export class Gpu {
   /** When set, every dispatch's pass writes timestamps into it (src/gpu/timer.ts). */
   timer: GpuTimer | null = null;
 
+  /** The first WebGPU error or device loss seen; every later read-back throws it. */
+  private failure: GpuError | null = null;
+
   constructor(
     readonly device: GPUDevice,
     readonly report?: AdapterReport,
-  ) {}
+  ) {
+    // WebGPU reports validation errors (a shader that does not compile, a bad binding)
+    // as events, not exceptions: keep the first, so the next read-back fails with it.
+    device.addEventListener('uncapturederror', (event) => {
+      this.failure ??= new GpuError(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    });
+    void device.lost.then((info) => {
+      this.failure ??= new GpuError(`the GPU device was lost (${info.reason}): ${info.message || 'no message'}`);
+    });
+  }
 
   static async create(options?: GetDeviceOptions): Promise<Gpu> {
     const { device, report } = await getDevice(options);
@@ -184,29 +204,44 @@ export class Gpu {
   /** Copy a tensor to the host once the work recorded before it has run. */
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
     const bytes = t.size * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.commandEncoder().copyBufferToBuffer(t.buffer, 0, staging, 0, bytes);
-    this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
-    const copy = staging.getMappedRange(0, bytes).slice(0);
-    staging.unmap();
-    staging.destroy();
+    const copy = await this.readBack(bytes, (encoder, staging) => encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes));
     return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
   }
 
   /** The first element of each tensor, read back together (one wait for the GPU). */
   async readScalars(tensors: readonly Tensor[]): Promise<number[]> {
-    const staging = this.device.createBuffer({ size: tensors.length * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const encoder = this.commandEncoder();
-    tensors.forEach((t, i) => encoder.copyBufferToBuffer(t.buffer, 0, staging, i * 4, 4));
-    this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
-    const bytes = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
+    const bytes = await this.readBack(tensors.length * 4, (encoder, staging) =>
+      tensors.forEach((t, i) => encoder.copyBufferToBuffer(t.buffer, 0, staging, i * 4, 4)),
+    );
     const f32 = new Float32Array(bytes);
     const i32 = new Int32Array(bytes);
     return tensors.map((t, i) => (t.dtype === 'i32' ? i32[i] : f32[i]));
+  }
+
+  /**
+   * Record copies into a staging buffer of `bytes`, submit, and return its contents.
+   * A WebGPU error or a lost device since the last read-back is thrown here.
+   */
+  private async readBack(bytes: number, record: (encoder: GPUCommandEncoder, staging: GPUBuffer) => void): Promise<ArrayBuffer> {
+    this.throwIfFailed();
+    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    record(this.commandEncoder(), staging);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (cause) {
+      this.throwIfFailed();
+      throw new GpuError(`reading back from the GPU failed: ${(cause as Error).message}`);
+    }
+    const copy = staging.getMappedRange(0, bytes).slice(0);
+    staging.unmap();
+    staging.destroy();
+    this.throwIfFailed();
+    return copy;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
   }
 
   /** Wait until the GPU has finished everything submitted. */
