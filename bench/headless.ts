@@ -3,6 +3,8 @@
  * in Chromium through Puppeteer with its settings in the URL, wait (bounded) for
  * its JSON, save it under bench/results/ and print a summary.
  *
+ * The command line is bench/run.ts:
+ *
  *   npm run bench -- [--page kernels|train|compare|all] [--epochs N] [--batches 64,512]
  *                    [--backends webgpu,webgl,wasm] [--data PATH] [--word-index PATH]
  *                    [--validation N] [--repeats N] [--timeout SECONDS] [--out DIR] [--chrome PATH]
@@ -143,8 +145,10 @@ export function summarise(name: PageName, result: Record<string, any>): string[]
   return lines;
 }
 
-async function main(): Promise<number> {
+/** The command line (bench/run.ts): run the pages named by `args`, save and summarise their JSON. */
+export async function runBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: {
       page: { type: 'string', default: 'all' },
       epochs: { type: 'string' },
@@ -192,15 +196,4 @@ async function main(): Promise<number> {
   } finally {
     await browser.close();
   }
-  return 0;
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(`shadergrad bench: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-      process.exit(1);
-    },
-  );
 }

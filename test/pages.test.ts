@@ -90,12 +90,12 @@ describe('bench pages', () => {
 
   it('npm run bench (the built runner) saves the JSON and prints a summary; a bad flag exits non-zero', () => {
     const out = join(dir, 'results');
-    const ok = spawnSync(process.execPath, ['dist/bench/headless.js', '--page', 'kernels', '--batches', '4', '--repeats', '2', '--out', out], { encoding: 'utf8', timeout: 240_000 });
+    const ok = spawnSync(process.execPath, ['dist/bench/run.js', '--page', 'kernels', '--batches', '4', '--repeats', '2', '--out', out], { encoding: 'utf8', timeout: 240_000 });
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/kernels: .*software: ratios only/);
     expect(existsSync(join(out, 'browser-kernels.json'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'browser-kernels.json'), 'utf8')).page).toBe('kernels');
-    const bad = spawnSync(process.execPath, ['dist/bench/headless.js', '--page', 'nope'], { encoding: 'utf8', timeout: 60_000 });
+    const bad = spawnSync(process.execPath, ['dist/bench/run.js', '--page', 'nope'], { encoding: 'utf8', timeout: 60_000 });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/unknown page 'nope'/);
   });

@@ -34,4 +34,12 @@ describe('historySvg', () => {
     expect(svg.match(/<polyline /g)).toHaveLength(2);
     expect(svg).not.toContain('NaN');
   });
+
+  it('labels ticks with enough decimals to tell them apart on a narrow range', () => {
+    const svg = historySvg({ loss: [0.6924, 0.6888, 0.6797], val_loss: [0.6914, 0.6862, 0.6746], accuracy: [0.5, 0.6], val_accuracy: [0.5, 0.6] });
+    const lossPanel = svg.slice(0, svg.indexOf('Training and validation accuracy'));
+    const ticks = [...lossPanel.matchAll(/text-anchor="end">([\d.]+)</g)].map((m) => m[1]);
+    expect(ticks).toHaveLength(6);
+    expect(new Set(ticks).size).toBe(6);
+  });
 });

@@ -51,9 +51,11 @@ function panelSvg(panel: CurveSet, offsetX: number): string {
   const out: string[] = [];
   out.push(`<text x="${offsetX + PANEL.width / 2}" y="20" text-anchor="middle" font-size="14">${panel.title}</text>`);
   out.push(`<rect x="${offsetX + PANEL.left}" y="${PANEL.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
+  // Enough decimals that neighbouring ticks differ, however narrow the range.
+  const decimals = Math.min(6, Math.max(2, Math.ceil(-Math.log10((hi - lo) / TICKS))));
   for (let i = 0; i <= TICKS; i++) {
     const v = lo + ((hi - lo) * i) / TICKS;
-    out.push(`<text x="${offsetX + PANEL.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    out.push(`<text x="${offsetX + PANEL.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(decimals)}</text>`);
     const e = 1 + Math.round(((epochs - 1) * i) / TICKS);
     if (epochs > 0) out.push(`<text x="${x(e)}" y="${PANEL.top + plotH + 16}" text-anchor="middle">${e}</text>`);
   }
