@@ -43,6 +43,12 @@ export async function startServer(options: { root: string; files?: Record<string
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((done) => server.close(() => done())),
+    // The browser keeps connections open (keep-alive, streams it stopped reading): end
+    // them, or close() waits for them to time out, which took minutes here.
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -101,7 +101,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+  await new Promise<void>((done) => (server ? (server.close(() => done()), server.closeAllConnections()) : done()));
 });
 
 async function runPage(origin: string) {
