@@ -8,11 +8,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import puppeteer, { type Browser } from 'puppeteer';
+import type { Browser } from 'puppeteer';
+import { launchBrowser } from '../bench/headless.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, fixtureJson } from './helpers.js';
 
-const CHROME = process.env.CHROME_PATH || '/usr/bin/chromium';
 const PAGE_TIMEOUT_MS = 60_000;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>shadergrad test</title>
@@ -81,22 +81,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   port = (server.address() as AddressInfo).port;
-  browser = await puppeteer.launch({
-    executablePath: CHROME,
-    headless: true,
-    protocolTimeout: PAGE_TIMEOUT_MS,
-    args: [
-      '--enable-unsafe-webgpu',
-      '--no-sandbox',
-      '--disable-gpu-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      // An origin that is not a secure context, for the no-WebGPU case.
-      '--host-resolver-rules=MAP insecure.test 127.0.0.1',
-    ],
-  });
+  // An origin that is not a secure context, for the no-WebGPU case.
+  browser = await launchBrowser(undefined, ['--host-resolver-rules=MAP insecure.test 127.0.0.1']);
 });
 
 afterAll(async () => {
