@@ -11,7 +11,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Gpu, imdbFromNpz, tutorialData, tutorialModel, TUTORIAL, type AdapterReport, type Logs } from '../../src/index.js';
 import { KERNELS, kernelInputs, shadergradKernelMs, tfjsKernelMs, type KernelInputs } from './compare-kernels.js';
 import { addRow, barChart, formatMs, formatRatio, formatSeconds, twoLines, type Bar } from './compare-view.js';
-import { $, describeAdapter, fail, fetchBytes, numberParam, params, publish, setStatus, start } from './page.js';
+import { $, describeAdapter, fail, fetchBytes, numberParam, onFileChosen, params, publish, setStatus, start } from './page.js';
 
 // The WASM backend loads its .wasm files from beside the page (scripts/build.mjs copies them there).
 setWasmPaths(new URL('./', location.href).href);
@@ -83,11 +83,7 @@ start(async () => {
     button.disabled = !file && !settings.data;
     if (file) setStatus(`Ready: ${file.name} (${(file.size / 2 ** 20).toFixed(1)} MiB). Press Run.`);
   };
-  fileInput.addEventListener('change', () => choose(fileInput.files?.[0]));
-  const drop = $('#drop');
-  drop.addEventListener('dragover', (e) => (e.preventDefault(), drop.classList.add('over')));
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => (e.preventDefault(), drop.classList.remove('over'), choose(e.dataTransfer?.files[0])));
+  onFileChosen($('#drop'), fileInput, choose);
   button.addEventListener('click', () => void go().catch(fail));
   button.disabled = !settings.data;
   setStatus(settings.data ? `Ready to load ${settings.data}. Press Run.` : 'Choose imdb.npz (or give ?data=URL), then Run.');

@@ -86,6 +86,24 @@ export function start(main: () => Promise<void>): void {
   main().catch(fail);
 }
 
+/** Hand the file chosen in `input`, or dropped on `zone`, to `take` (the same file may be picked again). */
+export function onFileChosen(zone: HTMLElement, input: HTMLInputElement, take: (file: File | undefined) => void): void {
+  input.addEventListener('change', () => {
+    take(input.files?.[0]);
+    input.value = ''; // picking the same file again fires `change` again
+  });
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    take(e.dataTransfer?.files[0]);
+  });
+}
+
 /** Fetch a file the page was pointed at, with the URL in any error. */
 export async function fetchBytes(url: string): Promise<Uint8Array> {
   const response = await fetch(url);

@@ -22,7 +22,7 @@ import {
   type TutorialRun,
   type WordIndex,
 } from '../../src/index.js';
-import { $, describeAdapter, fail, fetchBytes, numberParam, params, publish, setStatus, start } from './page.js';
+import { $, describeAdapter, fail, fetchBytes, numberParam, onFileChosen, params, publish, setStatus, start } from './page.js';
 
 interface ReviewResult {
   review: string;
@@ -105,21 +105,7 @@ function fileSource(zone: string, fileInput: string, load: (file: File) => Promi
       })
       .finally(refreshControls);
   };
-  input(fileInput).addEventListener('change', () => {
-    take(input(fileInput).files?.[0]);
-    input(fileInput).value = ''; // picking the same file again fires `change` again
-  });
-  const el = $(`#${zone}`);
-  el.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    el.classList.add('over');
-  });
-  el.addEventListener('dragleave', () => el.classList.remove('over'));
-  el.addEventListener('drop', (e) => {
-    e.preventDefault();
-    el.classList.remove('over');
-    take(e.dataTransfer?.files[0]);
-  });
+  onFileChosen($(`#${zone}`), input(fileInput), take);
 }
 
 // ---- Training ----
