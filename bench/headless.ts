@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { IMDB_NPZ, IMDB_WORD_INDEX, locateDataFile } from '../src/data/files.js';
 import { startServer } from './server.js';
+import { median } from './stats.js';
 
 export const PAGES = ['train', 'kernels', 'compare'] as const;
 export type PageName = (typeof PAGES)[number];
@@ -122,8 +123,7 @@ export function summarise(name: PageName, result: Record<string, any>): string[]
   const lines = [`${name}: ${adapter}; ${result.browser ?? ''}`];
   if (name === 'train' && result.test) {
     const epochs: number[] = result.epochSeconds ?? [];
-    const median = [...epochs].sort((a, b) => a - b)[Math.floor(epochs.length / 2)];
-    lines.push(`  ${epochs.length} epochs, median ${median?.toFixed(2)} s/epoch; test loss ${result.test.loss.toFixed(4)}, accuracy ${result.test.accuracy.toFixed(4)}`);
+    lines.push(`  ${epochs.length} epochs, median ${median(epochs).toFixed(2)} s/epoch; test loss ${result.test.loss.toFixed(4)}, accuracy ${result.test.accuracy.toFixed(4)}`);
     if (result.review) lines.push(`  review: p(positive) = ${Number(result.review.probability).toFixed(3)}`);
   }
   if (name === 'kernels' && Array.isArray(result.kernels)) {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IMDB_NPZ, loadData, locateDataFile } from '../src/data/files.js';
 import { padSequences } from '../src/data/sequences.js';
+import { median } from './stats.js';
 
 interface Run {
   seconds: number;
@@ -48,7 +49,6 @@ if (values.child) {
     shadergrad.push(child(process.execPath, [fileURLToPath(import.meta.url), '--child', '--data', path]));
     python.push(child('python3', [join(repo, 'bench', 'load_data_keras.py'), path]));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const summary = (rs: Run[]) => ({ medianSeconds: median(rs.map((r) => r.seconds)), peakRssMB: Math.max(...rs.map((r) => r.peakRssMB)), runs: rs });
   const result = {
     benchmark: 'load imdb.npz (numWords 10000) and pad train and test to 256, post',

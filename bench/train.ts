@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainTutorial } from '../src/runner/train.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { epochs: { type: 'string', default: '40' }, data: { type: 'string' }, swiftshader: { type: 'boolean' } } });
 const epochs = Number(values.epochs);
@@ -19,7 +20,6 @@ mkdirSync(join(results, 'tmp'), { recursive: true });
 
 const run = await trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, out: join(results, 'tmp') });
 const epochSeconds = run.epochSeconds;
-const sorted = [...epochSeconds].sort((a, b) => a - b);
 const summary = {
   benchmark: `the tutorial: load, pad, ${epochs} epochs at batch 512 with validation, evaluate on the test set`,
   date: new Date().toISOString(),
@@ -30,7 +30,7 @@ const summary = {
   test: run.test,
   final: Object.fromEntries(Object.entries(run.history).map(([k, v]) => [k, v[v.length - 1]])),
   seconds: run.seconds,
-  medianEpochSeconds: sorted[Math.floor(sorted.length / 2)],
+  medianEpochSeconds: median(epochSeconds),
   epochSeconds,
   gpuMemory: run.gpuMemory,
 };

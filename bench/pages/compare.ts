@@ -12,6 +12,7 @@ import { Gpu, imdbFromNpz, tutorialData, tutorialModel, TUTORIAL, type AdapterRe
 import { KERNELS, kernelInputs, shadergradKernelMs, tfjsKernelMs, type KernelInputs } from './compare-kernels.js';
 import { addRow, barChart, formatMs, formatRatio, formatSeconds, twoLines, type Bar } from './compare-view.js';
 import { $, describeAdapter, fail, fetchBytes, numberParam, onFileChosen, params, publish, setStatus, start } from './page.js';
+import { median } from '../stats.js';
 
 // The WASM backend loads its .wasm files from beside the page (scripts/build.mjs copies them there).
 setWasmPaths(new URL('./', location.href).href);
@@ -332,12 +333,6 @@ function runLine(name: string): RunLine {
       stop(`failed: ${t}`);
     },
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function message(e: unknown): string {

@@ -18,6 +18,7 @@ import { meanPoolBackward, meanPoolForward } from '../../src/kernels/mean-pool.j
 import { reluBackward, reluForward } from '../../src/kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../../src/kernels/sigmoid.js';
 import { $, describeAdapter, fail, numberParam, params, publish, setStatus, start } from './page.js';
+import { median } from '../stats.js';
 
 // The tutorial's shapes.
 const STEPS = 256;
@@ -258,12 +259,6 @@ function disposeInputs(x: Inputs): void {
 }
 
 // ---- timing ----
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /**
  * Microseconds for one call of each recorder (one dispatch each). With timestamp queries the
