@@ -21,6 +21,7 @@ await Promise.all([
       cli: 'src/cli.ts',
       'bench/load-data': 'bench/load-data.ts',
       'bench/train': 'bench/train.ts',
+      'bench/profile': 'bench/profile.ts',
       'bench/run': 'bench/run.ts',
     },
     outdir: 'dist',

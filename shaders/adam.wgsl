@@ -2,7 +2,9 @@
 //   m <- m + (g - m)(1 - beta1);  v <- v + (g^2 - v)(1 - beta2);  w <- w - m alpha / (sqrt(v) + epsilon)
 // with alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t) computed on the host. The bias correction lives in alpha,
 // so epsilon is added to the UNcorrected sqrt(v) (Kingma & Ba's "epsilon hat"), unlike Algorithm 1 of the paper.
-// One invocation per element; dispatched as linearWorkgroups(count, WORKGROUP_SIZE).
+// update: one invocation per element, dispatched as linearWorkgroups(count, WORKGROUP_SIZE).
+// updateVec4: one invocation per four elements (count a multiple of 4; the fused path pads its flat
+// buffers), linearWorkgroups(count / 4, WORKGROUP_SIZE): SwiftShader pays per invocation.
 
 const WORKGROUP_SIZE = 256u;
 
@@ -19,6 +21,10 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;          // [count] its gradient
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;       // [count] first moment, updated in place
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;       // [count] second moment, updated in place
+@group(0) @binding(5) var<storage, read_write> weights4: array<vec4f>; // updateVec4: the same four buffers as vec4s
+@group(0) @binding(6) var<storage, read> grad4: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> m4: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> v4: array<vec4f>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -30,4 +36,16 @@ fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
   m[i] = mi;
   v[i] = vi;
   weights[i] = weights[i] - (mi * params.alpha) / (sqrt(vi) + params.epsilon);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn updateVec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count / 4u) { return; }
+  let g = grad4[i];
+  let mi = m4[i] + (g - m4[i]) * params.oneMinusBeta1;
+  let vi = v4[i] + (g * g - v4[i]) * params.oneMinusBeta2;
+  m4[i] = mi;
+  v4[i] = vi;
+  weights4[i] = weights4[i] - (mi * params.alpha) / (sqrt(vi) + params.epsilon);
 }

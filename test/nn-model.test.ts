@@ -67,7 +67,7 @@ describe('Sequential', () => {
     // Not a terminal: one "Epoch i/n" line and one finished bar per epoch.
     expect(lines).toHaveLength(24);
     expect(lines[0]).toBe('Epoch 1/12');
-    expect(lines[1]).toMatch(/^5\/5 ━{20} \d+s \d+m?s\/step - accuracy: 0\.\d{4} - loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}$/);
+    expect(lines[1]).toMatch(/^5\/5 ━{20} \d+s \d+[mu]?s\/step - accuracy: 0\.\d{4} - loss: \d\.\d{4} - val_accuracy: \d\.\d{4} - val_loss: \d\.\d{4}$/);
     const [valLoss, valAccuracy] = await model.evaluate(val.x, val.y, { batchSize: 32, verbose: 0 });
     expect(valLoss).toBeCloseTo(history.history.val_loss[11], 6);
     expect(valAccuracy).toBe(history.history.val_accuracy[11]);
@@ -168,20 +168,27 @@ describe('Sequential', () => {
     await expect(model.fit(train.x, train.y, { batchSize: 0 })).rejects.toThrow(/batchSize must be a positive integer/);
   });
 
-  it('stops with a clear message on a NaN loss', async () => {
-    const model = smallModel(gpu(), 7);
-    const weights = await model.getWeights();
-    weights[4][0] = Number.NaN; // the output bias: every logit, so every loss, is NaN
-    model.setWeights(weights);
-    await expect(model.fit(train.x, train.y, { epochs: 2, batchSize: 32, verbose: 0 })).rejects.toThrow(/loss is NaN at epoch 1, step 1/);
-  });
+  for (const jitCompile of [true, false]) {
+    const path = jitCompile ? 'fused path' : 'general path';
 
-  it('stops with a clear message when the device is lost', async () => {
-    const own = await Gpu.create();
-    const model = smallModel(own, 8);
-    const lose: Callback = { onEpochEnd: () => own.device.destroy() };
-    const error = await model.fit(train.x, train.y, { epochs: 3, batchSize: 32, verbose: 0, callbacks: [lose] }).catch((e) => e);
-    expect(error).toBeInstanceOf(TrainingError);
-    expect(error.message).toMatch(/GPU failure at epoch 2, step 1/);
-  });
+    it(`stops with a clear message on a NaN loss (${path})`, async () => {
+      const model = smallModel(gpu(), 7);
+      model.compile({ optimizer: new Adam({ learningRate: 0.01 }), jitCompile });
+      const weights = await model.getWeights();
+      weights[4][0] = Number.NaN; // the output bias: every logit, so every loss, is NaN
+      model.setWeights(weights);
+      await expect(model.fit(train.x, train.y, { epochs: 2, batchSize: 32, verbose: 0 })).rejects.toThrow(/loss is NaN at epoch 1, step 1/);
+    });
+
+    it(`stops with a clear message when the device is lost (${path})`, async () => {
+      const own = await Gpu.create();
+      const model = smallModel(own, 8);
+      model.compile({ optimizer: new Adam({ learningRate: 0.01 }), jitCompile });
+      const lose: Callback = { onEpochEnd: () => own.device.destroy() };
+      const error = await model.fit(train.x, train.y, { epochs: 3, batchSize: 32, verbose: 0, callbacks: [lose] }).catch((e) => e);
+      expect(error).toBeInstanceOf(TrainingError);
+      // The fused path reads once per epoch, so it names the epoch; the general path reads every step.
+      expect(error.message).toMatch(jitCompile ? /GPU failure at epoch 2: .*lost/ : /GPU failure at epoch 2, step 1: .*lost/);
+    });
+  }
 });

@@ -76,6 +76,18 @@ export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Storage buffers of a dispatch: in order from binding 1, or keyed by binding number. */
+export type Bindings = (Tensor | GPUBuffer)[] | Record<number, Tensor | GPUBuffer>;
+
+/** A dispatch with its pipeline and bind group made once (`Gpu.prepare`), recorded with `Gpu.record`. */
+export interface PreparedDispatch {
+  /** `name:entryPoint`, as the timer labels it. */
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
 export interface GpuStats {
   /** Bytes in buffers handed out now (pooled buffers not in use do not count). */
   bytesInUse: number;
@@ -173,22 +185,96 @@ export class Gpu {
     params?: ArrayBufferView,
   ): void {
     const pipeline = this.pipeline(name, code, entryPoint);
+    const uniform = params ? this.uniform(params) : undefined;
+    const bindGroup = this.bindGroup(name, pipeline, buffers, uniform);
+    this.recordPasses([{ label: `${name}:${entryPoint}`, pipeline, bindGroup, workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1] }]);
+  }
+
+  /**
+   * A dispatch made ready once (pipeline compiled with createComputePipelineAsync, bind group
+   * built) to be recorded any number of times with `record`: nothing is created per use.
+   * `uniform`, when given, is bound at binding 0 (a buffer the caller keeps up to date);
+   * `buffers` follow from binding 1, or name their bindings (`{ 1: a, 4: b }`) when the entry
+   * point uses only some of its shader's bindings ('auto' layouts hold only the used ones).
+   * `constants` set the shader's `override` declarations.
+   */
+  async prepare(
+    name: string,
+    code: string,
+    entryPoint: string,
+    buffers: Bindings,
+    workgroups: readonly [number, number?, number?],
+    uniform?: GPUBuffer,
+    constants: Record<string, number> = {},
+  ): Promise<PreparedDispatch> {
+    const label = `${name}:${entryPoint}`;
+    // Pipelines differ by their override constants (compiled in: loops over them unroll).
+    const key = `${label}:${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const module = this.device.createShaderModule({ code });
+      pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint, constants } });
+      this.pipelines.set(key, pipeline);
+    }
+    const bindGroup = this.bindGroup(name, pipeline, buffers, uniform);
+    return { label, pipeline, bindGroup, workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1] };
+  }
+
+  /** Record prepared dispatches in order: one compute pass for all (one each while a timer is attached). */
+  record(dispatches: readonly PreparedDispatch[]): void {
+    this.recordPasses(dispatches);
+  }
+
+  /** Record a copy of `bytes` between buffers, in order with the dispatches. */
+  recordCopy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Record zeroing a tensor, in order with the dispatches. */
+  recordClear(t: Tensor): void {
+    this.commandEncoder().clearBuffer(t.buffer);
+  }
+
+  /** A uniform buffer holding `data`, outside the pool: for prepared dispatches; destroy it when done. */
+  createUniform(data: ArrayBufferView): GPUBuffer {
+    const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+    const buffer = this.device.createBuffer({ size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  private bindGroup(name: string, pipeline: GPUComputePipeline, buffers: Bindings, uniform?: GPUBuffer): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [];
-    if (params) entries.push({ binding: 0, resource: { buffer: this.uniform(params), size: UNIFORM_BLOCK } });
-    buffers.forEach((b, i) => {
-      if (b instanceof Tensor && b.isDisposed) throw new Error(`${name}: binding ${i + 1} is a disposed tensor`);
+    if (uniform) entries.push({ binding: 0, resource: { buffer: uniform, size: Math.min(UNIFORM_BLOCK, uniform.size) } });
+    const numbered = Array.isArray(buffers) ? buffers.map((b, i) => [i + 1, b] as const) : Object.entries(buffers).map(([k, b]) => [Number(k), b] as const);
+    for (const [binding, b] of numbered) {
+      if (b instanceof Tensor && b.isDisposed) throw new Error(`${name}: binding ${binding} is a disposed tensor`);
       // A tensor is bound at its own length, so arrayLength() in a shader is the tensor's.
-      entries.push({ binding: i + 1, resource: b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : { buffer: b } });
-    });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      entries.push({ binding, resource: b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : { buffer: b } });
+    }
+    return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  }
+
+  private recordPasses(dispatches: readonly PreparedDispatch[]): void {
     const encoder = this.commandEncoder();
-    const timestampWrites = this.timer?.nextPass(`${name}:${entryPoint}`, encoder);
-    const pass = encoder.beginComputePass(timestampWrites && { timestampWrites });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
-    pass.end();
-    this.stats.dispatches++;
+    let pass: GPUComputePassEncoder | null = null;
+    for (const d of dispatches) {
+      // With a timer each dispatch gets its own pass, as timestamps are written per pass.
+      const timestampWrites = this.timer?.nextPass(d.label, encoder);
+      if (timestampWrites || !pass) {
+        pass?.end();
+        pass = encoder.beginComputePass(timestampWrites && { timestampWrites });
+      }
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(...d.workgroups);
+      if (timestampWrites) {
+        pass.end();
+        pass = null;
+      }
+      this.stats.dispatches++;
+    }
+    pass?.end();
   }
 
   /** Submit everything recorded so far. */
@@ -206,6 +292,20 @@ export class Gpu {
     const bytes = t.size * 4;
     const copy = await this.readBack(bytes, (encoder, staging) => encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes));
     return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+  }
+
+  /** Several tensors copied to the host together (one wait for the GPU). */
+  async readAll(tensors: readonly Tensor[]): Promise<(Float32Array | Int32Array)[]> {
+    const starts: number[] = [];
+    let bytes = 0;
+    for (const t of tensors) {
+      starts.push(bytes);
+      bytes += t.size * 4;
+    }
+    const copy = await this.readBack(bytes, (encoder, staging) =>
+      tensors.forEach((t, i) => encoder.copyBufferToBuffer(t.buffer, 0, staging, starts[i], t.size * 4)),
+    );
+    return tensors.map((t, i) => (t.dtype === 'i32' ? new Int32Array(copy, starts[i], t.size) : new Float32Array(copy, starts[i], t.size)));
   }
 
   /** The first element of each tensor, read back together (one wait for the GPU). */

@@ -6,7 +6,7 @@
  * epsilon is added after the bias correction was folded into alpha, i.e. to the uncorrected sqrt(v).
  */
 import source from '../../shaders/adam.wgsl';
-import { expectSameShape, linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { expectSameShape, linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 
 const WORKGROUP_SIZE = 256;
 /** Keras' defaults. */
@@ -14,6 +14,8 @@ const LEARNING_RATE = 0.001;
 const BETA_1 = 0.9;
 const BETA_2 = 0.999;
 const EPSILON = 1e-7;
+/** Bytes of shaders/adam.wgsl's Params. */
+export const ADAM_PARAMS_BYTES = 20;
 
 export interface AdamOptions {
   /** t, 1-based: Keras' `iterations + 1`. */
@@ -46,21 +48,35 @@ export function adamAlpha(options: AdamOptions): number {
   return f(f(f(learningRate) * f(Math.sqrt(f(1 - beta2Power)))) / f(1 - beta1Power));
 }
 
-/** One Adam step: updates `param`, `m` and `v` in place (recorded; nothing is read back). */
-export function adamStep(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamOptions): void {
-  const { learningRate, beta1, beta2, epsilon, step } = resolve('adamStep', options);
-  for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
-    if (t.dtype !== 'f32') throw new RangeError(`adamStep: ${name} must be f32, found ${t.dtype}`);
-    expectSameShape('adamStep', name, t, 'param', param);
-  }
-  const params = new DataView(new ArrayBuffer(20));
-  params.setUint32(0, param.size, true);
+/** The uniform of one step over `count` elements (shaders/adam.wgsl's Params). */
+export function adamParams(count: number, options: AdamOptions, op = 'adamParams'): Uint8Array {
+  const { learningRate, beta1, beta2, epsilon, step } = resolve(op, options);
+  const params = new DataView(new ArrayBuffer(ADAM_PARAMS_BYTES));
+  params.setUint32(0, count, true);
   params.setFloat32(4, adamAlpha({ step, learningRate, beta1, beta2 }), true);
   // Keras multiplies by the Python float `1 - self.beta_1` (double), which becomes float32 when applied.
   params.setFloat32(8, 1 - beta1, true);
   params.setFloat32(12, 1 - beta2, true);
   params.setFloat32(16, epsilon, true);
-  gpu.dispatch('adam', source, 'update', [param, grad, m, v], linearWorkgroups(param.size, WORKGROUP_SIZE), params);
+  return new Uint8Array(params.buffer);
+}
+
+/** One Adam step: updates `param`, `m` and `v` in place (recorded; nothing is read back). */
+export function adamStep(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamOptions): void {
+  for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
+    if (t.dtype !== 'f32') throw new RangeError(`adamStep: ${name} must be f32, found ${t.dtype}`);
+    expectSameShape('adamStep', name, t, 'param', param);
+  }
+  gpu.dispatch('adam', source, 'update', [param, grad, m, v], linearWorkgroups(param.size, WORKGROUP_SIZE), adamParams(param.size, options, 'adamStep'));
+}
+
+/**
+ * The step prepared once over flat buffers whose size is a multiple of 4 (four elements per
+ * invocation); `params` is a uniform the caller fills with `adamParams` before each use.
+ */
+export function prepareAdam(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, params: GPUBuffer): Promise<PreparedDispatch> {
+  if (param.size % 4 !== 0) throw new RangeError(`prepareAdam: ${param.size} elements is not a multiple of 4`);
+  return gpu.prepare('adam', source, 'updateVec4', { 5: param, 6: grad, 7: m, 8: v }, linearWorkgroups(param.size / 4, WORKGROUP_SIZE), params);
 }
 
 /** The same step in float64 (alpha included): mutates `param`, `m` and `v`. */

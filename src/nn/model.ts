@@ -1,13 +1,15 @@
 /**
  * keras.Sequential for text models: `add`, `build`, `summary`, `compile`, `fit`,
- * `evaluate`, `predict`, and weights in and out. The training step runs the
- * general autograd path: every op a kernel, recorded on a tape.
+ * `evaluate`, `predict`, and weights in and out. Models of the tutorial's shape train on
+ * the fused path (fused-training.ts); any other on the general autograd path: every op a
+ * kernel, recorded on a tape, one read-back per step.
  */
 import type { PaddedSequences } from '../data/sequences.js';
 import { RandomState, shuffledIndices } from '../data/random-state.js';
 import type { Gpu, Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
 import { History, type Callback, type CallbackModel, type Logs } from './callbacks.js';
+import { FusedTrainer, type MetricSums } from './fused-training.js';
 import { Embedding, formatShape, type Layer, type Shape } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
 import { Adam } from './optimizers.js';
@@ -32,6 +34,13 @@ export interface CompileOptions {
   optimizer?: 'adam' | Adam;
   loss?: 'binary_crossentropy';
   metrics?: 'accuracy'[];
+  /**
+   * Keras' `jit_compile`: compile the training step. 'auto' (the default) and true train models
+   * of the tutorial's shape on the fused path (src/nn/fused-training.ts: data resident on the GPU,
+   * five prepared dispatches per step, one read per epoch) and others on the general autograd
+   * path; false always takes the general path. `fusedReason` says why a model was not fused.
+   */
+  jitCompile?: boolean | 'auto';
 }
 
 export interface FitOptions {
@@ -66,6 +75,9 @@ export class Sequential implements CallbackModel {
   private gpu: Gpu | null = null;
   private inputShape: Shape | null = null;
   private optimizer: Adam | null = null;
+  private jitCompile: boolean | 'auto' = 'auto';
+  /** Why the last fit or evaluate took the general path (null: it was fused). */
+  fusedReason: string | null = null;
 
   constructor(
     layers: Layer[] = [],
@@ -130,11 +142,13 @@ export class Sequential implements CallbackModel {
   }
 
   compile(options: CompileOptions = {}): void {
-    const { optimizer = 'adam', loss = 'binary_crossentropy', metrics = ['accuracy'] } = options;
+    const { optimizer = 'adam', loss = 'binary_crossentropy', metrics = ['accuracy'], jitCompile = 'auto' } = options;
     if (loss !== 'binary_crossentropy') throw new RangeError(`compile: unsupported loss '${loss}'`);
     if (metrics.some((m) => m !== 'accuracy')) throw new RangeError(`compile: unsupported metrics ${metrics.join(', ')}`);
-    this.optimizer?.dispose();
-    this.optimizer = optimizer === 'adam' ? new Adam() : optimizer;
+    const next = optimizer === 'adam' ? new Adam() : optimizer;
+    if (this.optimizer !== next) this.optimizer?.dispose();
+    this.optimizer = next;
+    this.jitCompile = jitCompile;
   }
 
   /** Train; returns Keras' History (`loss`, `accuracy`, `val_loss`, `val_accuracy` per epoch). */
@@ -150,35 +164,59 @@ export class Sequential implements CallbackModel {
     const history = new History();
     const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
     this.stopTraining = false;
-    for (const c of callbacks) await c.onTrainBegin?.(this);
     const rng = new RandomState(options.seed ?? 0);
     const samples = x.shape[0];
     const steps = Math.ceil(samples / batchSize);
-
-    for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-      if (verbose) output.write(`Epoch ${epoch + 1}/${epochs}\n`);
-      const order = shuffle ? shuffledIndices(rng, samples) : Int32Array.from({ length: samples }, (_, i) => i);
-      const bar = verbose ? new Progbar(steps, output) : null;
-      const totals: Totals = { loss: 0, correct: 0, samples: 0 };
-      for (let step = 0; step < steps; step++) {
-        const rows = order.subarray(step * batchSize, Math.min(samples, (step + 1) * batchSize));
-        const [loss, correct] = await this.guard(epoch, step, () => this.trainStep(gpu, x, labels, rows));
-        if (!Number.isFinite(loss)) {
-          throw new TrainingError(`loss is ${loss} at epoch ${epoch + 1}, step ${step + 1}: training stopped (weights from before this step are no longer intact on the GPU; saved files are untouched)`);
+    const fused = await this.fusedTrainer(gpu, this.optimizer, batchSize);
+    const sets = fused && (await this.guard(0, null, async () => ({
+      train: await fused.trainingSet(x, labels),
+      val: validationData ? await fused.evaluationSet(validationData[0], Float32Array.from(validationData[1])) : null,
+    })));
+    try {
+      for (const c of callbacks) await c.onTrainBegin?.(this);
+      for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+        if (verbose) output.write(`Epoch ${epoch + 1}/${epochs}\n`);
+        const order = shuffle ? shuffledIndices(rng, samples) : Int32Array.from({ length: samples }, (_, i) => i);
+        const bar = verbose ? new Progbar(steps, output) : null;
+        let logs: Logs;
+        if (fused && sets) {
+          // One read per epoch: the steps' metrics and the validation's together.
+          const sums = await this.guard(epoch, null, () => fused.epoch(sets.train, order, sets.val ? [sets.val] : []));
+          const bad = sums.train.loss.findIndex((v) => !Number.isFinite(v));
+          if (bad >= 0) {
+            throw new TrainingError(
+              `loss is ${sums.train.loss[bad]} at epoch ${epoch + 1}, step ${bad + 1}: training stopped (the fused path ran the rest of the epoch before reading it back, so the weights are not intact; saved files are untouched)`,
+            );
+          }
+          logs = epochLogs(sums.train, samples);
+          if (sets.val) Object.assign(logs, prefixed('val_', epochLogs(sums.evaluations[0], sets.val.rows)));
+        } else {
+          const totals: Totals = { loss: 0, correct: 0, samples: 0 };
+          for (let step = 0; step < steps; step++) {
+            const rows = order.subarray(step * batchSize, Math.min(samples, (step + 1) * batchSize));
+            const [loss, correct] = await this.guard(epoch, step, () => this.trainStep(gpu, x, labels, rows));
+            if (!Number.isFinite(loss)) {
+              throw new TrainingError(`loss is ${loss} at epoch ${epoch + 1}, step ${step + 1}: training stopped (weights from before this step are no longer intact on the GPU; saved files are untouched)`);
+            }
+            addBatch(totals, loss, correct, rows.length);
+            bar?.update(step + 1, metricsOf(totals), false);
+          }
+          logs = { accuracy: totals.correct / totals.samples, loss: totals.loss / totals.samples };
+          if (validationData) {
+            const val = await this.guard(epoch, steps, () => this.totals(gpu, validationData[0], validationData[1], batchSize));
+            logs.val_accuracy = val.correct / val.samples;
+            logs.val_loss = val.loss / val.samples;
+          }
         }
-        addBatch(totals, loss, correct, rows.length);
-        bar?.update(step + 1, metricsOf(totals), false);
+        bar?.update(steps, Object.entries(logs), true);
+        for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
       }
-      const logs: Logs = { accuracy: totals.correct / totals.samples, loss: totals.loss / totals.samples };
-      if (validationData) {
-        const val = await this.guard(epoch, steps, () => this.totals(gpu, validationData[0], validationData[1], batchSize));
-        logs.val_accuracy = val.correct / val.samples;
-        logs.val_loss = val.loss / val.samples;
-      }
-      bar?.update(steps, Object.entries(logs), true);
-      for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
+      for (const c of callbacks) await c.onTrainEnd?.();
+    } finally {
+      sets?.train.dispose();
+      sets?.val?.dispose();
+      fused?.dispose();
     }
-    for (const c of callbacks) await c.onTrainEnd?.();
     return history;
   }
 
@@ -187,8 +225,26 @@ export class Sequential implements CallbackModel {
     const gpu = this.requireBuilt('evaluate');
     const { batchSize = 32, verbose = 1, output = defaultOutput() } = options;
     positiveInteger('evaluate: batchSize', batchSize);
-    this.checkData(x, y, 'evaluate data');
-    const bar = verbose ? new Progbar(Math.ceil(x.shape[0] / batchSize), output) : null;
+    const labels = this.checkData(x, y, 'evaluate data');
+    const steps = Math.ceil(x.shape[0] / batchSize);
+    const bar = verbose ? new Progbar(steps, output) : null;
+    const fused = await this.fusedTrainer(gpu, null, batchSize);
+    if (fused) {
+      try {
+        const logs = await this.guard(0, null, async () => {
+          const set = await fused.evaluationSet(x, labels);
+          try {
+            return epochLogs(await fused.evaluate(set), set.rows);
+          } finally {
+            set.dispose();
+          }
+        });
+        bar?.update(steps, Object.entries(logs), true);
+        return [logs.loss, logs.accuracy];
+      } finally {
+        fused.dispose();
+      }
+    }
     const totals = await this.guard(0, 0, () => this.totals(gpu, x, y, batchSize, bar));
     return [totals.loss / totals.samples, totals.correct / totals.samples];
   }
@@ -309,13 +365,30 @@ export class Sequential implements CallbackModel {
     return { ids: gpu.upload(hostIds, [rows.length, steps]), hostIds };
   }
 
-  /** Turn a device loss or a failed GPU call into a TrainingError that says where. */
-  private async guard<T>(epoch: number, step: number, fn: () => Promise<T>): Promise<T> {
+  /** The fused trainer when compile's jitCompile allows it and the model fits; else null, with `fusedReason` set. */
+  private async fusedTrainer(gpu: Gpu, optimizer: Adam | null, batchSize: number): Promise<FusedTrainer | null> {
+    if (this.jitCompile === false) {
+      this.fusedReason = 'compiled with jitCompile: false';
+      return null;
+    }
+    const trainer = await FusedTrainer.create(gpu, this.layers, optimizer, batchSize);
+    if (typeof trainer === 'string') {
+      if (this.jitCompile === true) throw new Error(`${this.name}: jitCompile is true but the model cannot be fused: ${trainer}`);
+      this.fusedReason = trainer;
+      return null;
+    }
+    this.fusedReason = null;
+    return trainer;
+  }
+
+  /** Turn a device loss or a failed GPU call into a TrainingError that says where (step null: a whole fused epoch). */
+  private async guard<T>(epoch: number, step: number | null, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       if (error instanceof TrainingError) throw error;
-      throw new TrainingError(`GPU failure at epoch ${epoch + 1}, step ${step + 1}: ${(error as Error).message}`);
+      const where = step === null ? `epoch ${epoch + 1}` : `epoch ${epoch + 1}, step ${step + 1}`;
+      throw new TrainingError(`GPU failure at ${where}: ${(error as Error).message}`);
     }
   }
 
@@ -360,6 +433,16 @@ function addBatch(totals: Totals, loss: number, correct: number, size: number): 
   totals.loss += loss * size;
   totals.correct += correct;
   totals.samples += size;
+}
+
+/** Keras' epoch logs from per-batch loss sums and correct counts over `samples` samples (summed in float64). */
+function epochLogs(sums: MetricSums, samples: number): Logs {
+  const total = (values: Float64Array) => values.reduce((a, b) => a + b, 0);
+  return { accuracy: total(sums.correct) / samples, loss: total(sums.loss) / samples };
+}
+
+function prefixed(prefix: string, logs: Logs): Logs {
+  return Object.fromEntries(Object.entries(logs).map(([k, v]) => [prefix + k, v]));
 }
 
 function metricsOf(t: Totals): [string, number][] {

@@ -33,11 +33,7 @@ export class Adam {
   apply(pairs: readonly [weight: Tensor, gradient: Tensor][]): void {
     this.iterations++;
     for (const [weight, gradient] of pairs) {
-      let slot = this.slots.get(weight);
-      if (!slot) {
-        slot = { m: weight.gpu.zeros(weight.shape), v: weight.gpu.zeros(weight.shape) };
-        this.slots.set(weight, slot);
-      }
+      const slot = this.slot(weight);
       adamStep(weight.gpu, weight, gradient, slot.m, slot.v, {
         step: this.iterations,
         learningRate: this.learningRate,
@@ -46,6 +42,16 @@ export class Adam {
         epsilon: this.epsilon,
       });
     }
+  }
+
+  /** The moments of `weight` (zeros until its first update), as Keras' `m` and `v` slot variables. */
+  slot(weight: Tensor): { m: Tensor; v: Tensor } {
+    let slot = this.slots.get(weight);
+    if (!slot) {
+      slot = { m: weight.gpu.zeros(weight.shape), v: weight.gpu.zeros(weight.shape) };
+      this.slots.set(weight, slot);
+    }
+    return slot;
   }
 
   /** Free the moment buffers. */

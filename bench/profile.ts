@@ -1,0 +1,118 @@
+/**
+ * Benchmark: where a training step's time goes, on both paths, on the adapter at hand.
+ * Trains the tutorial model on the full data for a few epochs per path with a GpuTimer
+ * attached (timestamp queries where the device has them: one pass per dispatch then),
+ * and reports GPU time per kernel, per step and per epoch, the dispatches, submits and
+ * read-backs per epoch, and the wall time of an untimed epoch.
+ *
+ *   npm run bench:profile -- [--epochs 2] [--data PATH] [--swiftshader]
+ *
+ * Writes bench/results/profile.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadData } from '../src/data/files.js';
+import { Gpu } from '../src/gpu/gpu.js';
+import { GpuTimer, type PassTime } from '../src/gpu/timer.js';
+import type { Callback } from '../src/nn/callbacks.js';
+import { TUTORIAL, tutorialData, tutorialModel } from '../src/runner/tutorial.js';
+import { median } from './stats.js';
+
+const { values } = parseArgs({ options: { epochs: { type: 'string', default: '2' }, data: { type: 'string' }, swiftshader: { type: 'boolean' } } });
+const epochs = Number(values.epochs);
+const batchSize = 512;
+
+const data = tutorialData(await loadData({ path: values.data, numWords: TUTORIAL.numWords }));
+const gpu = await Gpu.create({ forceSwiftShader: values.swiftshader });
+console.log(`Using ${gpu.describe()}`);
+const steps = Math.ceil(data.xTrain.shape[0] / batchSize);
+
+interface KernelRow {
+  kernel: string;
+  calls: number;
+  totalMs: number;
+  perStepMs: number;
+  share: number;
+}
+
+async function profile(fused: boolean) {
+  const model = tutorialModel(gpu, 0);
+  model.compile({ jitCompile: fused });
+  const fit = (callbacks: Callback[] = []) =>
+    model.fit(data.xTrain, data.yTrain, { epochs: 1, batchSize, validationData: [data.xVal, data.yVal], verbose: 0, seed: 0, callbacks });
+  await fit(); // warm-up: pipelines compiled, pools filled
+
+  // Untimed epochs: wall time, dispatches, submits, read-backs.
+  const wall: number[] = [];
+  const before = { ...gpu.stats };
+  let readBacks = 0;
+  const readBack = gpu.readAll.bind(gpu);
+  const readScalars = gpu.readScalars.bind(gpu);
+  gpu.readAll = (t) => (readBacks++, readBack(t));
+  gpu.readScalars = (t) => (readBacks++, readScalars(t));
+  for (let e = 0; e < epochs; e++) {
+    const start = performance.now();
+    await fit();
+    wall.push((performance.now() - start) / 1000);
+  }
+  gpu.readAll = readBack;
+  gpu.readScalars = readScalars;
+  const perEpoch = (n: number) => n / epochs;
+
+  // A timed epoch: one pass per dispatch, each with timestamps.
+  const timer = new GpuTimer(gpu);
+  gpu.timer = timer;
+  const times: PassTime[] = [];
+  await fit([{ onEpochEnd: async () => void times.push(...(await timer.read())) }]);
+  times.push(...(await timer.read()));
+  timer.destroy();
+
+  const byKernel = new Map<string, { calls: number; ns: number }>();
+  for (const { label, ns } of times) {
+    const row = byKernel.get(label) ?? { calls: 0, ns: 0 };
+    row.calls++;
+    row.ns += ns;
+    byKernel.set(label, row);
+  }
+  const totalNs = times.reduce((a, t) => a + t.ns, 0);
+  const kernels: KernelRow[] = [...byKernel]
+    .map(([kernel, { calls, ns }]) => ({ kernel, calls, totalMs: ns / 1e6, perStepMs: ns / 1e6 / steps, share: ns / totalNs }))
+    .sort((a, b) => b.totalMs - a.totalMs);
+  return {
+    path: fused ? 'fused (jitCompile)' : 'general (autograd, jitCompile: false)',
+    timing: timer.method,
+    epochWallSeconds: wall,
+    medianEpochSeconds: median(wall),
+    perEpoch: {
+      dispatches: perEpoch(gpu.stats.dispatches - before.dispatches),
+      submits: perEpoch(gpu.stats.submits - before.submits),
+      readBacks: perEpoch(readBacks),
+    },
+    gpuMsPerEpoch: totalNs / 1e6,
+    gpuMsPerStep: totalNs / 1e6 / steps,
+    kernels,
+  };
+}
+
+const results = { fused: await profile(true), general: await profile(false) };
+const summary = {
+  benchmark: `one epoch of the tutorial (${data.xTrain.shape[0]} reviews, ${steps} steps at batch ${batchSize}, validation on ${data.xVal.shape[0]}), per path`,
+  date: new Date().toISOString(),
+  adapter: gpu.describe(),
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length },
+  speedup: results.general.medianEpochSeconds / results.fused.medianEpochSeconds,
+  ...results,
+};
+gpu.device.destroy();
+mkdirSync(join('bench', 'results'), { recursive: true });
+writeFileSync(join('bench', 'results', 'profile.json'), JSON.stringify(summary, null, 2) + '\n');
+
+for (const r of [results.fused, results.general]) {
+  console.log(`\n${r.path}: ${r.medianEpochSeconds.toFixed(2)} s per epoch (wall), ${r.perEpoch.dispatches} dispatches, ${r.perEpoch.submits} submits, ${r.perEpoch.readBacks} read-backs per epoch; GPU time ${r.gpuMsPerEpoch.toFixed(0)} ms per epoch (${r.timing})`);
+  console.log('| kernel | calls | ms per step | share |');
+  console.log('|---|---|---|---|');
+  for (const k of r.kernels) console.log(`| ${k.kernel} | ${k.calls} | ${k.perStepMs.toFixed(3)} | ${(100 * k.share).toFixed(1)}% |`);
+}
+console.log(`\nfused is ${summary.speedup.toFixed(1)}x faster per epoch. Wrote bench/results/profile.json`);

@@ -1,0 +1,163 @@
+// The tutorial model's head as one op: Dense(H, relu) -> Dense(1, sigmoid) -> binary cross-entropy
+// (from the logit, as Keras' TF backend does behind a sigmoid) and binary accuracy, forward and backward.
+// The formulas are those of the unfused kernels (dense, relu, sigmoid, binary-crossentropy, accuracy
+// .wgsl), so the fused path trains the same model:
+//   z1 = x·W1 + b1;  h = relu(z1);  z = h·W2 + b2;  loss = max(z, 0) - z y + log(1 + exp(-|z|))
+//   dz = (sigmoid(z) - y) / rows;  dz1 = (z1 > 0) W2 dz;  dx = W1 dz1
+// Every weight lives in ONE flat buffer (model order: embeddings, W1, b1, W2, b2) and so does every
+// gradient, so Adam updates all of them in one dispatch; Params give each weight's offset.
+//
+// Entry points (one invocation each, plain loops: batches are small, and SwiftShader runs
+// invocations on CPU threads, where barriers are dear):
+//   trainSample     per batch row: forward and backward, writing the row's record and dx
+//   gradients       per weight of the head (+2 for the metrics): sums over the batch rows in order
+//   evaluateSample  per row: forward only, loss and correct into the row's record
+//   metricSums      per chunk of `chunk` rows: loss and correct sums (Keras evaluates batch by batch)
+// Each row's record in `samples` (stride 2H + 3): h [H], dz1 [H], dz, loss, correct (0 or 1).
+
+const WORKGROUP_SIZE = 64u;
+const THRESHOLD = 0.5;            // keras binary_accuracy: p > 0.5 predicts 1
+const LOG1P_SERIES_BELOW = 1e-3;
+
+struct Params {
+  dim: u32,     // D: pooled features (inputs of the first dense layer)
+  hidden: u32,  // H: units of the first dense layer
+  relu: u32,    // 1: the first dense layer's activation is relu; 0: linear
+  kernel1: u32, // offsets in weights (and grads) of W1 [D, H], b1 [H], W2 [H, 1], b2 [1]
+  bias1: u32,
+  kernel2: u32,
+  bias2: u32,
+  chunk: u32,   // metricSums: rows per chunk (the batch size)
+}
+
+struct Batch {
+  first: u32, // index in `order` of the batch's first review
+  rows: u32,  // reviews in the batch
+  slot: u32,  // gradients: this step's pair in `metrics`; metricSums: the pass's first chunk
+  mark: u32,  // (unused here)
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> batch: Batch;
+@group(0) @binding(2) var<storage, read> order: array<u32>;          // review indices, in the epoch's order
+@group(0) @binding(3) var<storage, read> labels: array<f32>;         // [reviews] 0 or 1
+@group(0) @binding(4) var<storage, read> pooled: array<f32>;         // [rows, D] the head's input
+@group(0) @binding(5) var<storage, read> weights: array<f32>;        // every weight of the model, flat
+@group(0) @binding(6) var<storage, read_write> samples: array<f32>;  // [rows, 2H + 3] per-row records
+@group(0) @binding(7) var<storage, read_write> dPooled: array<f32>;  // [rows, D] trainSample: d loss / d input
+@group(0) @binding(8) var<storage, read_write> grads: array<f32>;    // flat like weights; gradients writes the head's part
+@group(0) @binding(9) var<storage, read_write> metrics: array<f32>;  // pairs (loss sum, correct count)
+
+fn stride() -> u32 { return 2u * params.hidden + 3u; }
+
+fn logOnePlus(u: f32) -> f32 {
+  if (u < LOG1P_SERIES_BELOW) { return u * (1.0 - u * (1.0 / 2.0 - u / 3.0)); }
+  return log(1.0 + u);
+}
+
+// The forward pass of row b: writes h into its record, returns the logit z.
+fn logit(b: u32) -> f32 {
+  let base = b * stride();
+  var z = 0.0;
+  for (var j = 0u; j < params.hidden; j++) {
+    var z1 = 0.0;
+    for (var i = 0u; i < params.dim; i++) {
+      z1 += pooled[b * params.dim + i] * weights[params.kernel1 + i * params.hidden + j];
+    }
+    z1 += weights[params.bias1 + j];
+    let h = select(z1, max(z1, 0.0), params.relu != 0u);
+    samples[base + j] = h;
+    z += h * weights[params.kernel2 + j];
+  }
+  return z + weights[params.bias2];
+}
+
+// Loss and correct (0 or 1) of row b from its logit, into its record.
+fn score(b: u32, z: f32, y: f32) {
+  let base = b * stride() + 2u * params.hidden;
+  samples[base + 1u] = max(z, 0.0) - z * y + logOnePlus(exp(-abs(z)));
+  let e = exp(-abs(z));
+  let p = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
+  samples[base + 2u] = select(0.0, 1.0, select(0.0, 1.0, p > THRESHOLD) == y);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn trainSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let b = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (b >= batch.rows) { return; }
+  let y = labels[order[batch.first + b]];
+  let z = logit(b);
+  score(b, z, y);
+  // sigmoid(z) - y arranged as TF's gradient of the stable loss; the mean's 1/rows folded in.
+  let e = exp(-abs(z));
+  let small = e / (1.0 + e);
+  let dz = select(small - y, (1.0 - y) - small, z >= 0.0) * (1.0 / f32(batch.rows));
+  let base = b * stride();
+  samples[base + 2u * params.hidden] = dz;
+  for (var j = 0u; j < params.hidden; j++) {
+    let through = params.relu == 0u || samples[base + j] > 0.0;
+    samples[base + params.hidden + j] = select(0.0, weights[params.kernel2 + j] * dz, through);
+  }
+  for (var i = 0u; i < params.dim; i++) {
+    var dx = 0.0;
+    for (var j = 0u; j < params.hidden; j++) {
+      dx += samples[base + params.hidden + j] * weights[params.kernel1 + i * params.hidden + j];
+    }
+    dPooled[b * params.dim + i] = dx;
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gradients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  var p = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let H = params.hidden;
+  let s = stride();
+  var sum = 0.0;
+  if (p < params.dim * H) { // W1[i, j] = Σ_b x[b, i] dz1[b, j]
+    let i = p / H;
+    let j = p % H;
+    for (var b = 0u; b < batch.rows; b++) { sum += pooled[b * params.dim + i] * samples[b * s + H + j]; }
+    grads[params.kernel1 + p] = sum;
+    return;
+  }
+  p -= params.dim * H;
+  if (p < H) { // b1[j] = Σ_b dz1[b, j]
+    for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + H + p]; }
+    grads[params.bias1 + p] = sum;
+    return;
+  }
+  p -= H;
+  if (p < H) { // W2[j] = Σ_b h[b, j] dz[b]
+    for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + p] * samples[b * s + 2u * H]; }
+    grads[params.kernel2 + p] = sum;
+    return;
+  }
+  p -= H;
+  if (p < 3u) { // b2 = Σ_b dz[b]; then the step's loss sum and correct count
+    for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + 2u * H + p]; }
+    if (p == 0u) { grads[params.bias2] = sum; } else { metrics[2u * batch.slot + p - 1u] = sum; }
+  }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn evaluateSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let b = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (b >= batch.rows) { return; }
+  score(b, logit(b), labels[order[batch.first + b]]);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn metricSums(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let c = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let start = c * params.chunk; // rows are the pass's: row b is order[first + b]
+  if (start >= batch.rows) { return; }
+  let base = 2u * params.hidden + 1u;
+  var loss = 0.0;
+  var correct = 0.0;
+  for (var b = start; b < min(start + params.chunk, batch.rows); b++) {
+    loss += samples[b * stride() + base];
+    correct += samples[b * stride() + base + 1u];
+  }
+  metrics[2u * (batch.slot + c)] = loss;
+  metrics[2u * (batch.slot + c) + 1u] = correct;
+}

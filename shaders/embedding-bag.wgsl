@@ -1,0 +1,118 @@
+// Embedding followed by GlobalAveragePooling1D, fused (torch.nn.EmbeddingBag, mode 'mean'), working from
+// each review's token COUNTS rather than its padded positions. The mean is linear in the counts:
+//   pooled[b, :] = (Σ_t table[ids[b, t], :]) / T = (Σ_token count(b, token) · table[token, :]) / T
+// and the data never changes, so the host counts each review's tokens once (src/kernels/embedding-bag.ts):
+// `entries` hold, per review, its distinct tokens ascending, packed as token | count << tokenBits.
+// Padding is token 0 like any other: Keras' pooling has no mask here, so padding positions count.
+//
+// The gradient needs, for each vocabulary row, the batch rows whose reviews hold that token. WGSL has
+// no float atomics, and the order of a float sum must not depend on scheduling (a seed reproduces a
+// run), so the forward pass marks a presence bitmap with integer atomics (atomicOr: order-free) and the
+// backward pass walks each row's set bits in ascending batch order, finding the count by binary search:
+//   dTable[v, :] = (Σ_b count(b, v) · dPooled[b, :]) / T,   b ascending
+// Bitmap layout, [words + 1, V]: word w of token v at w·V + v (neighbouring tokens side by side), then
+// a summary row whose bit w says word w of v is not zero, so rare tokens skip their empty words.
+// The bitmap must be zero before a marking forward pass (the caller clears it each step).
+//
+// Plain loops, no shared memory (SwiftShader runs invocations on CPU threads): forward one invocation
+// per output vec4, linearWorkgroups(rows·D/4, WORKGROUP_SIZE); backward one per vocabulary row,
+// linearWorkgroups(V, WORKGROUP_SIZE).
+//
+// Bindings are shared by role ('auto' layouts hold only the bindings an entry point uses):
+//   entry point   values                 out
+//   forward       table   [V, D]         pooled [rows, D]
+//   backward      dPooled [rows, D]      dTable [V, D]
+
+const WORKGROUP_SIZE = 64u;
+const MAX_DIM4 = 16u;  // D <= 64
+
+// Compiled into the pipeline (loops over them unroll, divisions become shifts):
+override DIM4: u32;  // D / 4: the table's columns in vec4s
+override WORDS: u32; // bitmap words per token: ceil(training batch size / 32), at most 32
+
+struct Params {
+  vocab: u32,     // V: rows of the table
+  steps: u32,     // T: the padded length, the mean's divisor
+  tokenBits: u32, // entries hold token | count << tokenBits
+}
+
+// Which reviews this batch holds: order[first .. first + rows). Kept in a buffer, not in Params,
+// so that a whole epoch of steps can be recorded once and each step's batch copied in.
+struct Batch {
+  first: u32, // index in `order` of the batch's first review
+  rows: u32,  // reviews in the batch
+  slot: u32,  // (unused here) where the step's metrics go
+  mark: u32,  // forward: 1 to mark the presence bitmap for the backward pass
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> batch: Batch;
+@group(0) @binding(2) var<storage, read> order: array<u32>;                 // review indices, in the epoch's order
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;               // [reviews + 1] review r's entries: offsets[r] .. offsets[r + 1]
+@group(0) @binding(4) var<storage, read> entries: array<u32>;               // token | count << tokenBits, tokens ascending per review
+@group(0) @binding(5) var<storage, read> values: array<vec4f>;              // forward: table [V, D]; backward: dPooled [rows, D]
+@group(0) @binding(6) var<storage, read_write> out: array<vec4f>;           // forward: pooled [rows, D]; backward: dTable [V, D]
+@group(0) @binding(7) var<storage, read_write> presence: array<atomic<u32>>; // [words + 1, V] forward: bit b of token v set when batch row b holds v
+@group(0) @binding(8) var<storage, read> presenceBits: array<u32>;          // the same buffer, read plainly by the backward pass
+
+fn tokenOf(entry: u32) -> u32 {
+  return entry & ((1u << params.tokenBits) - 1u);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let b = i / DIM4;
+  if (b >= batch.rows) { return; }
+  let q = i % DIM4;
+  let review = order[batch.first + b];
+  // The row's D/4 invocations share the marking: each marks every (D/4)-th entry.
+  let marks = batch.mark != 0u;
+  let lastToken = params.vocab - 1u;
+  var sum = vec4f(0.0);
+  for (var k = offsets[review]; k < offsets[review + 1u]; k++) {
+    let entry = entries[k];
+    // The host checks ids; clamped all the same, so nothing is read outside the table.
+    let token = min(tokenOf(entry), lastToken);
+    sum += f32(entry >> params.tokenBits) * values[token * DIM4 + q];
+    if (marks && k % DIM4 == q) {
+      atomicOr(&presence[(b / 32u) * params.vocab + token], 1u << (b % 32u));
+      atomicOr(&presence[WORDS * params.vocab + token], 1u << (b / 32u));
+    }
+  }
+  out[i] = sum / f32(params.steps);
+}
+
+// The count of `token` in `review` (present: its bit was set), by binary search over the review's entries.
+fn countIn(review: u32, token: u32) -> u32 {
+  var lo = offsets[review];
+  var hi = offsets[review + 1u];
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (tokenOf(entries[mid]) < token) { lo = mid + 1u; } else { hi = mid; }
+  }
+  return entries[lo] >> params.tokenBits;
+}
+
+// One invocation per vocabulary row: each set bit costs one search, then all D/4 columns.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let v = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (v >= params.vocab) { return; }
+  var sum: array<vec4f, MAX_DIM4>;
+  var words = presenceBits[WORDS * params.vocab + v];
+  while (words != 0u) {
+    let w = firstTrailingBit(words);
+    words &= words - 1u;
+    var bits = presenceBits[w * params.vocab + v];
+    while (bits != 0u) {
+      let b = w * 32u + firstTrailingBit(bits);
+      bits &= bits - 1u;
+      let count = f32(countIn(order[batch.first + b], v));
+      for (var q = 0u; q < DIM4; q++) {
+        sum[q] += count * values[b * DIM4 + q];
+      }
+    }
+  }
+  for (var q = 0u; q < DIM4; q++) { out[v * DIM4 + q] = sum[q] / f32(params.steps); }
+}

@@ -1,0 +1,149 @@
+/**
+ * The fused path (jitCompile) against the general autograd path it is derived from: the same
+ * losses, metrics and weights over several epochs, the same evaluation, a seed that reproduces a
+ * run bit for bit, nothing created per step, one read per epoch, and models it cannot fuse.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Gpu } from '../src/gpu/gpu.js';
+import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../src/nn/layers.js';
+import { Sequential, type TokenMatrix } from '../src/nn/model.js';
+import { Adam } from '../src/nn/optimizers.js';
+import { expectClose, useGpu } from './gpu-helpers.js';
+
+const VOCAB = 300;
+const STEPS = 24;
+
+/** Reviews of varied length (zero padding after), labelled by whether high ids dominate. */
+function reviews(samples: number, seed: number): { x: TokenMatrix; y: Uint8Array } {
+  let s = seed;
+  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+  const data = new Int32Array(samples * STEPS);
+  const y = new Uint8Array(samples);
+  for (let r = 0; r < samples; r++) {
+    const length = 4 + Math.floor(next() * (STEPS - 4));
+    let high = 0;
+    for (let t = 0; t < length; t++) {
+      // Skewed towards small ids, as word frequencies are: many repeats within a review.
+      const id = 1 + Math.floor(next() ** 2 * (VOCAB - 1));
+      data[r * STEPS + t] = id;
+      high += id > VOCAB / 4 ? 1 : -1;
+    }
+    y[r] = high > 0 ? 1 : 0;
+  }
+  return { x: { data, shape: [samples, STEPS] }, y };
+}
+
+const train = reviews(203, 3); // batches of 64: 3 full and one of 11
+const val = reviews(75, 4);
+
+function model(gpu: Gpu, jitCompile: boolean | 'auto', layers?: Layer[]): Sequential {
+  const m = new Sequential(layers ?? [new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(6, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })]);
+  m.build(gpu, [STEPS], { seed: 5 });
+  m.compile({ optimizer: new Adam({ learningRate: 0.01 }), jitCompile });
+  return m;
+}
+
+const fitOptions = { epochs: 4, batchSize: 64, validationData: [val.x, val.y] as [TokenMatrix, Uint8Array], verbose: 0 as const, seed: 9 };
+
+describe('fused training path', () => {
+  const gpu = useGpu();
+
+  it('trains as the general path does: the same history, weights and evaluation over 4 epochs of 4 steps', async () => {
+    const fused = model(gpu(), 'auto');
+    const general = model(gpu(), false);
+    const a = await fused.fit(train.x, train.y, fitOptions);
+    const b = await general.fit(train.x, train.y, fitOptions);
+    expect(fused.fusedReason).toBeNull();
+    expect(general.fusedReason).toBe('compiled with jitCompile: false');
+    for (const key of ['loss', 'val_loss']) expectClose(a.history[key], b.history[key], { atol: 1e-6, rtol: 1e-5 });
+    // Accuracies count samples: equal unless a probability sits within rounding of 0.5.
+    for (const key of ['accuracy', 'val_accuracy']) expectClose(a.history[key], b.history[key], { atol: 1.5 / 75, rtol: 0 });
+    const [wa, wb] = [await fused.getWeights(), await general.getWeights()];
+    wa.forEach((w, i) => expectClose(w, wb[i], { atol: 2e-5, rtol: 1e-3 }));
+    // The weights moved (the comparison is not between two untouched initialisations).
+    const initial = await model(gpu(), false).getWeights();
+    expect(wa[2].some((v, i) => Math.abs(v - initial[2][i]) > 1e-3)).toBe(true);
+    expectClose(await fused.evaluate(val.x, val.y, { batchSize: 64, verbose: 0 }), await general.evaluate(val.x, val.y, { batchSize: 64, verbose: 0 }), { atol: 1e-6, rtol: 1e-5 });
+  });
+
+  it('continues Adam where the general path left it (moments and step count carry over)', async () => {
+    const mixed = model(gpu(), false);
+    const adam = new Adam({ learningRate: 0.01 });
+    mixed.compile({ optimizer: adam, jitCompile: false });
+    const general = model(gpu(), false);
+    await mixed.fit(train.x, train.y, { ...fitOptions, epochs: 2 });
+    mixed.compile({ optimizer: adam, jitCompile: 'auto' });
+    await mixed.fit(train.x, train.y, { ...fitOptions, epochs: 2, seed: 10 });
+    await general.fit(train.x, train.y, { ...fitOptions, epochs: 2 });
+    await general.fit(train.x, train.y, { ...fitOptions, epochs: 2, seed: 10 });
+    expect(mixed.fusedReason).toBeNull();
+    const [wa, wb] = [await mixed.getWeights(), await general.getWeights()];
+    wa.forEach((w, i) => expectClose(w, wb[i], { atol: 2e-5, rtol: 1e-3 }));
+  });
+
+  it('reproduces a run bit for bit from the same seed', async () => {
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const m = model(gpu(), true);
+      const h = await m.fit(train.x, train.y, { ...fitOptions, epochs: 2 });
+      runs.push({ history: h.history, weights: (await m.getWeights()).map((w) => Array.from(w)) });
+    }
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
+  it('creates nothing per step and reads back once per epoch', async () => {
+    const g = gpu();
+    const m = model(g, true);
+    const device = g.device as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const counts = { createBindGroup: 0, createComputePipeline: 0, createComputePipelineAsync: 0, createBuffer: 0, reads: 0 };
+    const originals = Object.fromEntries(Object.keys(counts).filter((k) => k !== 'reads').map((k) => [k, device[k]]));
+    const readAll = g.readAll.bind(g);
+    let counting = false;
+    // Count from the end of epoch 1 (set-up done) to the end of epoch 4.
+    for (const k of Object.keys(originals)) {
+      device[k] = (...args: unknown[]) => {
+        if (counting) counts[k as keyof typeof counts]++;
+        return originals[k].apply(g.device, args);
+      };
+    }
+    g.readAll = (t) => {
+      if (counting) counts.reads++;
+      return readAll(t);
+    };
+    const submits: number[] = [];
+    try {
+      await m.fit(train.x, train.y, {
+        ...fitOptions,
+        callbacks: [{ onEpochEnd: () => void ((counting = true), submits.push(g.stats.submits)) }],
+      });
+    } finally {
+      Object.assign(device, originals);
+      g.readAll = readAll;
+    }
+    // Per epoch: one read (its staging buffer is the only buffer made), no pipeline, no bind group.
+    expect(counts).toEqual({ createBindGroup: 0, createComputePipeline: 0, createComputePipelineAsync: 0, createBuffer: 3, reads: 3 });
+    // A submit for the epoch's uploads and one with the read; 4 steps fit one command buffer.
+    expect(submits[3] - submits[2]).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps models it cannot fuse on the general path, saying why; jitCompile: true refuses them', async () => {
+    const cases: [Layer[], RegExp][] = [
+      [[new Embedding(VOCAB, 6), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })], /dimension 6 is not a multiple of 4/],
+      [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })], /not Embedding -> GlobalAveragePooling1D -> Dense/],
+      [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(4, { activation: 'sigmoid' }), new Dense(1, { activation: 'sigmoid' })], /activation is sigmoid/],
+      [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(2, { activation: 'sigmoid' })], /not Dense\(1, sigmoid\)/],
+    ];
+    for (const [layers, reason] of cases) {
+      const m = model(gpu(), 'auto', layers);
+      if (layers.at(-1) instanceof Dense && (layers.at(-1) as Dense).units === 1) {
+        await m.fit(train.x, train.y, { epochs: 1, batchSize: 64, verbose: 0 });
+        expect(m.fusedReason).toMatch(reason);
+      }
+      m.compile({ jitCompile: true });
+      await expect(m.fit(train.x, train.y, { epochs: 1, batchSize: 64, verbose: 0 })).rejects.toThrow(reason);
+    }
+    const big = model(gpu(), 'auto');
+    await big.fit(train.x, train.y, { epochs: 1, batchSize: 2048, verbose: 0 });
+    expect(big.fusedReason).toMatch(/batches of 2048 exceed the fused path's 1024/);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../src/gpu/gpu.js';
+import {
+  classifierHeadParams,
+  classifierHeadReference,
+  headRecordSize,
+  prepareHeadEvaluation,
+  prepareHeadTraining,
+  type HeadLayout,
+} from '../src/kernels/classifier-head.js';
+import { batchWords } from '../src/kernels/embedding-bag.js';
+import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+
+/** A layout with the head's weights after a 12-float "embedding", as in the fused trainer's flat buffer. */
+function layout(dim: number, hidden: number, relu = true): HeadLayout {
+  const kernel1 = 12;
+  return { dim, hidden, relu, kernel1, bias1: kernel1 + dim * hidden, kernel2: kernel1 + dim * hidden + hidden, bias2: kernel1 + dim * hidden + 2 * hidden };
+}
+
+describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', () => {
+  const gpu = useGpu();
+
+  async function run(l: HeadLayout, rows: number, capacity: number, chunk: number) {
+    const g = gpu();
+    const count = l.bias2 + 1;
+    // Inputs scaled so that some relu units are off and some logits are large.
+    const weights = randomFloats(count, 21, -1.5, 1.5);
+    const x = randomFloats(capacity * l.dim, 22, -2, 2);
+    const reviews = rows + 5;
+    const labels = Float32Array.from({ length: reviews }, (_, i) => (i * 7) % 3 === 0 ? 1 : 0);
+    const order = Int32Array.from({ length: reviews }, (_, i) => (i * 3) % reviews);
+    const first = 5;
+    const tensors: Tensor[] = [];
+    const keep = <T extends Tensor>(t: T) => (tensors.push(t), t);
+    const b = {
+      layout: l,
+      capacity,
+      batch: keep(g.upload(batchWords(first, rows, 1, false))),
+      order: keep(g.upload(order)),
+      labels: keep(g.upload(labels)),
+      pooled: keep(g.upload(x)),
+      weights: keep(g.upload(weights)),
+      samples: keep(g.zeros([capacity, headRecordSize(l.hidden)])),
+      metrics: keep(g.zeros([Math.max(2, Math.ceil(rows / chunk)), 2])),
+      dPooled: keep(g.zeros([capacity, l.dim])),
+      grads: keep(g.upload(new Float32Array(count).fill(-7))),
+    };
+    const params = g.createUniform(classifierHeadParams(l, chunk));
+    const training = await prepareHeadTraining(g, b, params);
+    g.record([training.sample, training.gradients]);
+    const [dPooled, grads, trainMetrics] = await g.readAll([b.dPooled, b.grads, b.metrics]);
+    g.write(b.metrics, new Float32Array(b.metrics.size));
+    const evaluation = await prepareHeadEvaluation(g, { ...b, batch: keep(g.upload(batchWords(first, rows, 0, false))) }, params, chunk);
+    g.record([evaluation.sample, evaluation.sums]);
+    const [evalMetrics] = await g.readAll([b.metrics]);
+    params.destroy();
+    tensors.forEach((t) => t.dispose());
+    const y = Array.from({ length: rows }, (_, i) => labels[order[first + i]]);
+    const slice = (at: number, n: number) => weights.subarray(at, at + n);
+    const expected = classifierHeadReference(x.subarray(0, rows * l.dim), y, {
+      kernel1: slice(l.kernel1, l.dim * l.hidden),
+      bias1: slice(l.bias1, l.hidden),
+      kernel2: slice(l.kernel2, l.hidden),
+      bias2: slice(l.bias2, 1),
+    }, l.dim, l.hidden, l.relu);
+    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, expected };
+  }
+
+  for (const relu of [true, false]) {
+    it(`matches the reference forward and backward (${relu ? 'relu' : 'linear'} hidden layer, a batch short of capacity)`, async () => {
+      const l = layout(8, 5, relu);
+      const r = await run(l, 37, 40, 16);
+      const tol = { atol: 1e-6, rtol: 1e-4 };
+      expectClose(r.dPooled, r.expected.dx, tol);
+      expectClose(r.grads.subarray(l.kernel1, l.bias1), r.expected.grads.kernel1, tol);
+      expectClose(r.grads.subarray(l.bias1, l.kernel2), r.expected.grads.bias1, tol);
+      expectClose(r.grads.subarray(l.kernel2, l.bias2), r.expected.grads.kernel2, tol);
+      expectClose(r.grads.subarray(l.bias2, l.bias2 + 1), r.expected.grads.bias2, tol);
+      // Only the head's part of the flat gradient is written.
+      expect(Array.from(r.grads.subarray(0, l.kernel1))).toEqual(new Array(l.kernel1).fill(-7));
+      // Training writes the step's pair at batch.slot (1); evaluation one pair per chunk of 16 rows.
+      const lossSum = r.expected.losses.reduce((a, v) => a + v, 0);
+      const correct = r.expected.correct.reduce((a, v) => a + v, 0);
+      expectClose(r.trainMetrics.subarray(2, 4), [lossSum, correct], { atol: 1e-4, rtol: 1e-5 });
+      const chunks = [0, 16, 32].map((s) => [s, Math.min(37, s + 16)]);
+      const perChunk = chunks.flatMap(([s, e]) => [r.expected.losses.slice(s, e).reduce((a, v) => a + v, 0), r.expected.correct.slice(s, e).reduce((a, v) => a + v, 0)]);
+      expectClose(r.evalMetrics.subarray(0, 6), perChunk, { atol: 1e-4, rtol: 1e-5 });
+    });
+  }
+});
