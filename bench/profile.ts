@@ -1,9 +1,9 @@
 /**
  * Benchmark: where a training step's time goes, on both paths, on the adapter at hand.
- * Trains the tutorial model on the full data for a few epochs per path with a GpuTimer
- * attached (timestamp queries where the device has them: one pass per dispatch then),
- * and reports GPU time per kernel, per step and per epoch, the dispatches, submits and
- * read-backs per epoch, and the wall time of an untimed epoch.
+ * Trains the tutorial model on the full data per path: `epochs` + 1 untimed epochs (the
+ * first, with the set-up, left out) for wall time, dispatches, submits and read-backs per
+ * epoch; then one epoch with a GpuTimer attached (timestamp queries where the device has
+ * them: one pass per dispatch then) for the GPU time per kernel, per step and per epoch.
  *
  *   npm run bench:profile -- [--epochs 2] [--data PATH] [--swiftshader]
  *
@@ -40,32 +40,39 @@ interface KernelRow {
 async function profile(fused: boolean) {
   const model = tutorialModel(gpu, 0);
   model.compile({ jitCompile: fused });
-  const fit = (callbacks: Callback[] = []) =>
-    model.fit(data.xTrain, data.yTrain, { epochs: 1, batchSize, validationData: [data.xVal, data.yVal], verbose: 0, seed: 0, callbacks });
-  await fit(); // warm-up: pipelines compiled, pools filled
 
-  // Untimed epochs: wall time, dispatches, submits, read-backs.
-  const wall: number[] = [];
-  const before = { ...gpu.stats };
+  // Untimed epochs, measured from one epoch's end to the next (the first, with the set-up, is left out):
+  // wall time, dispatches, submits, read-backs.
   let readBacks = 0;
   const readBack = gpu.readAll.bind(gpu);
   const readScalars = gpu.readScalars.bind(gpu);
   gpu.readAll = (t) => (readBacks++, readBack(t));
   gpu.readScalars = (t) => (readBacks++, readScalars(t));
-  for (let e = 0; e < epochs; e++) {
-    const start = performance.now();
-    await fit();
-    wall.push((performance.now() - start) / 1000);
-  }
+  const marks: { at: number; dispatches: number; submits: number; readBacks: number }[] = [];
+  const mark: Callback = { onEpochEnd: () => void marks.push({ at: performance.now(), dispatches: gpu.stats.dispatches, submits: gpu.stats.submits, readBacks }) };
+  await model.fit(data.xTrain, data.yTrain, { epochs: epochs + 1, batchSize, validationData: [data.xVal, data.yVal], verbose: 0, seed: 0, callbacks: [mark] });
   gpu.readAll = readBack;
   gpu.readScalars = readScalars;
-  const perEpoch = (n: number) => n / epochs;
+  const wall = marks.slice(1).map((m, i) => (m.at - marks[i].at) / 1000);
+  const [first, last] = [marks[0], marks[marks.length - 1]];
+  const perEpoch = {
+    dispatches: (last.dispatches - first.dispatches) / epochs,
+    submits: (last.submits - first.submits) / epochs,
+    readBacks: (last.readBacks - first.readBacks) / epochs,
+  };
 
   // A timed epoch: one pass per dispatch, each with timestamps.
   const timer = new GpuTimer(gpu);
   gpu.timer = timer;
   const times: PassTime[] = [];
-  await fit([{ onEpochEnd: async () => void times.push(...(await timer.read())) }]);
+  await model.fit(data.xTrain, data.yTrain, {
+    epochs: 1,
+    batchSize,
+    validationData: [data.xVal, data.yVal],
+    verbose: 0,
+    seed: 1,
+    callbacks: [{ onEpochEnd: async () => void times.push(...(await timer.read())) }],
+  });
   times.push(...(await timer.read()));
   timer.destroy();
 
@@ -85,11 +92,7 @@ async function profile(fused: boolean) {
     timing: timer.method,
     epochWallSeconds: wall,
     medianEpochSeconds: median(wall),
-    perEpoch: {
-      dispatches: perEpoch(gpu.stats.dispatches - before.dispatches),
-      submits: perEpoch(gpu.stats.submits - before.submits),
-      readBacks: perEpoch(readBacks),
-    },
+    perEpoch,
     gpuMsPerEpoch: totalNs / 1e6,
     gpuMsPerStep: totalNs / 1e6 / steps,
     kernels,

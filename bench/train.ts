@@ -1,43 +1,62 @@
 /**
- * Benchmark: the whole tutorial run (data load to test accuracy) on the adapter
- * at hand, with the time of every epoch and the GPU memory it held.
+ * Benchmark: the whole tutorial run (data load to test accuracy) on the adapter at hand, on
+ * the fused path (jitCompile) and on the general autograd path, one after the other in one
+ * process, with the time of every epoch and the GPU memory each held.
  *
- *   npm run bench:train -- [--epochs 40] [--data PATH] [--swiftshader]
+ *   npm run bench:train -- [--epochs 40] [--data PATH] [--swiftshader] [--fused-only]
  *
- * Writes bench/results/train.json (the run's outputs go to bench/results/tmp/).
+ * Writes bench/results/train.json (the runs' outputs go to bench/results/tmp/).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { trainTutorial } from '../src/runner/train.js';
+import { trainTutorial, type TutorialResult } from '../src/runner/train.js';
 import { median } from './stats.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '40' }, data: { type: 'string' }, swiftshader: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { epochs: { type: 'string', default: '40' }, data: { type: 'string' }, swiftshader: { type: 'boolean' }, 'fused-only': { type: 'boolean' } },
+});
 const epochs = Number(values.epochs);
 const results = join('bench', 'results');
 mkdirSync(join(results, 'tmp'), { recursive: true });
 
-const run = await trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, out: join(results, 'tmp') });
-const epochSeconds = run.epochSeconds;
+function summarise(path: string, run: TutorialResult) {
+  return {
+    path,
+    test: run.test,
+    final: Object.fromEntries(Object.entries(run.history).map(([k, v]) => [k, v[v.length - 1]])),
+    seconds: run.seconds,
+    medianEpochSeconds: median(run.epochSeconds),
+    epochSeconds: run.epochSeconds,
+    gpuMemory: run.gpuMemory,
+  };
+}
+
+const train = (jitCompile: boolean) =>
+  trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, jitCompile, out: join(results, 'tmp') });
+const fusedRun = await train(true);
+const fused = summarise('fused (jitCompile: data resident on the GPU, 5 dispatches per step, one read per epoch)', fusedRun);
+const general = values['fused-only'] ? null : summarise('general autograd path (one kernel per op, per-step readback of loss and accuracy)', await train(false));
+
 const summary = {
-  benchmark: `the tutorial: load, pad, ${epochs} epochs at batch 512 with validation, evaluate on the test set`,
+  benchmark: `the tutorial: load, pad, ${epochs} epochs at batch 512 with validation, evaluate on the test set; both paths in one process`,
   date: new Date().toISOString(),
-  path: 'general autograd path (one kernel per op, per-step readback of loss and accuracy)',
-  adapter: run.adapter,
+  adapter: fusedRun.adapter,
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30) },
   node: process.version,
-  test: run.test,
-  final: Object.fromEntries(Object.entries(run.history).map(([k, v]) => [k, v[v.length - 1]])),
-  seconds: run.seconds,
-  medianEpochSeconds: median(epochSeconds),
-  epochSeconds,
-  gpuMemory: run.gpuMemory,
+  speedup: general && { wholeRun: general.seconds.total / fused.seconds.total, medianEpoch: general.medianEpochSeconds / fused.medianEpochSeconds },
+  fused,
+  general,
 };
 writeFileSync(join(results, 'train.json'), JSON.stringify(summary, null, 2) + '\n');
-console.log(`\n| adapter | epochs | median epoch | train | whole run | test accuracy | peak GPU memory |`);
+console.log(`\n| path | epochs | median epoch | train | whole run | test accuracy | peak GPU memory |`);
 console.log(`|---|---|---|---|---|---|---|`);
-console.log(
-  `| ${run.adapter} | ${epochs} | ${summary.medianEpochSeconds.toFixed(2)} s | ${run.seconds.train.toFixed(1)} s | ${run.seconds.total.toFixed(1)} s | ${run.test.accuracy.toFixed(4)} | ${(run.gpuMemory.peakBytesAllocated / 2 ** 20).toFixed(1)} MiB |`,
-);
+for (const [name, r] of [['fused', fused], ['general', general]] as const) {
+  if (!r) continue;
+  console.log(
+    `| ${name} | ${epochs} | ${r.medianEpochSeconds.toFixed(2)} s | ${r.seconds.train.toFixed(1)} s | ${r.seconds.total.toFixed(1)} s | ${r.test.accuracy.toFixed(4)} | ${(r.gpuMemory.peakBytesAllocated / 2 ** 20).toFixed(1)} MiB |`,
+  );
+}
+if (summary.speedup) console.log(`\nfused is ${summary.speedup.wholeRun.toFixed(1)}x faster over the whole run (${summary.speedup.medianEpoch.toFixed(1)}x per epoch) on ${fusedRun.adapter}`);
 console.log('Wrote bench/results/train.json');

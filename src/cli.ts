@@ -24,6 +24,7 @@ Commands:
             --out DIR          where history.json, curves.svg and weights.sgw go (default out)
             --early-stopping N stop when val_loss has not improved for N epochs, keeping the best weights
             --swiftshader      use SwiftShader even when a GPU is present
+            --no-jit           train on the general autograd path (one kernel per op), not the fused one
   inspect   Load imdb.npz as keras.datasets.imdb.load_data does and print a JSON summary.
             --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
             --num-words N      keep the N most frequent words (default: all)
@@ -51,6 +52,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
       out: { type: 'string', default: 'out' },
       'early-stopping': { type: 'string' },
       swiftshader: { type: 'boolean', default: false },
+      'no-jit': { type: 'boolean', default: false },
     },
     run: async (values) => {
       await trainTutorial({
@@ -61,6 +63,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
         out: values.out as string,
         earlyStoppingPatience: values['early-stopping'] === undefined ? undefined : nonNegativeInt('--early-stopping', values['early-stopping']),
         swiftshader: values.swiftshader === true,
+        jitCompile: values['no-jit'] === true ? false : 'auto',
       });
     },
   },

@@ -21,12 +21,13 @@ export {
 } from './data/imdb.js';
 export { textToWordSequence, encodeReview, DEFAULT_FILTERS, type TextToWordSequenceOptions, type EncodeReviewOptions } from './data/text.js';
 export { getDevice, formatAdapter, NoWebGPUError, SWIFTSHADER_ICD, type AdapterReport, type GpuContext, type GetDeviceOptions } from './gpu/device.js';
-export { Gpu, GpuError, Tensor, linearWorkgroups, shapeSize, sizeClass, type DType, type GpuStats } from './gpu/gpu.js';
+export { Gpu, GpuError, Tensor, linearWorkgroups, shapeSize, sizeClass, type Bindings, type DType, type GpuStats, type PreparedDispatch } from './gpu/gpu.js';
 export { GpuTimer, type PassTime, type TimingMethod } from './gpu/timer.js';
 export { copyKernel, copyReference } from './kernels/copy.js';
 export { Sequential, TrainingError, type TokenMatrix, type LabelArray, type CompileOptions, type FitOptions, type EvaluateOptions } from './nn/model.js';
 export { Embedding, GlobalAveragePooling1D, Dense, Layer, type Activation, type Shape, type TokenBatch, type Weight } from './nn/layers.js';
 export { Adam, type AdamOptions } from './nn/optimizers.js';
+export { FusedTrainer, TrainingSet, EvaluationSet, fusedLayout, type FusedLayout, type MetricSums } from './nn/fused-training.js';
 export { History, EarlyStopping, type Callback, type Logs, type EarlyStoppingOptions } from './nn/callbacks.js';
 export { Progbar, type Output } from './nn/progress.js';
 export { Tape } from './nn/tape.js';

@@ -7,9 +7,11 @@
  * timestamp queries even where the adapter has them), auto=1 (run at once).
  * Publishes { timing, quantized, timestampQuantumNs, copy: [...], kernels: [...], hostIndex: [...] }.
  */
-import { Gpu, GpuTimer, copyKernel, type AdapterReport, type Tensor } from '../../src/index.js';
+import { Gpu, GpuTimer, copyKernel, type AdapterReport, type PreparedDispatch, type Tensor } from '../../src/index.js';
 import { binaryAccuracyCount } from '../../src/kernels/accuracy.js';
-import { adamStep } from '../../src/kernels/adam.js';
+import { adamParams, adamStep, prepareAdam } from '../../src/kernels/adam.js';
+import { classifierHeadParams, headRecordSize, prepareHeadTraining } from '../../src/kernels/classifier-head.js';
+import { batchWords, embeddingBagParams, prepareEmbeddingBag, presenceShape, presenceWords, tokenBags, uploadTokenBags } from '../../src/kernels/embedding-bag.js';
 import { add } from '../../src/kernels/add.js';
 import { bceFromLogitsBackward, bceFromLogitsLosses } from '../../src/kernels/binary-crossentropy.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../../src/kernels/dense.js';
@@ -57,7 +59,16 @@ interface Shapes {
   uniqueIds: number;
   /** Adam steps the embedding table, the largest weight. */
   adamParams: number;
+  /** E: the batch's (review, distinct token) pairs: the fused path's entries and bitmap bits. */
+  entries: number;
 }
+
+/** The tutorial model's weights, flat (the fused path's layout), padded to whole vec4s. */
+const KERNEL1 = VOCAB * DIM;
+const FLAT_PARAMS = Math.ceil((KERNEL1 + DIM * HIDDEN + 2 * HIDDEN + 1) / 4) * 4;
+const HEAD_WEIGHTS = DIM * HIDDEN + 2 * HIDDEN + 1;
+const HEAD_RECORD = headRecordSize(HIDDEN);
+const HEAD_LAYOUT = { dim: DIM, hidden: HIDDEN, relu: true, kernel1: KERNEL1, bias1: KERNEL1 + DIM * HIDDEN, kernel2: KERNEL1 + DIM * HIDDEN + HIDDEN, bias2: KERNEL1 + DIM * HIDDEN + 2 * HIDDEN };
 
 /** Device tensors every kernel reads from, made once per batch size. */
 interface Inputs {
@@ -76,6 +87,11 @@ interface Inputs {
   kernel2: Tensor; // [H, 1]
   bias2: Tensor; // [1]
   adam: { param: Tensor; grad: Tensor; m: Tensor; v: Tensor }; // [V·D] each
+  /** The fused path's dispatches, prepared as its trainer prepares them, and what they bind. */
+  fused: Record<'bagForward' | 'bagForwardMark' | 'bagBackward' | 'headSample' | 'headGradients' | 'adam', PreparedDispatch>;
+  fusedTensors: Tensor[];
+  fusedUniforms: GPUBuffer[];
+  fusedDispose: () => void;
 }
 
 interface KernelSpec {
@@ -92,6 +108,40 @@ interface KernelSpec {
 }
 
 const shape = (...dims: number[]) => `[${dims.join(', ')}]`;
+
+const words = (s: Shapes) => presenceWords(s.batch) + 1;
+const record = (gpu: Gpu, d: PreparedDispatch): Tensor[] => (gpu.record([d]), []);
+
+/**
+ * The fused path's kernels (src/nn/fused-training.ts). Bytes count what each must move: the
+ * embedding-bag reads E entries and E table rows (not B·T ids and rows: the counts are the point);
+ * the backward's binary-search reads (about log2 of a review's entries per bit) are not counted.
+ */
+const FUSED_KERNELS: KernelSpec[] = [
+  // reads order, offsets [B, 2], entries [E], one table row per entry [E, D]; writes pooled [B, D]
+  { kernel: 'fused embedding-bag', entry: 'forward', shape: (s) => `${shape(s.batch, STEPS)}→${shape(s.batch, DIM)}, E=${s.entries}`,
+    reads: (s) => 3 * s.batch + s.entries * (1 + DIM), writes: (s) => s.batch * DIM, flop: (s) => 2 * s.entries * DIM,
+    run: (gpu, x) => record(gpu, x.fused.bagForward) },
+  // the same, marking the presence bitmap for the gradient (two atomic words per entry) as training does
+  { kernel: 'fused embedding-bag', entry: 'forward + mark', shape: (s) => `${shape(s.batch, STEPS)}→${shape(s.batch, DIM)}, E=${s.entries}`,
+    reads: (s) => 3 * s.batch + s.entries * (1 + DIM), writes: (s) => s.batch * DIM + 2 * s.entries, flop: (s) => 2 * s.entries * DIM,
+    run: (gpu, x) => record(gpu, x.fused.bagForwardMark) },
+  // reads the bitmap [W + 1, V], per set bit the order, an entry and a dPooled row; writes dTable [V, D]
+  { kernel: 'fused embedding-bag', entry: 'backward', shape: (s) => `${shape(s.batch, DIM)}→${shape(VOCAB, DIM)}, E=${s.entries}`,
+    reads: (s) => words(s) * VOCAB + s.entries * (2 + DIM), writes: () => VOCAB * DIM, flop: (s) => 2 * s.entries * DIM,
+    run: (gpu, x) => record(gpu, x.fused.bagBackward) },
+  // reads pooled [B, D], order and labels [B], the head's weights; writes records [B, 2H + 3], dPooled [B, D]
+  { kernel: 'fused head', entry: 'trainSample', shape: (s) => shape(s.batch, DIM),
+    reads: (s) => s.batch * (DIM + 2) + HEAD_WEIGHTS, writes: (s) => s.batch * (HEAD_RECORD + DIM), flop: (s) => s.batch * (4 * DIM * HIDDEN + 6 * HIDDEN),
+    run: (gpu, x) => record(gpu, x.fused.headSample) },
+  // reads pooled [B, D] and the records [B, 2H + 3]; writes the head's gradients and the step's two metrics
+  { kernel: 'fused head', entry: 'gradients', shape: (s) => shape(s.batch, DIM),
+    reads: (s) => s.batch * (DIM + HEAD_RECORD), writes: () => HEAD_WEIGHTS + 2, flop: (s) => s.batch * (2 * DIM * HIDDEN + 4 * HIDDEN + 3),
+    run: (gpu, x) => record(gpu, x.fused.headGradients) },
+  // every weight of the model at once: reads weights, grads, m, v [P]; writes weights, m, v [P]
+  { kernel: 'fused adam', entry: 'updateVec4', shape: () => shape(FLAT_PARAMS), reads: () => 4 * FLAT_PARAMS, writes: () => 3 * FLAT_PARAMS, flop: null,
+    run: (gpu, x) => record(gpu, x.fused.adam) },
+];
 
 /** Dense forward and its three gradients for x [B, I] · W [I, O]. */
 function denseSpecs(inputs: number, units: number, pick: (x: Inputs) => { x: Tensor; w: Tensor; b: Tensor; dy: Tensor }): KernelSpec[] {
@@ -164,6 +214,8 @@ const KERNELS: KernelSpec[] = [
     run: (gpu, x) => { adamStep(gpu, x.adam.param, x.adam.grad, x.adam.m, x.adam.v, { step: 1 }); return []; } },
 ];
 
+const ALL_KERNELS = [...KERNELS, ...FUSED_KERNELS];
+
 type Timing = 'timestamp-query' | 'wall-clock';
 /** `?timing=wall-clock`: skip timestamp queries (set at start). */
 let forceWallClock = false;
@@ -230,7 +282,42 @@ function reviewIds(batch: number, random: () => number): Int32Array {
   return ids;
 }
 
-function makeInputs(gpu: Gpu, batch: number, hostIds: Int32Array, random: () => number): Inputs {
+/** The fused path's buffers and prepared dispatches for one batch of `hostIds`, as its trainer makes them. */
+async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: () => number) {
+  const tensors: Tensor[] = [];
+  const keep = (t: Tensor) => (tensors.push(t), t);
+  const f = (n: number, lo?: number, hi?: number) => keep(gpu.upload(floats(n, random, lo, hi)));
+  const counted = tokenBags(hostIds, batch, STEPS, VOCAB);
+  const bags = uploadTokenBags(gpu, counted);
+  const order = keep(gpu.upload(Int32Array.from({ length: batch }, (_, i) => i)));
+  const weights = f(FLAT_PARAMS);
+  const grads = f(FLAT_PARAMS);
+  const pooled = f(batch * DIM);
+  const dPooled = f(batch * DIM);
+  const presence = keep(gpu.zeros(presenceShape(VOCAB, batch), 'i32'));
+  const bag = { bags, dim: DIM, capacity: batch, markRows: batch, order, presence, table: weights, pooled, dPooled, dTable: grads };
+  const uniforms = [embeddingBagParams(bags), classifierHeadParams(HEAD_LAYOUT), adamParams(FLAT_PARAMS, { step: 1 })].map((p) => gpu.createUniform(p));
+  const [bagParams, headParams, adamUniform] = uniforms;
+  const plain = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, false))) }, bagParams);
+  const marking = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, true))) }, bagParams);
+  const headBatch = keep(gpu.upload(batchWords(0, batch, 0, false)));
+  const labels = keep(gpu.upload(Float32Array.from({ length: batch }, () => (random() < 0.5 ? 0 : 1))));
+  const samples = keep(gpu.zeros([batch, HEAD_RECORD]));
+  const metrics = keep(gpu.zeros([1, 2]));
+  const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, order, labels, pooled, weights, samples, metrics, dPooled, grads }, headParams);
+  const adam = await prepareAdam(gpu, weights, grads, f(FLAT_PARAMS, -0.01, 0.01), f(FLAT_PARAMS, 0, 0.01), adamUniform);
+  // Mark once so the backward walks a real bitmap.
+  gpu.record([marking.forward]);
+  return {
+    entries: counted.entries.length,
+    fused: { bagForward: plain.forward, bagForwardMark: marking.forward, bagBackward: marking.backward, headSample: head.sample, headGradients: head.gradients, adam },
+    fusedTensors: tensors,
+    fusedUniforms: uniforms,
+    fusedDispose: () => bags.dispose(),
+  };
+}
+
+function makeInputs(gpu: Gpu, batch: number, hostIds: Int32Array, random: () => number): Omit<Inputs, 'fused' | 'fusedTensors' | 'fusedUniforms' | 'fusedDispose'> {
   const f = (dims: number[], lo?: number, hi?: number) => gpu.upload(floats(dims.reduce((a, b) => a * b), random, lo, hi), dims);
   const params = VOCAB * DIM;
   return {
@@ -254,8 +341,10 @@ function makeInputs(gpu: Gpu, batch: number, hostIds: Int32Array, random: () => 
 
 function disposeInputs(x: Inputs): void {
   x.index.dispose();
-  const { index: _index, adam, ...tensors } = x;
-  for (const t of [...Object.values(tensors), ...Object.values(adam)]) t.dispose();
+  x.fusedDispose();
+  const { index: _index, adam, fused: _fused, fusedTensors, fusedUniforms, fusedDispose: _dispose, ...tensors } = x;
+  for (const t of [...Object.values(tensors), ...Object.values(adam), ...fusedTensors]) t.dispose();
+  for (const u of fusedUniforms) u.destroy();
 }
 
 // ---- timing ----
@@ -333,7 +422,7 @@ async function run(adapter: AdapterReport): Promise<void> {
     const kernels: KernelResult[] = [];
     const hostIndex: HostIndexResult[] = [];
     const random = lcg(SEED);
-    const total = batches.length * (KERNELS.length + 1);
+    const total = batches.length * (ALL_KERNELS.length + 1);
 
     for (const batch of batches) {
       const hostIds = reviewIds(batch, random);
@@ -342,11 +431,12 @@ async function run(adapter: AdapterReport): Promise<void> {
       const indexStart = performance.now();
       let csr = embeddingGradientIndex(hostIds, VOCAB);
       for (let i = 1; i < repeats; i++) csr = embeddingGradientIndex(hostIds, VOCAB);
-      const shapes: Shapes = { batch, tokens: batch * STEPS, uniqueIds: csr.rowIds.length, adamParams: VOCAB * DIM };
+      const { entries, ...fused } = await makeFused(gpu, batch, hostIds, random);
+      const shapes: Shapes = { batch, tokens: batch * STEPS, uniqueIds: csr.rowIds.length, adamParams: VOCAB * DIM, entries };
       hostIndex.push({ batch, tokens: shapes.tokens, uniqueIds: shapes.uniqueIds, timeUs: ((performance.now() - indexStart) * 1000) / repeats });
 
-      const inputs = makeInputs(gpu, batch, hostIds, random);
-      for (const spec of KERNELS) {
+      const inputs: Inputs = { ...makeInputs(gpu, batch, hostIds, random), ...fused };
+      for (const spec of ALL_KERNELS) {
         setStatus(`Timing ${kernels.length + hostIndex.length + 1}/${total}: ${spec.kernel} ${spec.entry}, batch ${batch}…`);
         const bytes = (spec.reads(shapes) + spec.writes(shapes)) * BYTES_PER_ELEMENT;
         const flop = spec.flop ? spec.flop(shapes) : null;
