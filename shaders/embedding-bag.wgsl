@@ -49,7 +49,8 @@ struct Batch {
 @group(0) @binding(1) var<storage, read> batch: Batch;
 @group(0) @binding(2) var<storage, read> order: array<u32>;                 // review indices, in the epoch's order
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;               // [reviews + 1] review r's entries: offsets[r] .. offsets[r + 1]
-@group(0) @binding(4) var<storage, read> entries: array<u32>;               // token | count << tokenBits, tokens ascending per review
+@group(0) @binding(4) var<storage, read> entries: array<u32>;               // backward: token | count << tokenBits, tokens ascending per review
+@group(0) @binding(9) var<storage, read> entries4: array<vec4u>;            // forward: the same buffer, four entries at a time
 @group(0) @binding(5) var<storage, read> values: array<vec4f>;              // forward: table [V, D]; backward: dPooled [rows, D]
 @group(0) @binding(6) var<storage, read_write> out: array<vec4f>;           // forward: pooled [rows, D]; backward: dTable [V, D]
 @group(0) @binding(7) var<storage, read_write> presence: array<atomic<u32>>; // [words + 1, V] forward: bit b of token v set when batch row b holds v
@@ -66,18 +67,25 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   if (b >= batch.rows) { return; }
   let q = i % DIM4;
   let review = order[batch.first + b];
-  // The row's D/4 invocations share the marking: each marks every (D/4)-th entry.
-  let marks = batch.mark != 0u;
   let lastToken = params.vocab - 1u;
+  let mask = (1u << params.tokenBits) - 1u;
   var sum = vec4f(0.0);
-  for (var k = offsets[review]; k < offsets[review + 1u]; k++) {
-    let entry = entries[k];
+  // Four entries per iteration (each review's entries are padded to a multiple of 4 with count-0 ones).
+  for (var k = offsets[review] / 4u; k < offsets[review + 1u] / 4u; k++) {
+    let packed = entries4[k];
     // The host checks ids; clamped all the same, so nothing is read outside the table.
-    let token = min(tokenOf(entry), lastToken);
-    sum += f32(entry >> params.tokenBits) * values[token * DIM4 + q];
-    if (marks && k % DIM4 == q) {
-      atomicOr(&presence[(b / 32u) * params.vocab + token], 1u << (b % 32u));
-      atomicOr(&presence[WORDS * params.vocab + token], 1u << (b / 32u));
+    let token = min(packed & vec4u(mask), vec4u(lastToken));
+    let count = vec4f(packed >> vec4u(params.tokenBits));
+    sum += count.x * values[token.x * DIM4 + q] + count.y * values[token.y * DIM4 + q]
+         + count.z * values[token.z * DIM4 + q] + count.w * values[token.w * DIM4 + q];
+    if (batch.mark != 0u) {
+      // The row's D/4 invocations share the marking: entry j of the four is marked by invocation j mod D/4.
+      for (var j = q; j < 4u; j += DIM4) {
+        if (count[j] > 0.0) {
+          atomicOr(&presence[(b / 32u) * params.vocab + token[j]], 1u << (b % 32u));
+          atomicOr(&presence[WORDS * params.vocab + token[j]], 1u << (b / 32u));
+        }
+      }
     }
   }
   out[i] = sum / f32(params.steps);

@@ -18,17 +18,13 @@ function randomIds(n: number, seed: number, range: number): Int32Array {
 }
 
 describe('tokenBags', () => {
-  it("lists each review's distinct tokens ascending with their counts", () => {
+  it("lists each review's distinct tokens ascending with their counts, padded to whole vec4s", () => {
     const bags = tokenBags(new Int32Array([5, 1, 5, 0, 0, 0, 2, 2, 2, 2, 2, 2]), 2, 6, 8);
     expect(bags.tokenBits).toBe(3);
-    expect(Array.from(bags.offsets)).toEqual([0, 3, 4]);
+    expect(Array.from(bags.offsets)).toEqual([0, 4, 8]);
     const decoded = Array.from(bags.entries, (e) => [e & 7, e >>> 3]);
-    expect(decoded).toEqual([
-      [0, 3],
-      [1, 1],
-      [5, 2],
-      [2, 6],
-    ]);
+    const pad = [7, 0]; // the largest token field with count 0: still ascending, adds nothing
+    expect(decoded).toEqual([[0, 3], [1, 1], [5, 2], pad, [2, 6], pad, pad, pad]);
   });
 
   it('keeps the whole count for a review of one repeated token, and the largest vocabulary it can pack', () => {
@@ -106,6 +102,16 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     const absent = r.expectedDTable.findIndex((v, i) => v === 0 && i % dim === 0);
     expect(absent).toBeGreaterThanOrEqual(0);
     expect(Array.from(r.dTable.subarray(absent, absent + dim))).toEqual(new Array(dim).fill(0));
+  });
+
+  it('handles a power-of-two vocabulary, where the padding entries share the last token id', async () => {
+    const [samples, steps, vocab, dim] = [50, 9, 16, 4];
+    const ids = randomIds(samples * steps, 13, vocab);
+    ids.fill(vocab - 1, 0, steps); // a review of nothing but the last token
+    const order = Int32Array.from({ length: samples }, (_, i) => i);
+    const r = await run(ids, samples, steps, vocab, dim, order, 0, samples, samples);
+    expectClose(r.pooled, r.expectedPooled, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(r.dTable, r.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
   });
 
   it('is deterministic: the same batch gives the same bits', async () => {

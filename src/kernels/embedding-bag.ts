@@ -12,7 +12,13 @@ import { linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '
 const WORKGROUP_SIZE = 64;
 const BITS_PER_WORD = 32;
 
-/** Each review's distinct tokens (ascending) with their counts, packed for the GPU. */
+/** Each review's entries start at a multiple of this: the forward pass reads them as vec4s. */
+export const ENTRY_ALIGN = 4;
+
+/**
+ * Each review's distinct tokens (ascending) with their counts, packed for the GPU, then padded
+ * to a multiple of ENTRY_ALIGN entries with count-0 entries of the largest token field.
+ */
 export interface TokenBags {
   /** [reviews + 1] review r's entries are entries[offsets[r] .. offsets[r + 1]). */
   offsets: Uint32Array;
@@ -38,7 +44,9 @@ export function tokenBags(ids: Int32Array, samples: number, steps: number, vocab
     throw new RangeError(`tokenBags: a vocabulary of ${vocab} and sequences of ${steps} do not fit 32-bit entries`);
   }
   const offsets = new Uint32Array(samples + 1);
-  const entries = new Uint32Array(ids.length); // at most one entry per position; trimmed below
+  // At most one entry per position plus the padding; trimmed below.
+  const entries = new Uint32Array(samples * (steps + ENTRY_ALIGN - 1));
+  const padding = 2 ** tokenBits - 1; // the largest token field, count 0: keeps tokens ascending, adds nothing
   const counts = new Int32Array(vocab);
   const distinct = new Int32Array(steps);
   let written = 0;
@@ -54,6 +62,7 @@ export function tokenBags(ids: Int32Array, samples: number, steps: number, vocab
       entries[written++] = (id | (counts[id] << tokenBits)) >>> 0;
       counts[id] = 0;
     }
+    while (written % ENTRY_ALIGN !== 0) entries[written++] = padding;
     offsets[r + 1] = written;
   }
   return { offsets, entries: entries.slice(0, written), tokenBits, vocab, steps };
@@ -72,8 +81,8 @@ export interface ResidentBags {
 
 export function uploadTokenBags(gpu: Gpu, bags: TokenBags): ResidentBags {
   const offsets = gpu.upload(new Int32Array(bags.offsets.buffer, bags.offsets.byteOffset, bags.offsets.length));
-  // An empty entry list (no reviews) still needs a bindable buffer.
-  const entries = gpu.upload(bags.entries.length ? new Int32Array(bags.entries.buffer, bags.entries.byteOffset, bags.entries.length) : new Int32Array(1));
+  // An empty entry list (no reviews) still needs a bindable buffer, of one vec4 at least.
+  const entries = gpu.upload(bags.entries.length ? new Int32Array(bags.entries.buffer, bags.entries.byteOffset, bags.entries.length) : new Int32Array(ENTRY_ALIGN));
   return {
     offsets,
     entries,
@@ -142,7 +151,7 @@ export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings, par
   const constants = { DIM4: dim4, WORDS: presenceWords(b.markRows) };
   const common = { 1: b.batch, 2: b.order, 3: b.bags.offsets, 4: b.bags.entries };
   const [forward, backward] = await Promise.all([
-    gpu.prepare('embedding-bag', source, 'forward', { ...common, 5: b.table, 6: b.pooled, 7: b.presence }, linearWorkgroups(b.capacity * dim4, WORKGROUP_SIZE), params, constants),
+    gpu.prepare('embedding-bag', source, 'forward', { 1: b.batch, 2: b.order, 3: b.bags.offsets, 9: b.bags.entries, 5: b.table, 6: b.pooled, 7: b.presence }, linearWorkgroups(b.capacity * dim4, WORKGROUP_SIZE), params, constants),
     gpu.prepare('embedding-bag', source, 'backward', { ...common, 5: b.dPooled, 6: b.dTable, 8: b.presence }, linearWorkgroups(vocab, WORKGROUP_SIZE), params, constants),
   ]);
   return { forward, backward };
