@@ -119,7 +119,8 @@ function readSettings() {
   return { epochs: value('epochs', 1), batchSize: value('batch-size', 1), seed: value('seed', 0), validationSize: value('validation', 1) };
 }
 
-async function train(): Promise<TutorialRun> {
+/** Train; publish the run unless the caller publishes it later (with a review: one result, never a partial one). */
+async function train(publishResult = true): Promise<TutorialRun> {
   const data = state.data!;
   const settings = readSettings();
   clearError();
@@ -185,7 +186,7 @@ async function train(): Promise<TutorialRun> {
 
     const { model: _model, ...results } = run;
     state.lastRun = { settings: { ...settings, data: state.dataName, wordIndex: state.wordIndexName, numWords: TUTORIAL.numWords, maxlen: TUTORIAL.maxlen }, results };
-    publishRun();
+    if (publishResult) publishRun();
     return run;
   } finally {
     state.busy = false;
@@ -292,7 +293,8 @@ async function main(): Promise<void> {
   await loadData(await fetchBytes(dataUrl), dataUrl);
   if (!auto) return;
 
-  await train();
+  // With a review the result is published once, review included: a headless runner reads the first.
+  await train(review === null);
   if (review !== null) publishRun(await predict(review));
 }
 
