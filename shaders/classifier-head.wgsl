@@ -19,9 +19,11 @@ const WORKGROUP_SIZE = 64u;
 const THRESHOLD = 0.5;            // keras binary_accuracy: p > 0.5 predicts 1
 const LOG1P_SERIES_BELOW = 1e-3;
 
+// Compiled into the pipeline (loops over them unroll):
+override DIM: u32;    // D: pooled features (inputs of the first dense layer)
+override HIDDEN: u32; // H: units of the first dense layer
+
 struct Params {
-  dim: u32,     // D: pooled features (inputs of the first dense layer)
-  hidden: u32,  // H: units of the first dense layer
   relu: u32,    // 1: the first dense layer's activation is relu; 0: linear
   kernel1: u32, // offsets in weights (and grads) of W1 [D, H], b1 [H], W2 [H, 1], b2 [1]
   bias1: u32,
@@ -48,7 +50,7 @@ struct Batch {
 @group(0) @binding(8) var<storage, read_write> grads: array<f32>;    // flat like weights; gradients writes the head's part
 @group(0) @binding(9) var<storage, read_write> metrics: array<f32>;  // pairs (loss sum, correct count)
 
-fn stride() -> u32 { return 2u * params.hidden + 3u; }
+fn stride() -> u32 { return 2u * HIDDEN + 3u; }
 
 fn logOnePlus(u: f32) -> f32 {
   if (u < LOG1P_SERIES_BELOW) { return u * (1.0 - u * (1.0 / 2.0 - u / 3.0)); }
@@ -59,10 +61,10 @@ fn logOnePlus(u: f32) -> f32 {
 fn logit(b: u32) -> f32 {
   let base = b * stride();
   var z = 0.0;
-  for (var j = 0u; j < params.hidden; j++) {
+  for (var j = 0u; j < HIDDEN; j++) {
     var z1 = 0.0;
-    for (var i = 0u; i < params.dim; i++) {
-      z1 += pooled[b * params.dim + i] * weights[params.kernel1 + i * params.hidden + j];
+    for (var i = 0u; i < DIM; i++) {
+      z1 += pooled[b * DIM + i] * weights[params.kernel1 + i * HIDDEN + j];
     }
     z1 += weights[params.bias1 + j];
     let h = select(z1, max(z1, 0.0), params.relu != 0u);
@@ -74,7 +76,7 @@ fn logit(b: u32) -> f32 {
 
 // Loss and correct (0 or 1) of row b from its logit, into its record.
 fn score(b: u32, z: f32, y: f32) {
-  let base = b * stride() + 2u * params.hidden;
+  let base = b * stride() + 2u * HIDDEN;
   samples[base + 1u] = max(z, 0.0) - z * y + logOnePlus(exp(-abs(z)));
   let e = exp(-abs(z));
   let p = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
@@ -93,34 +95,34 @@ fn trainSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let small = e / (1.0 + e);
   let dz = select(small - y, (1.0 - y) - small, z >= 0.0) * (1.0 / f32(batch.rows));
   let base = b * stride();
-  samples[base + 2u * params.hidden] = dz;
-  for (var j = 0u; j < params.hidden; j++) {
+  samples[base + 2u * HIDDEN] = dz;
+  for (var j = 0u; j < HIDDEN; j++) {
     let through = params.relu == 0u || samples[base + j] > 0.0;
-    samples[base + params.hidden + j] = select(0.0, weights[params.kernel2 + j] * dz, through);
+    samples[base + HIDDEN + j] = select(0.0, weights[params.kernel2 + j] * dz, through);
   }
-  for (var i = 0u; i < params.dim; i++) {
+  for (var i = 0u; i < DIM; i++) {
     var dx = 0.0;
-    for (var j = 0u; j < params.hidden; j++) {
-      dx += samples[base + params.hidden + j] * weights[params.kernel1 + i * params.hidden + j];
+    for (var j = 0u; j < HIDDEN; j++) {
+      dx += samples[base + HIDDEN + j] * weights[params.kernel1 + i * HIDDEN + j];
     }
-    dPooled[b * params.dim + i] = dx;
+    dPooled[b * DIM + i] = dx;
   }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gradients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   var p = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  let H = params.hidden;
+  let H = HIDDEN;
   let s = stride();
   var sum = 0.0;
-  if (p < params.dim * H) { // W1[i, j] = Σ_b x[b, i] dz1[b, j]
+  if (p < DIM * H) { // W1[i, j] = Σ_b x[b, i] dz1[b, j]
     let i = p / H;
     let j = p % H;
-    for (var b = 0u; b < batch.rows; b++) { sum += pooled[b * params.dim + i] * samples[b * s + H + j]; }
+    for (var b = 0u; b < batch.rows; b++) { sum += pooled[b * DIM + i] * samples[b * s + H + j]; }
     grads[params.kernel1 + p] = sum;
     return;
   }
-  p -= params.dim * H;
+  p -= DIM * H;
   if (p < H) { // b1[j] = Σ_b dz1[b, j]
     for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + H + p]; }
     grads[params.bias1 + p] = sum;
@@ -151,7 +153,7 @@ fn metricSums(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let c = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   let start = c * params.chunk; // rows are the pass's: row b is order[first + b]
   if (start >= batch.rows) { return; }
-  let base = 2u * params.hidden + 1u;
+  let base = 2u * HIDDEN + 1u;
   var loss = 0.0;
   var correct = 0.0;
   for (var b = start; b < min(start + params.chunk, batch.rows); b++) {

@@ -28,10 +28,10 @@ export function headRecordSize(hidden: number): number {
   return 2 * hidden + 3;
 }
 
-/** The constant uniform: the layout, and the rows per chunk of `metricSums`. */
+/** The constant uniform: the weights' offsets, the activation, the rows per chunk of `metricSums` (D and H are compiled in). */
 export function classifierHeadParams(layout: HeadLayout, chunk = 1): Uint32Array {
-  const { dim, hidden, relu, kernel1, bias1, kernel2, bias2 } = layout;
-  return Uint32Array.of(dim, hidden, relu ? 1 : 0, kernel1, bias1, kernel2, bias2, chunk);
+  const { relu, kernel1, bias1, kernel2, bias2 } = layout;
+  return Uint32Array.of(relu ? 1 : 0, kernel1, bias1, kernel2, bias2, chunk);
 }
 
 interface HeadInputs {
@@ -63,18 +63,20 @@ export interface HeadTrainingBindings extends HeadInputs {
 /** Forward and backward per row, then the weight gradients and the step's metrics (pair `batch.slot`). */
 export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, params: GPUBuffer): Promise<{ sample: PreparedDispatch; gradients: PreparedDispatch }> {
   const { dim, hidden } = b.layout;
+  const constants = { DIM: dim, HIDDEN: hidden };
   const [sample, gradients] = await Promise.all([
-    gpu.prepare('classifier-head', source, 'trainSample', [b.batch, b.order, b.labels, b.pooled, b.weights, b.samples, b.dPooled], linearWorkgroups(b.capacity, WORKGROUP_SIZE), params),
-    gpu.prepare('classifier-head', source, 'gradients', { 1: b.batch, 4: b.pooled, 6: b.samples, 8: b.grads, 9: b.metrics }, linearWorkgroups(dim * hidden + 2 * hidden + 3, WORKGROUP_SIZE), params),
+    gpu.prepare('classifier-head', source, 'trainSample', [b.batch, b.order, b.labels, b.pooled, b.weights, b.samples, b.dPooled], linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
+    gpu.prepare('classifier-head', source, 'gradients', { 1: b.batch, 4: b.pooled, 6: b.samples, 8: b.grads, 9: b.metrics }, linearWorkgroups(dim * hidden + 2 * hidden + 3, WORKGROUP_SIZE), params, constants),
   ]);
   return { sample, gradients };
 }
 
 /** Forward per row, then loss and correct sums per chunk of `chunk` rows (the params' last field). */
 export async function prepareHeadEvaluation(gpu: Gpu, b: HeadInputs, params: GPUBuffer, chunk: number): Promise<{ sample: PreparedDispatch; sums: PreparedDispatch }> {
+  const constants = { DIM: b.layout.dim, HIDDEN: b.layout.hidden };
   const [sample, sums] = await Promise.all([
-    gpu.prepare('classifier-head', source, 'evaluateSample', [b.batch, b.order, b.labels, b.pooled, b.weights, b.samples], linearWorkgroups(b.capacity, WORKGROUP_SIZE), params),
-    gpu.prepare('classifier-head', source, 'metricSums', { 1: b.batch, 6: b.samples, 9: b.metrics }, linearWorkgroups(Math.ceil(b.capacity / chunk), WORKGROUP_SIZE), params),
+    gpu.prepare('classifier-head', source, 'evaluateSample', [b.batch, b.order, b.labels, b.pooled, b.weights, b.samples], linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
+    gpu.prepare('classifier-head', source, 'metricSums', { 1: b.batch, 6: b.samples, 9: b.metrics }, linearWorkgroups(Math.ceil(b.capacity / chunk), WORKGROUP_SIZE), params, constants),
   ]);
   return { sample, sums };
 }
