@@ -6,8 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Gpu, Tensor } from '../../src/index.js';
 import { denseForward } from '../../src/kernels/dense.js';
-import { embeddingForward } from '../../src/kernels/embedding.js';
-import { meanPoolForward } from '../../src/kernels/mean-pool.js';
+import { batchWords, embeddingBagParams, prepareEmbeddingBag, presenceShape, tokenBags, uploadTokenBags } from '../../src/kernels/embedding-bag.js';
 import { reluForward } from '../../src/kernels/relu.js';
 import { sigmoidForward } from '../../src/kernels/sigmoid.js';
 
@@ -73,10 +72,23 @@ async function timeTfjs(repeats: number, op: () => tf.Tensor): Promise<number> {
   });
 }
 
-/** Milliseconds per call on shadergrad, in KERNELS' order. */
+/**
+ * Milliseconds per call on shadergrad, in KERNELS' order. Gather + mean is the fused path's
+ * embedding-bag forward (what training runs), from the batch's token counts, counted once
+ * beforehand as training counts them once per data set.
+ */
 export async function shadergradKernelMs(gpu: Gpu, k: KernelInputs, repeats: number): Promise<number[]> {
   const table = gpu.upload(k.table, [k.vocab, UNITS]);
-  const ids = gpu.upload(k.ids, [BATCH, k.steps]);
+  const bags = uploadTokenBags(gpu, tokenBags(k.ids, BATCH, k.steps, k.vocab));
+  const bagTensors = [
+    gpu.upload(batchWords(0, BATCH)),
+    gpu.upload(Int32Array.from({ length: BATCH }, (_, i) => i)),
+    gpu.zeros(presenceShape(k.vocab, BATCH), 'i32'),
+    gpu.empty([BATCH, UNITS]),
+  ];
+  const [batch, order, presence, pooled] = bagTensors;
+  const bagParams = gpu.createUniform(embeddingBagParams(bags));
+  const bag = await prepareEmbeddingBag(gpu, { bags, dim: UNITS, capacity: BATCH, markRows: BATCH, batch, order, presence, table, pooled, dPooled: pooled, dTable: table }, bagParams);
   const x = gpu.upload(k.x, [BATCH, UNITS]);
   const w = gpu.upload(k.w, [UNITS, UNITS]);
   const b = gpu.upload(k.b, [UNITS]);
@@ -89,20 +101,23 @@ export async function shadergradKernelMs(gpu: Gpu, k: KernelInputs, repeats: num
   };
   try {
     return [
-      await timeGpu(gpu, repeats, () => then(embeddingForward(gpu, table, ids), (e) => meanPoolForward(gpu, e))),
+      await timeGpu(gpu, repeats, () => (gpu.record([bag.forward]), null)),
       await timeGpu(gpu, repeats, () => then(denseForward(gpu, x, w, b), (y) => reluForward(gpu, y))),
       await timeGpu(gpu, repeats, () => sigmoidForward(gpu, z)),
     ];
   } finally {
-    for (const t of [table, ids, x, w, b, z]) t.dispose();
+    for (const t of [table, x, w, b, z, ...bagTensors]) t.dispose();
+    bags.dispose();
+    bagParams.destroy();
   }
 }
 
-async function timeGpu(gpu: Gpu, repeats: number, op: () => Tensor): Promise<number> {
-  op().dispose();
+/** `op` records one call; what it returns (if anything) goes back to the pool at once. */
+async function timeGpu(gpu: Gpu, repeats: number, op: () => Tensor | null): Promise<number> {
+  op()?.dispose();
   await gpu.sync();
   return msPerCall(repeats, async () => {
-    for (let i = 0; i < repeats; i++) op().dispose();
+    for (let i = 0; i < repeats; i++) op()?.dispose();
     await gpu.sync();
   });
 }
