@@ -8,10 +8,14 @@
 // The gradient needs, for each vocabulary row, the batch rows whose reviews hold that token. WGSL has
 // no float atomics, and the order of a float sum must not depend on scheduling (a seed reproduces a
 // run), so the forward pass marks a presence bitmap with integer atomics (atomicOr: order-free) and the
-// backward pass walks each row's set bits in ascending batch order, finding the count by binary search:
+// backward pass walks each row's set bits in ascending batch order:
 //   dTable[v, :] = (Σ_b count(b, v) · dPooled[b, :]) / T,   b ascending
-// Bitmap layout, [words + 1, V]: word w of token v at w·V + v (neighbouring tokens side by side), then
-// a summary row whose bit w says word w of v is not zero, so rare tokens skip their empty words.
+// Bitmap layout, [3·words + 1, V], token v's words side by side with its neighbours':
+//   rows 0 .. words          presence: bit b % 32 of row b / 32 says batch row b holds v
+//   row words                summary: bit w says presence row w of v is not zero (rare tokens skip the rest)
+//   rows words + 1 ..        count codes, 2 bits per batch row (16 per word): count - 1, where 3 means
+//                            "4 or more": only then does the backward pass binary-search the review.
+// Count 1 (three entries in four) is implied by the presence bit and costs no atomic.
 // The bitmap must be zero before a marking forward pass (the caller clears it each step).
 //
 // Plain loops, no shared memory (SwiftShader runs invocations on CPU threads): forward one invocation
@@ -53,7 +57,7 @@ struct Batch {
 @group(0) @binding(9) var<storage, read> entries4: array<vec4u>;            // forward: the same buffer, four entries at a time
 @group(0) @binding(5) var<storage, read> values: array<vec4f>;              // forward: table [V, D]; backward: dPooled [rows, D]
 @group(0) @binding(6) var<storage, read_write> out: array<vec4f>;           // forward: pooled [rows, D]; backward: dTable [V, D]
-@group(0) @binding(7) var<storage, read_write> presence: array<atomic<u32>>; // [words + 1, V] forward: bit b of token v set when batch row b holds v
+@group(0) @binding(7) var<storage, read_write> presence: array<atomic<u32>>; // [3·words + 1, V] forward: marked (see the layout above)
 @group(0) @binding(8) var<storage, read> presenceBits: array<u32>;          // the same buffer, read plainly by the backward pass
 
 fn tokenOf(entry: u32) -> u32 {
@@ -82,8 +86,13 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
       // The row's D/4 invocations share the marking: entry j of the four is marked by invocation j mod D/4.
       for (var j = q; j < 4u; j += DIM4) {
         if (count[j] > 0.0) {
-          atomicOr(&presence[(b / 32u) * params.vocab + token[j]], 1u << (b % 32u));
-          atomicOr(&presence[WORDS * params.vocab + token[j]], 1u << (b / 32u));
+          let v = token[j];
+          atomicOr(&presence[(b / 32u) * params.vocab + v], 1u << (b % 32u));
+          atomicOr(&presence[WORDS * params.vocab + v], 1u << (b / 32u));
+          if (count[j] > 1.0) {
+            let code = u32(min(count[j], 4.0)) - 1u;
+            atomicOr(&presence[(WORDS + 1u + b / 16u) * params.vocab + v], code << (2u * (b % 16u)));
+          }
         }
       }
     }
@@ -102,7 +111,8 @@ fn countIn(review: u32, token: u32) -> u32 {
   return entries[lo] >> params.tokenBits;
 }
 
-// One invocation per vocabulary row: each set bit costs one search, then all D/4 columns.
+// One invocation per vocabulary row: each set bit gives a batch row, its count code the count
+// (a binary search only for counts of 4 or more), then all D/4 columns.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let v = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -113,12 +123,16 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     let w = firstTrailingBit(words);
     words &= words - 1u;
     var bits = presenceBits[w * params.vocab + v];
+    let codes = vec2u(presenceBits[(WORDS + 1u + 2u * w) * params.vocab + v], presenceBits[(WORDS + 2u + 2u * w) * params.vocab + v]);
     while (bits != 0u) {
-      let b = w * 32u + firstTrailingBit(bits);
+      let j = firstTrailingBit(bits);
       bits &= bits - 1u;
-      let count = f32(countIn(order[batch.first + b], v));
+      let b = w * 32u + j;
+      let code = (codes[j / 16u] >> (2u * (j % 16u))) & 3u;
+      var count = code + 1u;
+      if (code == 3u) { count = countIn(order[batch.first + b], v); }
       for (var q = 0u; q < DIM4; q++) {
-        sum[q] += count * values[b * DIM4 + q];
+        sum[q] += f32(count) * values[b * DIM4 + q];
       }
     }
   }

@@ -105,9 +105,9 @@ export function presenceWords(capacity: number): number {
 /** Most rows a batch may have on the fused path: the summary word has a bit per bitmap word. */
 export const MAX_BAG_BATCH = BITS_PER_WORD * BITS_PER_WORD;
 
-/** The presence bitmap's shape: [words + 1, V] (the last row summarises the others). */
+/** The presence bitmap's shape: [3·words + 1, V]: presence, a summary row, 2-bit count codes (shaders/embedding-bag.wgsl). */
 export function presenceShape(vocab: number, markRows: number): [number, number] {
-  return [presenceWords(markRows) + 1, vocab];
+  return [3 * presenceWords(markRows) + 1, vocab];
 }
 
 /** The batch descriptor the shaders read: [first, rows, slot, mark]. */
