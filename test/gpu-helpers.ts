@@ -31,3 +31,8 @@ export function randomFloats(n: number, seed = 1, lo = -1, hi = 1): Float32Array
     return lo + ((s >>> 8) / 2 ** 24) * (hi - lo);
   });
 }
+
+/** Deterministic pseudo-random ids in [0, range). */
+export function randomIds(n: number, seed: number, range: number): Int32Array {
+  return Int32Array.from(randomFloats(n, seed, 0, range), (v) => Math.min(range - 1, Math.floor(v)));
+}

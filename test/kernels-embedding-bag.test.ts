@@ -10,12 +10,7 @@ import {
   tokenBags,
   uploadTokenBags,
 } from '../src/kernels/embedding-bag.js';
-import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
-
-/** Deterministic pseudo-random ids in [0, range). */
-function randomIds(n: number, seed: number, range: number): Int32Array {
-  return Int32Array.from(randomFloats(n, seed, 0, range), (v) => Math.min(range - 1, Math.floor(v)));
-}
+import { expectClose, randomFloats, randomIds, useGpu } from './gpu-helpers.js';
 
 describe('tokenBags', () => {
   it("lists each review's distinct tokens ascending with their counts, padded to whole vec4s", () => {

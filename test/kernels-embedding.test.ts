@@ -8,12 +8,7 @@ import {
   uploadEmbeddingGradientIndex,
 } from '../src/kernels/embedding.js';
 import { meanPoolBackward, meanPoolForward, meanPoolReference } from '../src/kernels/mean-pool.js';
-import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
-
-/** Deterministic pseudo-random ids in [0, range). */
-function randomIds(n: number, seed: number, range: number): Int32Array {
-  return Int32Array.from(randomFloats(n, seed, 0, range), (v) => Math.min(range - 1, Math.floor(v)));
-}
+import { expectClose, randomFloats, randomIds, useGpu } from './gpu-helpers.js';
 
 const EXACT = { atol: 0, rtol: 0 };
 
