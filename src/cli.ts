@@ -25,6 +25,8 @@ Commands:
             --early-stopping N stop when val_loss has not improved for N epochs, keeping the best weights
             --swiftshader      use SwiftShader even when a GPU is present
             --no-jit           train on the general autograd path (one kernel per op), not the fused one
+            --resume           go on from the checkpoint in --out (written after every epoch) after a
+                               crash, a kill or a lost GPU; the settings must match
   inspect   Load imdb.npz as keras.datasets.imdb.load_data does and print a JSON summary.
             --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
             --num-words N      keep the N most frequent words (default: all)
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
       'early-stopping': { type: 'string' },
       swiftshader: { type: 'boolean', default: false },
       'no-jit': { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
     },
     run: async (values) => {
       await trainTutorial({
@@ -64,6 +67,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
         earlyStoppingPatience: values['early-stopping'] === undefined ? undefined : nonNegativeInt('--early-stopping', values['early-stopping']),
         swiftshader: values.swiftshader === true,
         jitCompile: values['no-jit'] === true ? false : 'auto',
+        resume: values.resume === true,
       });
     },
   },

@@ -1,16 +1,34 @@
-/** Keras' callbacks that the tutorial uses or names: History and EarlyStopping. */
+/** Keras' callbacks that the tutorial uses or names: History and EarlyStopping (BackupAndRestore: backup.ts). */
+import type { AdamState } from './optimizers.js';
 
 export type Logs = Record<string, number>;
 
 /** What a callback may ask of the model it is attached to. */
 export interface CallbackModel {
   stopTraining: boolean;
+  /** Set in onTrainBegin to start at a later epoch (what BackupAndRestore does on resume). */
+  initialEpoch: number;
+  /** Keras' weight names and shapes, in the order of getWeights. */
+  readonly weightNames: string[];
+  readonly weightShapes: number[][];
   getWeights(): Promise<Float32Array[]>;
   setWeights(weights: Float32Array[]): void;
+  getOptimizerState(): Promise<AdamState>;
+  setOptimizerState(state: AdamState): void;
+}
+
+/** Keras' `callback.params`: how fit was called. */
+export interface TrainParams {
+  epochs: number;
+  batchSize: number;
+  samples: number;
+  steps: number;
+  shuffle: boolean;
+  seed: number;
 }
 
 export interface Callback {
-  onTrainBegin?(model: CallbackModel): void | Promise<void>;
+  onTrainBegin?(model: CallbackModel, params: TrainParams): void | Promise<void>;
   onEpochEnd?(epoch: number, logs: Logs): void | Promise<void>;
   onTrainEnd?(): void | Promise<void>;
 }

@@ -12,7 +12,7 @@ import { History, type Callback, type CallbackModel, type Logs } from './callbac
 import { FusedTrainer, type MetricSums } from './fused-training.js';
 import { Embedding, formatShape, type Layer, type Shape } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
-import { Adam } from './optimizers.js';
+import { Adam, type AdamState } from './optimizers.js';
 import { defaultOutput, Progbar, type Output } from './progress.js';
 import { Tape } from './tape.js';
 import { decodeWeights, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
@@ -53,6 +53,11 @@ export interface FitOptions {
   callbacks?: Callback[];
   /** Seed of the per-epoch shuffle (Keras draws it from TensorFlow's global seed). */
   seed?: number;
+  /**
+   * Keras' `initial_epoch`: the epoch to start at. The shuffles of the epochs before it are
+   * drawn and dropped, so a resumed run sees the same orders as an uninterrupted one.
+   */
+  initialEpoch?: number;
   /** Where progress goes (default stdout). */
   output?: Output;
 }
@@ -72,6 +77,8 @@ interface Totals {
 export class Sequential implements CallbackModel {
   readonly layers: Layer[] = [];
   stopTraining = false;
+  /** Where the current fit starts; a callback may move it in onTrainBegin (BackupAndRestore). */
+  initialEpoch = 0;
   private gpu: Gpu | null = null;
   private inputShape: Shape | null = null;
   private optimizer: Adam | null = null;
@@ -167,16 +174,21 @@ export class Sequential implements CallbackModel {
     const rng = new RandomState(options.seed ?? 0);
     const samples = x.shape[0];
     const steps = Math.ceil(samples / batchSize);
+    this.initialEpoch = options.initialEpoch ?? 0;
+    nonNegative('fit: initialEpoch', this.initialEpoch);
     const fused = await this.fusedTrainer(gpu, this.optimizer, batchSize);
     const sets = fused && (await this.guard(0, null, async () => ({
       train: await fused.trainingSet(x, labels),
       val: validationData ? await fused.evaluationSet(validationData[0], Float32Array.from(validationData[1])) : null,
     })));
     try {
-      for (const c of callbacks) await c.onTrainBegin?.(this);
-      for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+      const params = { epochs, batchSize, samples, steps, shuffle, seed: options.seed ?? 0 };
+      for (const c of callbacks) await c.onTrainBegin?.(this, params);
+      const orderOf = () => (shuffle ? shuffledIndices(rng, samples) : Int32Array.from({ length: samples }, (_, i) => i));
+      for (let epoch = 0; epoch < Math.min(this.initialEpoch, epochs); epoch++) orderOf();
+      for (let epoch = this.initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
         if (verbose) output.write(`Epoch ${epoch + 1}/${epochs}\n`);
-        const order = shuffle ? shuffledIndices(rng, samples) : Int32Array.from({ length: samples }, (_, i) => i);
+        const order = orderOf();
         const bar = verbose ? new Progbar(steps, output) : null;
         let logs: Logs;
         if (fused && sets) {
@@ -272,6 +284,25 @@ export class Sequential implements CallbackModel {
   /** Every weight, in layer order. */
   get weights(): { name: string; tensor: Tensor }[] {
     return this.layers.flatMap((layer) => layer.weights);
+  }
+
+  get weightNames(): string[] {
+    return this.weights.map((w) => w.name);
+  }
+
+  get weightShapes(): number[][] {
+    return this.weights.map((w) => [...w.tensor.shape]);
+  }
+
+  /** The optimizer's variables (compile first). */
+  async getOptimizerState(): Promise<AdamState> {
+    if (!this.optimizer) throw new Error(`${this.name}: call compile() before getOptimizerState()`);
+    return this.optimizer.getState(this.weights.map((w) => w.tensor));
+  }
+
+  setOptimizerState(state: AdamState): void {
+    if (!this.optimizer) throw new Error(`${this.name}: call compile() before setOptimizerState()`);
+    this.optimizer.setState(this.weights.map((w) => w.tensor), state);
   }
 
   async getWeights(): Promise<Float32Array[]> {
@@ -458,6 +489,10 @@ function gather(values: Float32Array, rows: Int32Array): Float32Array {
 
 function range(start: number, end: number): Int32Array {
   return Int32Array.from({ length: end - start }, (_, i) => start + i);
+}
+
+function nonNegative(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be a non-negative integer, got ${n}`);
 }
 
 function positiveInteger(what: string, n: number): void {

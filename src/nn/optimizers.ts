@@ -6,6 +6,13 @@
 import { adamStep } from '../kernels/adam.js';
 import type { Tensor } from '../gpu/gpu.js';
 
+/** Adam's variables: Keras' `iterations` and the `m` and `v` slots, one per weight, in the model's order. */
+export interface AdamState {
+  iterations: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 export interface AdamOptions {
   learningRate?: number;
   beta1?: number;
@@ -52,6 +59,30 @@ export class Adam {
       this.slots.set(weight, slot);
     }
     return slot;
+  }
+
+  /** Keras' optimizer variables for `weights`: the step count and each weight's moments, read back. */
+  async getState(weights: readonly Tensor[]): Promise<AdamState> {
+    const slots = weights.map((w) => this.slot(w));
+    const values = weights.length ? await weights[0].gpu.readAll(slots.flatMap((s) => [s.m, s.v])) : [];
+    return {
+      iterations: this.iterations,
+      m: slots.map((_, i) => values[2 * i] as Float32Array),
+      v: slots.map((_, i) => values[2 * i + 1] as Float32Array),
+    };
+  }
+
+  /** Restore what `getState` returned (sizes checked). */
+  setState(weights: readonly Tensor[], state: AdamState): void {
+    if (state.m.length !== weights.length || state.v.length !== weights.length) {
+      throw new RangeError(`Adam.setState: moments for ${state.m.length} weights, the model has ${weights.length}`);
+    }
+    weights.forEach((w, i) => {
+      const slot = this.slot(w);
+      w.gpu.write(slot.m, state.m[i]);
+      w.gpu.write(slot.v, state.v[i]);
+    });
+    this.iterations = state.iterations;
   }
 
   /** Free the moment buffers. */

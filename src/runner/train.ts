@@ -4,11 +4,18 @@
  * reviews for validation, build Embedding(10000, 16) -> GlobalAveragePooling1D ->
  * Dense(16, relu) -> Dense(1, sigmoid), train 40 epochs at batch 512, evaluate on
  * the 25,000 test reviews, and write the history, the curves and the weights.
+ *
+ * Every epoch ends with a checkpoint (`checkpoint.sgw` in the output folder: weights, Adam's
+ * variables, the epoch and the history, checksummed, written then renamed); `resume` goes
+ * on from it after a crash, a kill or a lost GPU, to the same final weights.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadData } from '../data/files.js';
 import { Gpu } from '../gpu/gpu.js';
+import { BackupAndRestore, CheckpointError } from '../nn/backup.js';
+import { TrainingError } from '../nn/model.js';
+import { fileBackup, removePartials, writeAtomically } from './files.js';
 import { historySvg } from './plot.js';
 import { runTutorial, TUTORIAL, type TutorialSettings } from './tutorial.js';
 
@@ -19,6 +26,8 @@ export interface TutorialOptions extends Omit<TutorialSettings, 'output' | 'onEp
   out?: string;
   /** Use SwiftShader even when a GPU is present. */
   swiftshader?: boolean;
+  /** Go on from the output folder's checkpoint (it must exist and match the settings). */
+  resume?: boolean;
 }
 
 export interface TutorialResult {
@@ -28,7 +37,7 @@ export interface TutorialResult {
   seconds: { load: number; train: number; evaluate: number; total: number };
   epochSeconds: number[];
   gpuMemory: { peakBytesAllocated: number; bytesAllocatedAfterEachEpoch: number[] };
-  files: { history: string; curves: string; weights: string };
+  files: { history: string; curves: string; weights: string; checkpoint: string };
 }
 
 export async function trainTutorial(options: TutorialOptions = {}): Promise<TutorialResult> {
@@ -38,30 +47,43 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
   const loaded = performance.now();
   const gpu = await Gpu.create({ forceSwiftShader: options.swiftshader });
   log(`Using ${gpu.describe()}`);
-  const run = await runTutorial(gpu, data, { ...options, epochs, batchSize, seed, log });
-
   await mkdir(out, { recursive: true });
-  const files = { history: join(out, 'history.json'), curves: join(out, 'curves.svg'), weights: join(out, 'weights.sgw') };
+  const files = { history: join(out, 'history.json'), curves: join(out, 'curves.svg'), weights: join(out, 'weights.sgw'), checkpoint: join(out, 'checkpoint.sgw') };
+  await removePartials(Object.values(files));
+  const storage = fileBackup(files.checkpoint);
+  const existing = await storage.read();
+  if (options.resume && !existing) throw new CheckpointError(`${files.checkpoint}: no checkpoint to resume from (none was written in ${out})`);
+  if (!options.resume && existing) {
+    throw new CheckpointError(`${files.checkpoint} holds an earlier run: pass --resume to go on from it, or choose another --out (or delete it) to start over`);
+  }
+  const backup = new BackupAndRestore(storage, { deleteCheckpoint: false, log });
+  let run: Awaited<ReturnType<typeof runTutorial>>;
+  let weights: Uint8Array;
+  try {
+    run = await runTutorial(gpu, data, { ...options, epochs, batchSize, seed, log, callbacks: [backup, ...(options.callbacks ?? [])] });
+    weights = await run.model.saveWeightsBytes();
+  } catch (error) {
+    if (!(error instanceof TrainingError)) throw error;
+    const where = backup.checkpointEpoch > 0
+      ? `the last checkpoint (after epoch ${backup.checkpointEpoch} of ${epochs}) is ${files.checkpoint}: run again with --resume to go on from it`
+      : 'no epoch was completed, so there is no checkpoint';
+    throw new TrainingError(`${error.message}. Nothing is half-written: ${where}`);
+  } finally {
+    gpu.device.destroy();
+  }
+
   const result: TutorialResult = {
     adapter: gpu.describe(),
-    history: run.history,
+    history: backup.history,
     test: run.test,
     seconds: { load: (loaded - started) / 1000, ...run.seconds, total: (performance.now() - started) / 1000 },
     epochSeconds: run.epochSeconds,
     gpuMemory: run.gpuMemory,
     files,
   };
-  await writeAtomically(files.weights, await run.model.saveWeightsBytes());
+  await writeAtomically(files.weights, weights);
   await writeAtomically(files.history, JSON.stringify({ settings: { epochs, batchSize, seed, ...TUTORIAL }, ...result }, null, 2) + '\n');
-  await writeAtomically(files.curves, historySvg(run.history));
+  await writeAtomically(files.curves, historySvg(backup.history));
   log(`Wrote ${files.history}, ${files.curves} and ${files.weights}`);
-  gpu.device.destroy();
   return result;
-}
-
-/** Write then rename: a crash never leaves a half-written file behind. */
-async function writeAtomically(path: string, contents: string | Uint8Array): Promise<void> {
-  const partial = `${path}.partial-${process.pid}`;
-  await writeFile(partial, contents);
-  await rename(partial, path);
 }

@@ -29,6 +29,8 @@ export interface TutorialSettings {
   output?: Output;
   /** compile's jitCompile: 'auto' (default) trains on the fused path; false on the general autograd path. */
   jitCompile?: boolean | 'auto';
+  /** More callbacks for fit, called before the runner's own (e.g. BackupAndRestore). */
+  callbacks?: Callback[];
   /** Called after every epoch, with its metrics (e.g. to draw live curves). */
   onEpochEnd?: (epoch: number, logs: Logs) => void;
 }
@@ -96,7 +98,7 @@ export async function runTutorial(gpu: Gpu, data: ImdbData, settings: TutorialSe
       epochStart = performance.now();
     },
   };
-  const callbacks: Callback[] = [measure];
+  const callbacks: Callback[] = [...(settings.callbacks ?? []), measure];
   if (settings.earlyStoppingPatience !== undefined) {
     callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience: settings.earlyStoppingPatience, restoreBestWeights: true, verbose: 1, log }));
   }

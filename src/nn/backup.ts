@@ -1,0 +1,145 @@
+/**
+ * keras.callbacks.BackupAndRestore (keras/src/callbacks/backup_and_restore.py): at the end of
+ * every epoch, save the weights, the optimizer's variables and the epoch; when a fit begins and
+ * a backup exists, restore them and start at the next epoch, so an interrupted run (a killed
+ * process, a lost GPU) resumed to the end gives the same weights as an uninterrupted one.
+ *
+ * The checkpoint is a `.sgw` weights file (weights-file.ts) whose entries are the model's
+ * weights then `optimizer/m/<name>` and `optimizer/v/<name>`, with the training state in its
+ * checksummed `meta`. Before writing, every weight and moment is checked to be finite: a NaN
+ * stops the run and the last good checkpoint stays. Where the bytes live is the storage's
+ * business (Node: backup-file.ts writes then renames, so a checkpoint is never half-written).
+ */
+import type { Callback, CallbackModel, Logs, TrainParams } from './callbacks.js';
+import { TrainingError } from './model.js';
+import { decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
+
+/** Where a checkpoint is kept. */
+export interface BackupStorage {
+  /** The checkpoint's bytes, or null when there is none. */
+  read(): Promise<Uint8Array | null>;
+  /** Replace the checkpoint, all at once. */
+  write(bytes: Uint8Array): Promise<void>;
+  remove(): Promise<void>;
+  /** Names it in messages, e.g. its path. */
+  readonly description: string;
+}
+
+/** A checkpoint that cannot be used: damaged, or from another model or run. */
+export class CheckpointError extends WeightsFileError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+const KIND = 'shadergrad-checkpoint';
+
+/** What a checkpoint's meta holds. */
+export interface CheckpointState {
+  kind: typeof KIND;
+  /** Epochs completed. */
+  epoch: number;
+  /** Every epoch's logs so far. */
+  history: Record<string, number[]>;
+  /** How fit was called: a resume must match (the epochs may grow). */
+  params: Omit<TrainParams, 'epochs'> & { epochs: number };
+  iterations: number;
+}
+
+export interface BackupAndRestoreOptions {
+  /** Keras' delete_checkpoint: remove the backup when training ends normally (default true, as Keras). */
+  deleteCheckpoint?: boolean;
+  log?: (line: string) => void;
+}
+
+export class BackupAndRestore implements Callback {
+  /** Every epoch's logs, those restored included (the History callback only sees this fit's). */
+  readonly history: Record<string, number[]> = {};
+  /** Epochs completed when the last checkpoint was written or read (0: none). */
+  checkpointEpoch = 0;
+  private model: CallbackModel | null = null;
+  private params: TrainParams | null = null;
+  private readonly deleteCheckpoint: boolean;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    readonly storage: BackupStorage,
+    options: BackupAndRestoreOptions = {},
+  ) {
+    this.deleteCheckpoint = options.deleteCheckpoint ?? true;
+    this.log = options.log ?? (() => {});
+  }
+
+  async onTrainBegin(model: CallbackModel, params: TrainParams): Promise<void> {
+    this.model = model;
+    this.params = params;
+    for (const key of Object.keys(this.history)) delete this.history[key];
+    this.checkpointEpoch = 0;
+    const bytes = await this.storage.read();
+    if (!bytes) return;
+    const { weights, state } = readCheckpoint(bytes, this.storage.description, model.weightShapes, params);
+    const count = model.weightShapes.length;
+    model.setWeights(weights.slice(0, count).map((w) => w.values));
+    model.setOptimizerState({ iterations: state.iterations, m: weights.slice(count, 2 * count).map((w) => w.values), v: weights.slice(2 * count).map((w) => w.values) });
+    model.initialEpoch = state.epoch;
+    Object.assign(this.history, state.history);
+    this.checkpointEpoch = state.epoch;
+    this.log(`Restored ${this.storage.description}: ${state.epoch} of ${params.epochs} epochs done, going on from epoch ${state.epoch + 1}.`);
+  }
+
+  async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
+    const model = this.model!;
+    for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
+    const [names, shapes] = [model.weightNames, model.weightShapes];
+    const [values, optimizer] = [await model.getWeights(), await model.getOptimizerState()];
+    const named = (prefix: string, list: Float32Array[]) => list.map((v, i): NamedWeights => ({ name: `${prefix}${names[i]}`, shape: shapes[i], values: v }));
+    const entries = [...named('', values), ...named('optimizer/m/', optimizer.m), ...named('optimizer/v/', optimizer.v)];
+    for (const entry of entries) {
+      const bad = entry.values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        const kept = this.checkpointEpoch > 0 ? `the last good checkpoint (after epoch ${this.checkpointEpoch}) is kept at ${this.storage.description}` : 'no checkpoint was written';
+        throw new TrainingError(`after epoch ${epoch + 1}, ${entry.name} holds ${entry.values[bad]} at index ${bad}: training stopped; ${kept}`);
+      }
+    }
+    const state: CheckpointState = { kind: KIND, epoch: epoch + 1, history: this.history, params: this.params!, iterations: optimizer.iterations };
+    await this.storage.write(encodeWeights(entries, state as unknown as Record<string, unknown>));
+    this.checkpointEpoch = epoch + 1;
+  }
+
+  async onTrainEnd(): Promise<void> {
+    if (this.deleteCheckpoint) await this.storage.remove();
+  }
+}
+
+/**
+ * Decode and check a checkpoint against the model's weights and the fit's settings. Weights match
+ * by order and shape, as Keras restores them (names carry a per-process counter: `dense_3`).
+ */
+export function readCheckpoint(bytes: Uint8Array, file: string, weightShapes: readonly number[][], params: TrainParams): { weights: NamedWeights[]; state: CheckpointState } {
+  let decoded: ReturnType<typeof decodeWeightsFile>;
+  try {
+    decoded = decodeWeightsFile(bytes, file);
+  } catch (error) {
+    throw new CheckpointError(`${(error as Error).message}; refusing to resume from it (delete it to start over)`);
+  }
+  const state = decoded.meta as unknown as CheckpointState | undefined;
+  if (state?.kind !== KIND || !Number.isInteger(state.epoch) || state.epoch < 1 || !Number.isInteger(state.iterations) || typeof state.history !== 'object') {
+    throw new CheckpointError(`${file}: not a shadergrad checkpoint (a weights file without training state?)`);
+  }
+  const describe = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
+  const expected = describe([...weightShapes, ...weightShapes, ...weightShapes]);
+  if (describe(decoded.weights.map((w) => w.shape)) !== expected) {
+    const saved = decoded.weights.slice(0, Math.ceil(decoded.weights.length / 3)).map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ');
+    throw new CheckpointError(`${file}: its weights (${saved}) are not this model's (${describe(weightShapes)})`);
+  }
+  for (const key of ['batchSize', 'samples', 'shuffle', 'seed'] as const) {
+    if (state.params?.[key] !== params[key]) {
+      throw new CheckpointError(`${file}: written by a run with ${key} ${state.params?.[key]}; this run has ${params[key]}: resume with the same settings`);
+    }
+  }
+  if (state.epoch > params.epochs) {
+    throw new CheckpointError(`${file}: ${state.epoch} epochs are done already, more than the ${params.epochs} asked for`);
+  }
+  return { weights: decoded.weights, state };
+}
