@@ -44,6 +44,14 @@ describe('Gpu', () => {
     expect(gpu().stats.bytesAllocated - before).toBe([...classes].reduce((a, b) => a + b, 0));
   });
 
+  it("refuses a tensor past the device's binding limit at once, naming both sizes", () => {
+    const limit = Math.min(gpu().device.limits.maxStorageBufferBindingSize, gpu().device.limits.maxBufferSize);
+    const before = gpu().stats.bytesAllocated;
+    expect(() => gpu().empty([limit / 4 + 1])).toThrow(new RegExp(`needs ${limit + 4} bytes; this device binds at most ${limit}`));
+    expect(() => gpu().zeros([2 ** 20, 2 ** 20])).toThrow(GpuError);
+    expect(gpu().stats.bytesAllocated).toBe(before);
+  });
+
   it('binds a tensor at its own length, keeps order between writes and dispatches, reads scalars together', async () => {
     const x = gpu().upload(Float32Array.from([-1, 2, -3]));
     expect(x.buffer.size).toBeGreaterThan(x.byteLength);

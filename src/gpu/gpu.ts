@@ -138,9 +138,18 @@ export class Gpu {
     return this.report ? formatAdapter(this.report) : 'a caller-provided GPUDevice';
   }
 
-  /** A new tensor with uninitialised contents. */
+  /**
+   * A new tensor with uninitialised contents. One tensor is one binding, so it must fit the
+   * device's binding limit: past it this throws a GpuError naming both sizes, at once, rather
+   * than a WebGPU validation error at the next read-back.
+   */
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    return new Tensor(this, [...shape], dtype, this.acquire(sizeClass(Math.max(4, shapeSize(shape) * 4))));
+    const bytes = Math.max(4, shapeSize(shape) * 4);
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (!(bytes <= limit)) {
+      throw new GpuError(`a tensor of shape [${shape.join(', ')}] needs ${bytes} bytes; this device binds at most ${limit} (maxStorageBufferBindingSize)`);
+    }
+    return new Tensor(this, [...shape], dtype, this.acquire(Math.min(sizeClass(bytes), limit)));
   }
 
   /** A new tensor filled with zeros (cleared on the GPU, in order with other work). */

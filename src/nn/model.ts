@@ -294,6 +294,15 @@ export class Sequential implements CallbackModel {
     return this.weights.map((w) => [...w.tensor.shape]);
   }
 
+  /** Give every weight and the optimizer's variables back to the GPU pool; the model is unusable afterwards. */
+  dispose(): void {
+    this.optimizer?.dispose();
+    this.optimizer = null;
+    for (const w of this.weights) w.tensor.dispose();
+    for (const layer of this.layers) layer.weights = [];
+    this.gpu = null;
+  }
+
   /** The optimizer's variables (compile first). */
   async getOptimizerState(): Promise<AdamState> {
     if (!this.optimizer) throw new Error(`${this.name}: call compile() before getOptimizerState()`);
