@@ -7,11 +7,12 @@
  *
  *   npm run bench -- [--page kernels|train|compare|all] [--epochs N] [--batches 64,512]
  *                    [--backends webgpu,webgl,wasm] [--data PATH] [--word-index PATH]
- *                    [--validation N] [--repeats N] [--timeout SECONDS] [--out DIR] [--chrome PATH]
+ *                    [--validation N] [--repeats N] [--timeout SECONDS] [--out DIR] [--chrome PATH] [--help]
  *   npm run train:browser -- [--epochs N] ...   (the training page)
  *
- * Any browser error (no WebGPU, a shader that does not compile, a lost device, a
- * page error, a crash) ends the run with its message and a non-zero exit.
+ * A bad flag ends the run with one message naming it before a browser starts. Any
+ * browser error (no WebGPU, a shader that does not compile, a lost device, a page
+ * error, a crash) ends the run with its message and a non-zero exit.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { IMDB_NPZ, IMDB_WORD_INDEX, locateDataFile } from '../src/data/files.js';
+import { backendList, SettingError, TFJS_BACKENDS, wholeNumber, wholeNumbers } from './pages/settings.js';
 import { startServer } from './server.js';
 import { median } from './stats.js';
 
@@ -145,50 +147,96 @@ export function summarise(name: PageName, result: Record<string, any>): string[]
   return lines;
 }
 
-/** The command line (bench/run.ts): run the pages named by `args`, save and summarise their JSON. */
-export async function runBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      page: { type: 'string', default: 'all' },
-      epochs: { type: 'string' },
-      batches: { type: 'string' },
-      backends: { type: 'string' },
-      data: { type: 'string' },
-      'word-index': { type: 'string' },
-      validation: { type: 'string' },
-      repeats: { type: 'string' },
-      timeout: { type: 'string', default: '1800' },
-      out: { type: 'string', default: join('bench', 'results') },
-      chrome: { type: 'string' },
-    },
-  });
-  const pages = values.page === 'all' ? [...PAGES] : [values.page as PageName];
-  for (const p of pages) if (!PAGES.includes(p)) throw new BenchPageError(`unknown page '${p}' (one of ${PAGES.join(', ')}, all)`);
+export const USAGE = `Usage: npm run bench -- [flags]
+  --page P          train, kernels, compare or all (default all)
+  --epochs N        epochs to train (train, compare)
+  --batches N,N     kernel batch sizes (kernels)
+  --backends B,B    TF.js backends to compare: ${TFJS_BACKENDS.join(', ')} (default webgpu,wasm)
+  --validation N    reviews held out for validation (train, compare)
+  --repeats N       timed repeats (kernels, compare)
+  --data PATH       imdb.npz (default: where the command line looks for it)
+  --word-index PATH imdb_word_index.json (optional: the train page then classifies a review)
+  --timeout S       seconds each page may take (default 1800)
+  --out DIR         where the JSON goes (default bench/results)
+  --chrome PATH     Chromium to drive (default $CHROME_PATH, then /usr/bin/chromium)`;
+
+/** The flags, checked by the pages' own rules (bench/pages/settings.ts) before a browser starts. */
+function readFlags(args: string[]) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        page: { type: 'string', default: 'all' },
+        epochs: { type: 'string' },
+        batches: { type: 'string' },
+        backends: { type: 'string' },
+        data: { type: 'string' },
+        'word-index': { type: 'string' },
+        validation: { type: 'string' },
+        repeats: { type: 'string' },
+        timeout: { type: 'string', default: '1800' },
+        out: { type: 'string', default: join('bench', 'results') },
+        chrome: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // parseArgs' messages run over several lines ('--repeats -1' is "ambiguous"): one line, and the flags.
+    throw new SettingError(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (see --help for the flags)`);
+  }
+  if (values.page !== 'all' && !PAGES.includes(values.page as PageName)) {
+    throw new SettingError(`--page: unknown page '${values.page}' (one of ${PAGES.join(', ')}, all)`);
+  }
   const settings: Record<string, string> = {};
-  for (const key of ['epochs', 'batches', 'backends', 'validation', 'repeats'] as const) if (values[key] !== undefined) settings[key] = values[key]!;
+  for (const key of ['epochs', 'validation', 'repeats'] as const) if (values[key] !== undefined) settings[key] = String(wholeNumber(`--${key}`, values[key], 1));
+  if (values.batches !== undefined) settings.batches = wholeNumbers('--batches', values.batches, 1).join(',');
   // TensorFlow.js' WebGL backend on SwiftShader blocked the page's main thread for over
   // 6 minutes per epoch on the full data: it is compared only when asked for.
-  settings.backends ??= 'webgpu,wasm';
+  settings.backends = backendList('--backends', values.backends ?? 'webgpu,wasm').join(',');
+  return {
+    help: values.help === true,
+    pages: values.page === 'all' ? [...PAGES] : [values.page as PageName],
+    settings,
+    timeoutSeconds: wholeNumber('--timeout', values.timeout!, 1),
+    data: values.data,
+    wordIndex: values['word-index'],
+    out: values.out!,
+    chrome: values.chrome,
+  };
+}
+
+/** The command line (bench/run.ts): run the pages named by `args`, save and summarise their JSON. */
+export async function runBench(args: string[]): Promise<void> {
+  const { help, pages, settings, timeoutSeconds, out, chrome, ...paths } = readFlags(args);
+  if (help) return console.log(USAGE);
 
   const files: Record<string, string> = {};
   if (pages.some((p) => p !== 'kernels')) {
-    files['/data/imdb.npz'] = await locateDataFile(IMDB_NPZ, { path: values.data });
+    files['/data/imdb.npz'] = await locateDataFile(IMDB_NPZ, { path: paths.data });
     settings.data = '/data/imdb.npz';
-    const wordIndex = await locateDataFile(IMDB_WORD_INDEX, { path: values['word-index'], alsoIn: [dirname(files['/data/imdb.npz'])] }).catch(() => null);
+    // Optional, unless asked for: a --word-index that is not there is an error, not a run without it.
+    const wordIndex = await locateDataFile(IMDB_WORD_INDEX, { path: paths.wordIndex, alsoIn: [dirname(files['/data/imdb.npz'])] }).catch((error) => {
+      if (paths.wordIndex !== undefined) throw error;
+      return null;
+    });
     if (wordIndex) {
       files['/data/imdb_word_index.json'] = wordIndex;
       settings.wordIndex = '/data/imdb_word_index.json';
       settings.review = 'This film was brilliant: the acting, the story and the music were wonderful.';
     }
   }
-  mkdirSync(values.out!, { recursive: true });
-  const browser = await launchBrowser(values.chrome);
+  try {
+    mkdirSync(out, { recursive: true });
+  } catch (error) {
+    throw new SettingError(`--out ${out}: cannot make that folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const browser = await launchBrowser(chrome);
   try {
     for (const page of pages) {
       console.log(`Running the ${page} page…`);
-      const result = await runPage({ page, settings, files, browser, timeoutSeconds: Number(values.timeout) });
-      const path = resolve(values.out!, `browser-${page}.json`);
+      const result = await runPage({ page, settings, files, browser, timeoutSeconds });
+      const path = resolve(out, `browser-${page}.json`);
       writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
       for (const line of summarise(page, result)) console.log(line);
       console.log(`  wrote ${path}`);

@@ -11,7 +11,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { Gpu, imdbFromNpz, tutorialData, tutorialModel, TUTORIAL, type AdapterReport, type Logs } from '../../src/index.js';
 import { KERNELS, kernelInputs, shadergradKernelMs, tfjsKernelMs, type KernelInputs } from './compare-kernels.js';
 import { addRow, barChart, formatMs, formatRatio, formatSeconds, twoLines, type Bar } from './compare-view.js';
-import { $, describeAdapter, fail, fetchBytes, numberParam, onFileChosen, params, publish, setStatus, start } from './page.js';
+import { $, describeAdapter, fail, fetchBytes, intParam, onFileChosen, params, publish, setStatus, start } from './page.js';
+import { backendList } from './settings.js';
 import { median } from '../stats.js';
 
 // The WASM backend loads its .wasm files from beside the page (scripts/build.mjs copies them there).
@@ -47,19 +48,14 @@ interface BackendResult extends Partial<Training> {
 
 function readSettings() {
   return {
-    epochs: positive('epochs', numberParam('epochs', 2)),
+    epochs: intParam('epochs', 2, 1),
     batchSize: BATCH_SIZE,
-    seed: numberParam('seed', 0),
-    validation: numberParam('validation', TUTORIAL.validationSize),
-    repeats: positive('repeats', numberParam('repeats', 10)),
-    backends: (params.get('backends') ?? 'webgpu,webgl,wasm').split(',').map((b) => b.trim()).filter(Boolean),
+    seed: intParam('seed', 0, 0),
+    validation: intParam('validation', TUTORIAL.validationSize, 1),
+    repeats: intParam('repeats', 10, 1),
+    backends: backendList('URL setting backends', params.get('backends') ?? 'webgpu,webgl,wasm'),
     data: params.get('data'),
   };
-}
-
-function positive(name: string, n: number): number {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`URL setting ${name}=${n} must be a positive integer`);
-  return n;
 }
 
 start(async () => {
@@ -74,8 +70,14 @@ start(async () => {
   let file: File | null = null;
   const go = async () => {
     button.disabled = fileInput.disabled = true;
-    const bytes = file ? new Uint8Array(await file.arrayBuffer()) : await fetchBytes(settings.data!);
-    await compare(bytes, { ...settings, data: file ? file.name : settings.data }, adapter);
+    try {
+      const bytes = file ? new Uint8Array(await file.arrayBuffer()) : await fetchBytes(settings.data!);
+      await compare(bytes, { ...settings, data: file ? file.name : settings.data }, adapter);
+    } catch (error) {
+      // A file that could not be read (or data that could not train): another may be chosen.
+      button.disabled = fileInput.disabled = false;
+      throw error;
+    }
   };
   if (params.get('auto') === '1' && settings.data) return go();
 
@@ -92,7 +94,7 @@ start(async () => {
 
 async function compare(bytes: Uint8Array, settings: Settings, adapter: AdapterReport): Promise<void> {
   setStatus('Reading the data…');
-  const data = tutorialData(imdbFromNpz(bytes, { numWords: TUTORIAL.numWords }), settings.validation);
+  const data = tutorialData(imdbFromNpz(bytes, { numWords: TUTORIAL.numWords }, settings.data ?? undefined), settings.validation);
   const inputs = kernelInputs(data.xTrain.data.subarray(0, BATCH_SIZE * TUTORIAL.maxlen), TUTORIAL.maxlen, TUTORIAL.numWords);
   const lines = new Map(['shadergrad', ...settings.backends].map((name) => [name, runLine(name)]));
 

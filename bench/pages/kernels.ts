@@ -19,7 +19,8 @@ import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbe
 import { meanPoolBackward, meanPoolForward } from '../../src/kernels/mean-pool.js';
 import { reluBackward, reluForward } from '../../src/kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../../src/kernels/sigmoid.js';
-import { $, describeAdapter, fail, numberParam, params, publish, setStatus, start } from './page.js';
+import { $, describeAdapter, fail, fillFromUrl, intParam, params, publish, setStatus, start } from './page.js';
+import { SettingError, wholeNumber, wholeNumbers } from './settings.js';
 import { median } from '../stats.js';
 
 // The tutorial's shapes.
@@ -399,12 +400,10 @@ interface RunSettings {
 }
 
 function readSettings(): RunSettings {
-  const text = ($('#batches') as HTMLInputElement).value;
-  const batches = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (batches.length === 0 || batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`batch sizes must be positive integers separated by commas, found "${text}"`);
-  const repeats = Number(($('#repeats') as HTMLInputElement).value);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`repeats must be a positive integer, found ${repeats}`);
-  return { batches, repeats };
+  return {
+    batches: wholeNumbers('Batch sizes', ($('#batches') as HTMLInputElement).value, 1),
+    repeats: wholeNumber('Repeats', ($('#repeats') as HTMLInputElement).value, 1),
+  };
 }
 
 async function run(adapter: AdapterReport): Promise<void> {
@@ -621,17 +620,26 @@ function drawChart(): void {
   container.innerHTML = `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="Percent of the copy kernel's bandwidth per kernel, batch ${largest}">${parts.join('')}</svg>`;
 }
 
-start(async () => {
+/** The URL's settings, checked, into the inputs (see fillFromUrl). */
+function applyUrlSettings(): void {
   const timing = params.get('timing');
-  if (timing !== null && timing !== 'wall-clock') throw new Error(`URL setting timing=${timing}: the only choice is wall-clock`);
+  if (timing !== null && timing !== 'wall-clock') throw new SettingError(`URL setting timing must be wall-clock, got '${timing}'`);
   forceWallClock = timing === 'wall-clock';
-  ($('#batches') as HTMLInputElement).value = params.get('batches') ?? DEFAULT_BATCHES.join(',');
-  ($('#repeats') as HTMLInputElement).value = String(numberParam('repeats', DEFAULT_REPEATS));
+  const batches = params.get('batches');
+  fillFromUrl([
+    [$('#batches'), () => (batches === null ? DEFAULT_BATCHES : wholeNumbers('URL setting batches', batches, 1)).join(',')],
+    [$('#repeats'), () => String(intParam('repeats', DEFAULT_REPEATS, 1))],
+  ]);
+}
+
+start(async () => {
   const adapter = await describeAdapter();
   const button = $('#run') as HTMLButtonElement;
   button.disabled = false;
   button.addEventListener('click', () => run(adapter).catch(fail));
   window.addEventListener('resize', drawChart);
+  // After the Run button is wired: with a bad setting the page says so and stays usable.
+  applyUrlSettings();
   setStatus('Ready: press Run.');
   if (params.get('auto') === '1') await run(adapter);
 });

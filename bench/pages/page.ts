@@ -5,6 +5,7 @@
  * `window.__shadergradError`, so a headless run ends at once with the message.
  */
 import { getDevice, type AdapterReport } from '../../src/index.js';
+import { wholeNumber } from './settings.js';
 
 export interface PageResult {
   page: string;
@@ -25,12 +26,28 @@ declare global {
 /** URL query settings: `?epochs=2&data=/data/imdb.npz&auto=1`. */
 export const params = new URLSearchParams(location.search);
 
-export function numberParam(name: string, fallback: number): number {
+/** A whole-number URL setting of at least `min`, or `fallback` when the URL has none. */
+export function intParam(name: string, fallback: number, min: number): number {
   const text = params.get(name);
-  if (text === null) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n)) throw new Error(`URL setting ${name}=${text} is not a number`);
-  return n;
+  return text === null ? fallback : wholeNumber(`URL setting ${name}`, text, min);
+}
+
+/**
+ * Fill each input from its URL setting (`read` checks it). A bad one leaves its input empty, so
+ * nothing runs on a value that was not asked for; the first is thrown once all are filled, so the
+ * page shows it and stays usable.
+ */
+export function fillFromUrl(fields: [input: HTMLElement, read: () => string][]): void {
+  let bad: unknown = null;
+  for (const [input, read] of fields) {
+    try {
+      (input as HTMLInputElement).value = read();
+    } catch (error) {
+      (input as HTMLInputElement).value = '';
+      bad ??= error;
+    }
+  }
+  if (bad !== null) throw bad;
 }
 
 export function $(selector: string): HTMLElement {
@@ -62,6 +79,7 @@ export function adapterName(report: AdapterReport): string {
 export function publish(page: string, adapter: AdapterReport | null, settings: Record<string, unknown>, results: Record<string, unknown>): PageResult {
   const result: PageResult = { page, adapter, browser: navigator.userAgent, date: new Date().toISOString(), settings, ...results };
   const link = $('#download') as HTMLAnchorElement;
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href); // each review published holds the last run's JSON
   link.href = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' }));
   link.download = `shadergrad-${page}-${result.date.slice(0, 19).replace(/[:T]/g, '-')}.json`;
   link.hidden = false;

@@ -22,7 +22,8 @@ import {
   type TutorialRun,
   type WordIndex,
 } from '../../src/index.js';
-import { $, describeAdapter, fail, fetchBytes, numberParam, onFileChosen, params, publish, setStatus, start } from './page.js';
+import { $, describeAdapter, fail, fetchBytes, fillFromUrl, intParam, onFileChosen, params, publish, setStatus, start } from './page.js';
+import { wholeNumber } from './settings.js';
 
 interface ReviewResult {
   review: string;
@@ -111,11 +112,7 @@ function fileSource(zone: string, fileInput: string, load: (file: File) => Promi
 // ---- Training ----
 
 function readSettings() {
-  const value = (id: string, min: number) => {
-    const n = Number(input(id).value);
-    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${input(id).labels?.[0]?.textContent?.trim() || id} must be a whole number of at least ${min}, got '${input(id).value}'`);
-    return n;
-  };
+  const value = (id: string, min: number) => wholeNumber(input(id).labels?.[0]?.textContent?.trim() || id, input(id).value, min);
   return { epochs: value('epochs', 1), batchSize: value('batch-size', 1), seed: value('seed', 0), validationSize: value('validation', 1) };
 }
 
@@ -221,10 +218,20 @@ function publishRun(review?: ReviewResult): void {
 
 // ---- Reviews ----
 
+/**
+ * Longer reviews are refused: tokenising is linear, but 100 MB took 19 s and nearly 2 GB (in
+ * Node), and the model reads only the last 256 tokens anyway. 4 million characters take well
+ * under a second.
+ */
+const MAX_REVIEW_CHARS = 4_000_000;
+
 async function predict(review: string): Promise<ReviewResult> {
   const out = $('#prediction');
   out.classList.remove('big');
-  // Tokenising is linear, and padSequences keeps only the last 256 ids, so a huge review is fine.
+  if (review.length > MAX_REVIEW_CHARS) {
+    out.textContent = `That review has ${review.length.toLocaleString('en-US')} characters; the box reads at most ${MAX_REVIEW_CHARS.toLocaleString('en-US')} (the model reads only the last ${TUTORIAL.maxlen} tokens).`;
+    return { review, probability: null, words: 0, knownWords: 0 };
+  }
   const words = textToWordSequence(review).length;
   if (words === 0) {
     out.textContent = review.trim() ? 'That review has no words, only punctuation.' : 'Type a review first.';
@@ -256,10 +263,6 @@ async function predict(review: string): Promise<ReviewResult> {
 // ---- Page ----
 
 async function main(): Promise<void> {
-  input('epochs').value = String(numberParam('epochs', 40));
-  input('batch-size').value = String(numberParam('batch', numberParam('batchSize', 512)));
-  input('seed').value = String(numberParam('seed', 0));
-  input('validation').value = String(numberParam('validation', TUTORIAL.validationSize));
   ($('#review') as HTMLTextAreaElement).value = params.get('review') ?? '';
 
   fileSource('data-drop', 'data-file', async (file) => loadData(new Uint8Array(await file.arrayBuffer()), file.name));
@@ -274,8 +277,23 @@ async function main(): Promise<void> {
   });
   refreshControls();
 
+  // A bad setting is thrown once the adapter is known: the page shows both, and stays usable.
+  let badSetting: unknown = null;
+  const batch = params.has('batch') ? 'batch' : 'batchSize';
+  try {
+    fillFromUrl([
+      [input('epochs'), () => String(intParam('epochs', 40, 1))],
+      [input('batch-size'), () => String(intParam(batch, 512, 1))],
+      [input('seed'), () => String(intParam('seed', 0, 0))],
+      [input('validation'), () => String(intParam('validation', TUTORIAL.validationSize, 1))],
+    ]);
+  } catch (error) {
+    badSetting = error;
+  }
+
   setStatus('Looking for a WebGPU adapter…');
   state.adapter = await describeAdapter();
+  if (badSetting !== null) throw badSetting;
 
   const auto = params.get('auto') === '1';
   const dataUrl = params.get('data');
