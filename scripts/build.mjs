@@ -23,6 +23,7 @@ await Promise.all([
       'bench/train': 'bench/train.ts',
       'bench/profile': 'bench/profile.ts',
       'bench/soak': 'bench/soak.ts',
+      'bench/fuzz': 'bench/fuzz.ts',
       'bench/run': 'bench/run.ts',
     },
     outdir: 'dist',

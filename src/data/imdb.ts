@@ -59,7 +59,7 @@ export function imdbFromNpz(bytes: Uint8Array, options: LoadDataOptions = {}, fi
   }
   const numWords = opts.numWords || largestIndex(raw, kept, start, opts.indexFrom, file);
   return raw.map(([x, y], s): Split => [
-    remap(x, kept[s], start, opts, numWords),
+    remap(x, kept[s], start, opts, numWords, { file, member: `x_${SPLITS[s]}.npy` }),
     Uint8Array.from(kept[s], (i) => y[i]),
   ]) as ImdbData;
 }
@@ -156,6 +156,13 @@ function keptIndices(x: Sequences, order: Int32Array, extra: number, maxlen: num
 
 /** Keras' default `num_words`: the largest index over both splits, after the offset. */
 function largestIndex(raw: [Sequences, Labels][], kept: Int32Array[], start: number[], indexFrom: number, file: string): number {
+  if (kept.every((k) => k.length === 0)) {
+    throw new DatasetError('no reviews in either split, so num_words cannot be inferred (Keras fails here too)', {
+      file,
+      expected: 'numWords, or at least one review',
+      found: 'no reviews',
+    });
+  }
   let max = start.length ? start[0] : -Infinity;
   raw.forEach(([{ values, offsets }], s) => {
     for (const i of kept[s]) {
@@ -175,12 +182,14 @@ function largestIndex(raw: [Sequences, Labels][], kept: Int32Array[], start: num
 }
 
 /** Gather the kept sequences in order, with the start token, offset and vocabulary cut applied. */
-function remap({ values, offsets }: Sequences, kept: Int32Array, start: number[], opts: CheckedOptions, numWords: number): Sequences {
+function remap({ values, offsets }: Sequences, kept: Int32Array, start: number[], opts: CheckedOptions, numWords: number, ctx: SourceContext): Sequences {
   const { skipTop, indexFrom } = opts;
   // Indices outside [skipTop, numWords) become oovChar, or are dropped (-1) when it is null.
   const oov = opts.oovChar ?? -1;
   // The start token goes through the vocabulary cut too, as in Keras.
   const head = start.map((w) => (skipTop <= w && w < numWords ? w : oov)).filter((w) => w >= 0);
+  // Kept indices are below numWords, so they fit the int32 output unless numWords is past 2^31.
+  if (numWords > INT32_LIMIT) refuseIndicesPastInt32(values, offsets, kept, indexFrom, numWords, ctx);
   const outOffsets = new Int32Array(kept.length + 1);
   let total = 0;
   for (let row = 0; row < kept.length; row++) total += offsets[kept[row] + 1] - offsets[kept[row]] + head.length;
@@ -193,6 +202,23 @@ function remap({ values, offsets }: Sequences, kept: Int32Array, start: number[]
     outOffsets[row + 1] = n;
   }
   return new Sequences(n === total ? out : out.slice(0, n), outOffsets);
+}
+
+const INT32_LIMIT = 2 ** 31;
+
+function refuseIndicesPastInt32(values: Int32Array, offsets: Int32Array, kept: Int32Array, indexFrom: number, numWords: number, ctx: SourceContext): void {
+  for (const i of kept) {
+    for (let p = offsets[i]; p < offsets[i + 1]; p++) {
+      const w = values[p] + indexFrom;
+      if (w >= INT32_LIMIT && w < numWords) {
+        throw new DatasetError(`review ${i}: word index ${values[p]} plus indexFrom ${indexFrom} does not fit in int32`, {
+          ...ctx,
+          expected: `indices below ${INT32_LIMIT} after the offset`,
+          found: String(w),
+        });
+      }
+    }
+  }
 }
 
 /**

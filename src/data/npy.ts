@@ -76,7 +76,9 @@ export function readNpy(bytes: Uint8Array, ctx: SourceContext = {}): NpyArray {
   }
 
   const order = descr[0];
-  const info = NUMERIC_DTYPES[descr.slice(1)];
+  // Own keys only: a descr such as '<constructor' must not find Object.prototype's members.
+  const code = descr.slice(1);
+  const info = Object.hasOwn(NUMERIC_DTYPES, code) ? NUMERIC_DTYPES[code] : undefined;
   if (!info || !'<>|='.includes(order) || (order === '|' && info.size > 1)) {
     throw new NpyFormatError('unsupported dtype', {
       ...ctx,
@@ -113,9 +115,12 @@ function readHeader(bytes: Uint8Array, ctx: SourceContext): { header: string; da
       });
     }
   }
+  if (bytes.length < PREAMBLE_V1) {
+    throw new NpyFormatError('file ends inside the preamble', { ...ctx, offset: bytes.length, expected: `at least ${PREAMBLE_V1} bytes`, found: `${bytes.length} bytes` });
+  }
   const major = bytes[6];
   const minor = bytes[7];
-  if (![1, 2, 3].includes(major) || minor !== 0 || bytes.length < PREAMBLE_V1) {
+  if (![1, 2, 3].includes(major) || minor !== 0) {
     throw new NpyFormatError('unsupported .npy format version', {
       ...ctx,
       offset: 6,
@@ -126,7 +131,7 @@ function readHeader(bytes: Uint8Array, ctx: SourceContext): { header: string; da
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const preamble = major === 1 ? PREAMBLE_V1 : PREAMBLE_V2;
   if (bytes.length < preamble) {
-    throw new NpyFormatError('file ends inside the preamble', { ...ctx, offset: bytes.length, expected: `${preamble} bytes`, found: `${bytes.length}` });
+    throw new NpyFormatError('file ends inside the preamble', { ...ctx, offset: bytes.length, expected: `${preamble} bytes`, found: `${bytes.length} bytes` });
   }
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataOffset = preamble + headerLength;
@@ -168,13 +173,24 @@ function parseHeaderDict(header: string, ctx: SourceContext): { descr: string; f
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
-    .map((s) => (/^\d+$/.test(s) ? Number(s) : fail(`shape entry '${s}'`)));
+    // A dimension past 2^53 is not exact as a number (numpy refuses past 2^63 - 1 itself).
+    .map((s) => (/^\d+$/.test(s) && Number.isSafeInteger(Number(s)) ? Number(s) : fail(`shape entry '${s}'`)));
   const count = shape.reduce((a, b) => a * b, 1);
   if (!Number.isSafeInteger(count)) fail(`shape (${shape.join(', ')}) is too large`);
   return { descr, fortranOrder: fortran === 'True', shape };
 }
 
 function readObjectArray(body: Uint8Array, shape: number[], count: number, ctx: SourceContext): NpyArray {
+  // Each element takes at least one opcode byte of the pickle: refuse a header
+  // claiming more elements than that before unpickling anything.
+  if (count > body.length) {
+    throw new NpyFormatError('header declares more elements than the pickle after it can hold', {
+      ...ctx,
+      offset: ctx.baseOffset,
+      expected: `at least ${count} bytes of pickle for shape (${shape.join(', ')})`,
+      found: `${body.length} bytes`,
+    });
+  }
   // Object arrays here are lists of word indices: keep them compact (see IntList).
   const value = unpickle(body, ctx, { compactIntLists: true });
   if (!(value instanceof NumpyArray) || !Array.isArray(value.data)) {

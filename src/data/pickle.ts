@@ -9,6 +9,12 @@
  *
  * The interpreter is one loop with a `switch` over the opcode byte, reading
  * integers by hand, because the real file holds ~12 million small ints.
+ *
+ * Hostile streams: every length is checked against the bytes left before anything
+ * is allocated, and each value pushed costs at least one byte of stream, so memory
+ * is bounded by the input. Nothing here recurses (nor does any later walk of the
+ * values in src/data), so there is no nesting limit: 100,000 nested lists or MARKs
+ * are fine, and a list or dict that holds itself (through the memo) is returned as is.
  * Opcode encodings follow CPython's Lib/pickle.py and Lib/pickletools.py.
  */
 
@@ -237,6 +243,9 @@ const REFUSED_OPCODES: Record<number, string> = {
   0x98: 'READONLY_BUFFER',
 };
 
+/** Refused like the others, but its error names the global it would have called. */
+const INST = 0x69;
+
 const OP_NAMES: Record<number, string> = { ...REFUSED_OPCODES };
 for (const [name, code] of Object.entries(OP)) OP_NAMES[code] = name;
 
@@ -335,6 +344,12 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
     } catch {
       throw fail(`invalid UTF-8 in ${opName(at)}`, at, 'UTF-8 text', 'undecodable bytes');
     }
+  };
+  /** The two newline-terminated lines (module, name) of GLOBAL or INST from `p`; null if they do not end. */
+  const globalLines = (p: number): { module: [number, number]; name: [number, number]; end: number } | null => {
+    const moduleEnd = bytes.indexOf(NEWLINE, p);
+    const nameEnd = moduleEnd < 0 ? -1 : bytes.indexOf(NEWLINE, moduleEnd + 1);
+    return nameEnd < 0 ? null : { module: [p, moduleEnd], name: [moduleEnd + 1, nameEnd], end: nameEnd + 1 };
   };
   const resolveGlobal = (module: string, name: string, at: number): PyGlobal => {
     const kind = ALLOWED_GLOBALS.get(`${module} ${name}`);
@@ -436,7 +451,9 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         const key = width === 1 ? bytes[pos] : u32(bytes, pos);
         pos += width;
         const value = memo.get(key);
-        if (value === undefined) throw fail(`memo key ${key} not defined`, at, 'a key stored by BINPUT/MEMOIZE', `${key}`);
+        if (value === undefined) {
+          throw fail(`memo key ${key} not defined: ${opName(at)} of an index nothing was stored at`, at, `one of the ${memo.size} keys stored by BINPUT/MEMOIZE`, `${key}`);
+        }
         stack[sp++] = value;
         break;
       }
@@ -577,14 +594,10 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         break;
       }
       case OP.GLOBAL: {
-        // Two newline-terminated lines: module, then name.
-        const moduleEnd = bytes.indexOf(NEWLINE, pos);
-        const nameEnd = moduleEnd < 0 ? -1 : bytes.indexOf(NEWLINE, moduleEnd + 1);
-        if (nameEnd < 0) throw fail('truncated pickle: GLOBAL needs two newline-terminated lines', at, 'newline', 'end of data');
-        const module = decodeText(at, pos, moduleEnd);
-        const name = decodeText(at, moduleEnd + 1, nameEnd);
-        pos = nameEnd + 1;
-        stack[sp++] = resolveGlobal(module, name, at);
+        const line = globalLines(pos);
+        if (!line) throw fail('truncated pickle: GLOBAL needs two newline-terminated lines', at, 'newline', 'end of data');
+        pos = line.end;
+        stack[sp++] = resolveGlobal(decodeText(at, line.module[0], line.module[1]), decodeText(at, line.name[0], line.name[1]), at);
         break;
       }
       case OP.STACK_GLOBAL: {
@@ -637,7 +650,10 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         throw fail(`NEWOBJ of unsupported class ${describe(stack[sp - 2])}`, at);
       default: {
         const name = REFUSED_OPCODES[op];
-        const found = `0x${op.toString(16).padStart(2, '0')}${name ? ` ('${name}')` : ' (unknown)'}`;
+        let found = `0x${op.toString(16).padStart(2, '0')}${name ? ` ('${name}')` : ' (unknown)'}`;
+        // INST names a global and calls it: refused whatever it names, but the error says what.
+        const line = op === INST ? globalLines(pos) : null;
+        if (line) found += ` of global '${latin1(bytes, line.module[0], line.module[1])}.${latin1(bytes, line.name[0], line.name[1])}'`;
         throw fail(`unsupported pickle opcode ${found}`, at, 'an opcode of the safe subset (protocols 2 to 5)', found);
       }
     }

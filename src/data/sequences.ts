@@ -77,6 +77,7 @@ export function sequencesFromPyLists(items: PyValue[], ctx: SourceContext = {}):
     const first = (items[0] as IntList).ints!;
     return new Sequences(new Int32Array(first.buffer, first.byteOffset, offsets[items.length]), offsets);
   }
+  refuseSharedLists(items as (PyValue[] | IntList)[], ctx);
   const values = new Int32Array(offsets[items.length]);
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as PyValue[] | IntList;
@@ -99,6 +100,28 @@ export function sequencesFromPyLists(items: PyValue[], ctx: SourceContext = {}):
     }
   }
   return new Sequences(values, offsets);
+}
+
+/**
+ * A pickle can name one list many times through its memo, a few bytes each: a
+ * 100 KB file could then expand to billions of indices. numpy never writes that for
+ * distinct reviews, so a (non-empty) list that appears twice is refused. Lists that
+ * lie back to back in their arena, the usual case, are distinct by construction.
+ */
+function refuseSharedLists(items: (PyValue[] | IntList)[], ctx: SourceContext): void {
+  const first = new Map<object, number>();
+  for (let i = 0; i < items.length; i++) {
+    if (items[i].length === 0) continue;
+    const earlier = first.get(items[i]);
+    if (earlier !== undefined) {
+      throw new DatasetError(`element ${i} is the same list as element ${earlier} (shared through the pickle memo)`, {
+        ...ctx,
+        expected: 'a distinct list per review',
+        found: `one list of ${items[i].length} indices at elements ${earlier} and ${i}`,
+      });
+    }
+    first.set(items[i], i);
+  }
 }
 
 export interface PadOptions {
@@ -145,7 +168,8 @@ export function padSequences(sequences: Sequences | ArrayLike<number>[], options
 function typeName(v: PyValue | undefined): string {
   if (v === null) return 'None';
   if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'list';
+  // A compact list is still a Python list to whoever reads the message.
+  if (Array.isArray(v) || v instanceof IntList) return 'list';
   if (typeof v === 'object') return v.constructor.name;
   return `${typeof v} ${String(v)}`;
 }

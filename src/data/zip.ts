@@ -9,7 +9,7 @@
  * refused with a clear error.
  */
 import { inflateSync } from 'fflate';
-import { ZipFormatError, type SourceContext } from './errors.js';
+import { ZipFormatError, type DataErrorDetails, type SourceContext } from './errors.js';
 
 const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_EOCD_LOCATOR_SIGNATURE = 0x07064b50;
@@ -25,6 +25,12 @@ const METHOD_STORED = 0;
 const METHOD_DEFLATED = 8;
 const ZIP64_MARKER_32 = 0xffffffff;
 const ZIP64_MARKER_16 = 0xffff;
+/**
+ * Deflate's ceiling: a 2-bit length/distance pair copies at most 258 bytes, so a
+ * byte of stream inflates to at most 1,032. A declared size above it cannot be
+ * true, and is refused before a buffer of that size is allocated.
+ */
+const MAX_DEFLATE_RATIO = 1032;
 
 export interface ZipEntry {
   name: string;
@@ -97,6 +103,7 @@ export class ZipArchive {
         found: `${this.bytes.length - start} bytes`,
       });
     }
+    checkDeclaredSize(entry, { ...ctx, offset: start });
     const raw = this.bytes.subarray(start, end);
     const data = entry.method === METHOD_STORED ? raw : inflateMember(raw, entry, ctx, start, this.inflater);
     const crc = crc32(data);
@@ -217,37 +224,71 @@ function dataStart(bytes: Uint8Array, entry: ZipEntry, ctx: SourceContext): numb
   return p + LOCAL_HEADER_SIZE + view.getUint16(p + 26, true) + view.getUint16(p + 28, true);
 }
 
+/** Refuses an uncompressed size that the member's stream cannot hold, before anything is allocated for it. */
+function checkDeclaredSize(entry: ZipEntry, ctx: DataErrorDetails): void {
+  if (entry.method === METHOD_STORED && entry.uncompressedSize !== entry.compressedSize) {
+    throw new ZipFormatError('stored member declares an uncompressed size other than its stored size', {
+      ...ctx,
+      expected: `${entry.compressedSize} bytes (its stored size)`,
+      found: `${entry.uncompressedSize} bytes`,
+    });
+  }
+  if (entry.method === METHOD_DEFLATED && entry.uncompressedSize > entry.compressedSize * MAX_DEFLATE_RATIO) {
+    throw new ZipFormatError('declared uncompressed size is beyond what the deflate stream can hold (corrupt header or zip bomb)', {
+      ...ctx,
+      expected: `at most ${entry.compressedSize * MAX_DEFLATE_RATIO} bytes from ${entry.compressedSize} bytes of deflate stream`,
+      found: `${entry.uncompressedSize} bytes`,
+    });
+  }
+}
+
 function inflateMember(raw: Uint8Array, entry: ZipEntry, ctx: SourceContext, offset: number, inflater: Inflater): Uint8Array {
   // Room for one byte more than declared: a stream that fills it inflates past its declared size.
   const limit = entry.uncompressedSize + 1;
-  let inflated: Uint8Array;
-  try {
-    if (inflater === 'native') {
-      // One chunk of the declared size: zlib then returns it without concatenating pieces.
-      const buffer = nodeZlib!.inflateRawSync(raw, { maxOutputLength: limit, chunkSize: Math.max(64, limit) });
-      inflated = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    } else {
-      inflated = inflateSync(raw, { out: new Uint8Array(limit) });
-    }
-  } catch (cause) {
-    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') inflated = new Uint8Array(limit);
-    else throw new ZipFormatError(`deflate stream is corrupt: ${(cause as Error).message}`, { ...ctx, offset });
+  let inflated = tryInflate(raw, limit, inflater);
+  // zlib refuses some streams whose Huffman tables are malformed only in codes the data
+  // never uses ('invalid distances set', found by fuzzing); fflate, the browser's inflater,
+  // decodes them. The bytes are judged by their size and CRC-32 either way, so Node tries
+  // fflate before calling the stream corrupt: a file loads in Node exactly when it does in a browser.
+  if (inflated instanceof Error && inflater === 'native') {
+    const lenient = tryInflate(raw, limit, 'fflate');
+    if (!(lenient instanceof Error)) inflated = lenient;
   }
-  if (inflated.length !== entry.uncompressedSize) {
+  if (inflated instanceof Error) throw new ZipFormatError(`deflate stream is corrupt: ${inflated.message}`, { ...ctx, offset });
+  if (inflated === 'more' || inflated.length !== entry.uncompressedSize) {
     throw new ZipFormatError('member inflates to a size other than the one declared', {
       ...ctx,
       offset,
       expected: `${entry.uncompressedSize} bytes`,
-      found: inflated.length > entry.uncompressedSize ? 'more' : `${inflated.length} bytes`,
+      found: inflated === 'more' || inflated.length > entry.uncompressedSize ? 'more' : `${inflated.length} bytes`,
     });
   }
   return inflated;
 }
 
+/** Inflates into at most `limit` bytes: the bytes, 'more' if the stream holds more, or the inflater's error. */
+function tryInflate(raw: Uint8Array, limit: number, inflater: Inflater): Uint8Array | 'more' | Error {
+  try {
+    if (inflater === 'native') {
+      // One chunk of the declared size: zlib then returns it without concatenating pieces.
+      const buffer = nodeZlib!.inflateRawSync(raw, { maxOutputLength: limit, chunkSize: Math.max(64, limit) });
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    return inflateSync(raw, { out: new Uint8Array(limit) });
+  } catch (cause) {
+    // zlib stops at maxOutputLength: the stream holds more than declared.
+    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') return 'more';
+    return cause instanceof Error ? cause : new Error(String(cause));
+  }
+}
+
 function decodeName(raw: Uint8Array, flags: number): string {
   // Without the UTF-8 flag the name is CP437; npz member names are ASCII either way.
   if (flags & FLAG_UTF8) return new TextDecoder().decode(raw);
-  return String.fromCharCode(...raw);
+  // A loop, not a spread: 65,535 arguments can overflow the stack of a deep caller.
+  let name = '';
+  for (let i = 0; i < raw.length; i++) name += String.fromCharCode(raw[i]);
+  return name;
 }
 
 const CRC_TABLE = (() => {
