@@ -66,6 +66,9 @@ describe.skipIf(!data)('train --resume after a kill ($IMDB_NPZ)', () => {
     expect(history(broken).history).toEqual(history(whole).history);
     expect(history(broken).test).toEqual(history(whole).test);
     expect(readdirSync(broken).filter((f) => f.includes('.partial-'))).toEqual([]);
+    // A completed run leaves no checkpoint behind, so the next run in the folder starts afresh.
+    expect(existsSync(checkpoint)).toBe(false);
+    expect(existsSync(join(whole, 'checkpoint.sgw'))).toBe(false);
   });
 
   it('a device lost mid-run ends with the epoch, the step and where the last checkpoint is; --resume finishes', async () => {

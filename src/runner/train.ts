@@ -7,7 +7,8 @@
  *
  * Every epoch ends with a checkpoint (`checkpoint.sgw` in the output folder: weights, Adam's
  * variables, the epoch and the history, checksummed, written then renamed); `resume` goes
- * on from it after a crash, a kill or a lost GPU, to the same final weights.
+ * on from it after a crash, a kill or a lost GPU, to the same final weights. It is removed
+ * once the run's files are written.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +38,7 @@ export interface TutorialResult {
   seconds: { load: number; train: number; evaluate: number; total: number };
   epochSeconds: number[];
   gpuMemory: { peakBytesAllocated: number; bytesAllocatedAfterEachEpoch: number[] };
+  /** The checkpoint is removed when the run completes: its path is where it was kept. */
   files: { history: string; curves: string; weights: string; checkpoint: string };
 }
 
@@ -84,6 +86,9 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
   await writeAtomically(files.weights, weights);
   await writeAtomically(files.history, JSON.stringify({ settings: { epochs, batchSize, seed, ...TUTORIAL }, ...result }, null, 2) + '\n');
   await writeAtomically(files.curves, historySvg(backup.history));
+  // The run's results are safe on disk: the checkpoint has served (Keras' delete_checkpoint),
+  // and the next run in this folder starts afresh.
+  await storage.remove();
   log(`Wrote ${files.history}, ${files.curves} and ${files.weights}`);
   return result;
 }
