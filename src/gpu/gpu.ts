@@ -193,10 +193,14 @@ export class Gpu {
     workgroups: readonly [number, number?, number?],
     params?: ArrayBufferView,
   ): void {
-    const pipeline = this.pipeline(name, code, entryPoint);
+    const key = pipelineKey(name, entryPoint);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.device.createComputePipeline(this.pipelineDescriptor(code, entryPoint));
+      this.pipelines.set(key, pipeline);
+    }
     const uniform = params ? this.uniform(params) : undefined;
-    const bindGroup = this.bindGroup(name, pipeline, buffers, uniform);
-    this.recordPasses([{ label: `${name}:${entryPoint}`, pipeline, bindGroup, workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1] }]);
+    this.record([{ label: `${name}:${entryPoint}`, pipeline, bindGroup: this.bindGroup(name, pipeline, buffers, uniform), workgroups: xyz(workgroups) }]);
   }
 
   /**
@@ -216,22 +220,13 @@ export class Gpu {
     uniform?: GPUBuffer,
     constants: Record<string, number> = {},
   ): Promise<PreparedDispatch> {
-    const label = `${name}:${entryPoint}`;
-    // Pipelines differ by their override constants (compiled in: loops over them unroll).
-    const key = `${label}:${JSON.stringify(constants)}`;
+    const key = pipelineKey(name, entryPoint, constants);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const module = this.device.createShaderModule({ code });
-      pipeline = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint, constants } });
+      pipeline = await this.device.createComputePipelineAsync(this.pipelineDescriptor(code, entryPoint, constants));
       this.pipelines.set(key, pipeline);
     }
-    const bindGroup = this.bindGroup(name, pipeline, buffers, uniform);
-    return { label, pipeline, bindGroup, workgroups: [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1] };
-  }
-
-  /** Record prepared dispatches in order: one compute pass for all (one each while a timer is attached). */
-  record(dispatches: readonly PreparedDispatch[]): void {
-    this.recordPasses(dispatches);
+    return { label: `${name}:${entryPoint}`, pipeline, bindGroup: this.bindGroup(name, pipeline, buffers, uniform), workgroups: xyz(workgroups) };
   }
 
   /** Record a copy of `bytes` between buffers, in order with the dispatches. */
@@ -264,7 +259,8 @@ export class Gpu {
     return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   }
 
-  private recordPasses(dispatches: readonly PreparedDispatch[]): void {
+  /** Record dispatches in order: one compute pass for all (one each while a timer is attached). */
+  record(dispatches: readonly PreparedDispatch[]): void {
     const encoder = this.commandEncoder();
     let pass: GPUComputePassEncoder | null = null;
     for (const d of dispatches) {
@@ -404,20 +400,23 @@ export class Gpu {
     return buffer;
   }
 
-  private pipeline(name: string, code: string, entryPoint: string): GPUComputePipeline {
-    const key = `${name}:${entryPoint}`;
-    let pipeline = this.pipelines.get(key);
-    if (!pipeline) {
-      const module = this.device.createShaderModule({ code });
-      pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint } });
-      this.pipelines.set(key, pipeline);
-    }
-    return pipeline;
+  private pipelineDescriptor(code: string, entryPoint: string, constants: Record<string, number> = {}): GPUComputePipelineDescriptor {
+    return { layout: 'auto', compute: { module: this.device.createShaderModule({ code }), entryPoint, constants } };
   }
 
   private commandEncoder(): GPUCommandEncoder {
     return (this.encoder ??= this.device.createCommandEncoder());
   }
+}
+
+/** Pipelines are cached by shader, entry point and override constants (compiled in: loops over them unroll). */
+function pipelineKey(name: string, entryPoint: string, constants: Record<string, number> = {}): string {
+  return `${name}:${entryPoint}:${JSON.stringify(constants)}`;
+}
+
+/** Workgroup counts with y and z filled in. */
+function xyz(workgroups: readonly [number, number?, number?]): [number, number, number] {
+  return [workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1];
 }
 
 /**
