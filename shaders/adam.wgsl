@@ -4,7 +4,8 @@
 // so epsilon is added to the UNcorrected sqrt(v) (Kingma & Ba's "epsilon hat"), unlike Algorithm 1 of the paper.
 // update: one invocation per element, dispatched as linearWorkgroups(count, WORKGROUP_SIZE).
 // updateVec4: one invocation per four elements (count a multiple of 4; the fused path pads its flat
-// buffers), linearWorkgroups(count / 4, WORKGROUP_SIZE): SwiftShader pays per invocation.
+// buffers), linearWorkgroups(count / 4, WORKGROUP_SIZE): SwiftShader pays per invocation. It takes its
+// count from the binding, not from params.count, so that one uniform serves a weight split over buffers.
 
 const WORKGROUP_SIZE = 256u;
 
@@ -41,7 +42,7 @@ fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn updateVec4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (i >= params.count / 4u) { return; }
+  if (i >= arrayLength(&weights4)) { return; }
   let g = grad4[i];
   let mi = m4[i] + (g - m4[i]) * params.oneMinusBeta1;
   let vi = v4[i] + (g * g - v4[i]) * params.oneMinusBeta2;

@@ -18,6 +18,13 @@
 // Count 1 (three entries in four) is implied by the presence bit and costs no atomic.
 // The bitmap must be zero before a marking forward pass (the caller clears it each step).
 //
+// Larger than one binding (src/nn/fused-training.ts): the table is split into shards of vocabulary
+// rows, each with its own bitmap, and the resident data into chunks of reviews, each with its own
+// offsets and entries. Each (data chunk, shard) pair is one dispatch with its own Params: the forward
+// pass takes the rows whose review lies in the chunk and the tokens in the shard, adding to what the
+// shard before it wrote; the backward pass takes the shard's rows, adding to what the chunk before
+// it wrote. Unsplit (one shard, one chunk), each pass is one dispatch, as the comments below describe.
+//
 // Plain loops, no shared memory (SwiftShader runs invocations on CPU threads): forward one invocation
 // per output vec4, linearWorkgroups(rows·D/4, WORKGROUP_SIZE); backward one per vocabulary row,
 // linearWorkgroups(V, WORKGROUP_SIZE).
@@ -35,9 +42,13 @@ override DIM4: u32;  // D / 4: the table's columns in vec4s
 override WORDS: u32; // bitmap words per token: ceil(training batch size / 32), at most 32
 
 struct Params {
-  vocab: u32,     // V: rows of the table
-  steps: u32,     // T: the padded length, the mean's divisor
-  tokenBits: u32, // entries hold token | count << tokenBits
+  vocab: u32,       // V: rows of the table (of this shard)
+  steps: u32,       // T: the padded length, the mean's divisor
+  tokenBits: u32,   // entries hold token | count << tokenBits
+  firstToken: u32,  // the shard's first row: table row v holds token firstToken + v
+  firstReview: u32, // the data chunk's first review: offsets[r] is review firstReview + r's
+  reviews: u32,     // the data chunk's reviews; rows whose review lies outside are left alone
+  accumulate: u32,  // 1: add to `out` (a later shard forward, a later data chunk backward)
 }
 
 // Which reviews this batch holds: order[first .. first + rows). Kept in a buffer, not in Params,
@@ -52,7 +63,7 @@ struct Batch {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> batch: Batch;
 @group(0) @binding(2) var<storage, read> order: array<u32>;                 // review indices, in the epoch's order
-@group(0) @binding(3) var<storage, read> offsets: array<u32>;               // [reviews + 1] review r's entries: offsets[r] .. offsets[r + 1]
+@group(0) @binding(3) var<storage, read> offsets: array<u32>;               // [reviews + 1] review firstReview + r's entries: offsets[r] .. offsets[r + 1]
 @group(0) @binding(4) var<storage, read> entries: array<u32>;               // backward: token | count << tokenBits, tokens ascending per review
 @group(0) @binding(9) var<storage, read> entries4: array<vec4u>;            // forward: the same buffer, four entries at a time
 @group(0) @binding(5) var<storage, read> values: array<vec4f>;              // forward: table [V, D]; backward: dPooled [rows, D]
@@ -69,17 +80,20 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   let b = i / DIM4;
   if (b >= batch.rows) { return; }
+  let review = order[batch.first + b] - params.firstReview; // wraps past `reviews` below the chunk
+  if (review >= params.reviews) { return; }
   let q = i % DIM4;
-  let review = order[batch.first + b];
-  let lastToken = params.vocab - 1u;
+  let lastRow = params.vocab - 1u;
   let mask = (1u << params.tokenBits) - 1u;
   var sum = vec4f(0.0);
   // Four entries per iteration (each review's entries are padded to a multiple of 4 with count-0 ones).
   for (var k = offsets[review] / 4u; k < offsets[review + 1u] / 4u; k++) {
     let packed = entries4[k];
+    let row = (packed & vec4u(mask)) - vec4u(params.firstToken); // wraps past `vocab` below the shard
+    let inShard = row < vec4u(params.vocab);
+    let count = select(vec4f(0.0), vec4f(packed >> vec4u(params.tokenBits)), inShard);
     // The host checks ids; clamped all the same, so nothing is read outside the table.
-    let token = min(packed & vec4u(mask), vec4u(lastToken));
-    let count = vec4f(packed >> vec4u(params.tokenBits));
+    let token = min(row, vec4u(lastRow));
     sum += count.x * values[token.x * DIM4 + q] + count.y * values[token.y * DIM4 + q]
          + count.z * values[token.z * DIM4 + q] + count.w * values[token.w * DIM4 + q];
     if (batch.mark != 0u) {
@@ -97,10 +111,11 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
       }
     }
   }
-  out[i] = sum / f32(params.steps);
+  let previous = select(vec4f(0.0), out[i], params.accumulate != 0u);
+  out[i] = previous + sum / f32(params.steps);
 }
 
-// The count of `token` in `review` (present: its bit was set), by binary search over the review's entries.
+// The count of `token` in `review` (of the data chunk; present: its bit was set), by binary search over the review's entries.
 fn countIn(review: u32, token: u32) -> u32 {
   var lo = offsets[review];
   var hi = offsets[review + 1u];
@@ -128,13 +143,18 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
       let j = firstTrailingBit(bits);
       bits &= bits - 1u;
       let b = w * 32u + j;
+      let review = order[batch.first + b] - params.firstReview;
+      if (review >= params.reviews) { continue; } // another data chunk's dispatch takes it
       let code = (codes[j / 16u] >> (2u * (j % 16u))) & 3u;
       var count = code + 1u;
-      if (code == 3u) { count = countIn(order[batch.first + b], v); }
+      if (code == 3u) { count = countIn(review, params.firstToken + v); }
       for (var q = 0u; q < DIM4; q++) {
         sum[q] += f32(count) * values[b * DIM4 + q];
       }
     }
   }
-  for (var q = 0u; q < DIM4; q++) { out[v * DIM4 + q] = sum[q] / f32(params.steps); }
+  for (var q = 0u; q < DIM4; q++) {
+    let previous = select(vec4f(0.0), out[v * DIM4 + q], params.accumulate != 0u);
+    out[v * DIM4 + q] = previous + sum[q] / f32(params.steps);
+  }
 }

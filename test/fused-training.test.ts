@@ -4,7 +4,7 @@
  * run bit for bit, nothing created per step, one read per epoch, and models it cannot fuse.
  */
 import { describe, expect, it } from 'vitest';
-import type { Gpu } from '../src/gpu/gpu.js';
+import { Gpu } from '../src/gpu/gpu.js';
 import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../src/nn/layers.js';
 import { Sequential, type TokenMatrix } from '../src/nn/model.js';
 import { Adam } from '../src/nn/optimizers.js';
@@ -124,6 +124,30 @@ describe('fused training path', () => {
     expect(counts).toEqual({ createBindGroup: 0, createComputePipeline: 0, createComputePipelineAsync: 0, createBuffer: 3, reads: 3 });
     // A submit for the epoch's uploads and one with the read; 4 steps fit one command buffer.
     expect(submits[3] - submits[2]).toBeLessThanOrEqual(3);
+  });
+
+  it('splits the table, its flat buffers, its bitmap and the data past one binding, and trains as unsplit', async () => {
+    // 4,096 bytes a binding: the 300-row table (9,600 bytes) goes into 3 shards, the training set's
+    // token bags into several chunks; the batch-sized scratch buffers (3,840 bytes) still fit one.
+    const capped = new Gpu(gpu().device, undefined, { maxBindingBytes: 4096 });
+    const split = model(capped, 'auto');
+    const whole = model(gpu(), 'auto');
+    expect(split.layers[0].weights[0].tensor.chunks.length).toBe(3);
+    const a = await split.fit(train.x, train.y, fitOptions);
+    const before = gpu().stats.dispatches;
+    const b = await whole.fit(train.x, train.y, fitOptions);
+    expect(split.fusedReason).toBeNull();
+    // Forward and backward per shard and data chunk, Adam per shard: several times the dispatches.
+    expect(capped.stats.dispatches).toBeGreaterThan(3 * (gpu().stats.dispatches - before));
+    for (const key of ['loss', 'val_loss']) expectClose(a.history[key], b.history[key], { atol: 1e-6, rtol: 1e-5 });
+    for (const key of ['accuracy', 'val_accuracy']) expectClose(a.history[key], b.history[key], { atol: 1.5 / 75, rtol: 0 });
+    const [wa, wb] = [await split.getWeights(), await whole.getWeights()];
+    wa.forEach((w, i) => expectClose(w, wb[i], { atol: 2e-5, rtol: 1e-3 }));
+    expectClose(await split.evaluate(val.x, val.y, { batchSize: 64, verbose: 0 }), await whole.evaluate(val.x, val.y, { batchSize: 64, verbose: 0 }), { atol: 1e-6, rtol: 1e-5 });
+    // A binding too small for the order of every review: the general path takes the model, saying why.
+    const tiny = model(new Gpu(gpu().device, undefined, { maxBindingBytes: 512 }), 'auto');
+    await tiny.fit(train.x, train.y, { ...fitOptions, epochs: 1, validationData: undefined }).catch(() => undefined);
+    expect(tiny.fusedReason).toMatch(/order and labels of 203 reviews \(4 bytes each\) do not fit one binding of 512 bytes/);
   });
 
   it('keeps models it cannot fuse on the general path, saying why; jitCompile: true refuses them', async () => {

@@ -4,11 +4,12 @@ import {
   batchWords,
   embeddingBagBackwardReference,
   embeddingBagForwardReference,
-  embeddingBagParams,
   prepareEmbeddingBag,
   presenceShape,
   tokenBags,
   uploadTokenBags,
+  wholeTable,
+  type TableShard,
 } from '../src/kernels/embedding-bag.js';
 import { expectClose, randomFloats, randomIds, useGpu } from './gpu-helpers.js';
 
@@ -39,14 +40,40 @@ describe('tokenBags', () => {
 describe('embedding-bag kernel (fused gather and mean-pool)', () => {
   const gpu = useGpu();
 
-  /** Run both passes on the GPU for the batch order[first .. first + rows). */
-  async function run(ids: Int32Array, samples: number, steps: number, vocab: number, dim: number, order: Int32Array, first: number, rows: number, markRows: number) {
+  /**
+   * Run both passes on the GPU for the batch order[first .. first + rows); `split` cuts the table
+   * into shards of `rowsPerShard` rows and the data into chunks of at most `bagBytes` per binding.
+   */
+  async function run(
+    ids: Int32Array,
+    samples: number,
+    steps: number,
+    vocab: number,
+    dim: number,
+    order: Int32Array,
+    first: number,
+    rows: number,
+    markRows: number,
+    split: { rowsPerShard?: number; bagBytes?: number } = {},
+  ) {
     const g = gpu();
-    const bags = uploadTokenBags(g, tokenBags(ids, samples, steps, vocab));
+    const bags = uploadTokenBags(g, tokenBags(ids, samples, steps, vocab), split.bagBytes);
     const table = randomFloats(vocab * dim, 3);
     const dPooled = randomFloats(markRows * dim, 4);
     const tensors: Tensor[] = [];
     const keep = <T extends Tensor>(t: T) => (tensors.push(t), t);
+    const shards: TableShard[] = [];
+    const rowsPerShard = split.rowsPerShard ?? vocab;
+    for (let firstToken = 0; firstToken < vocab; firstToken += rowsPerShard) {
+      const n = Math.min(rowsPerShard, vocab - firstToken);
+      shards.push({
+        firstToken,
+        rows: n,
+        table: keep(g.upload(table.slice(firstToken * dim, (firstToken + n) * dim))),
+        dTable: keep(g.upload(new Float32Array(n * dim).fill(Number.NaN))), // every element must be written
+        presence: keep(g.zeros(presenceShape(n, markRows), 'i32')),
+      });
+    }
     const b = {
       bags,
       dim,
@@ -54,23 +81,25 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
       markRows,
       batch: keep(g.upload(batchWords(first, rows, 0, true))),
       order: keep(g.upload(order)),
-      presence: keep(g.zeros(presenceShape(vocab, markRows), 'i32')),
-      table: keep(g.upload(table)),
-      pooled: keep(g.zeros([markRows, dim])),
+      shards,
+      pooled: keep(g.upload(new Float32Array(markRows * dim).fill(Number.NaN))),
       dPooled: keep(g.upload(dPooled)),
-      dTable: keep(g.upload(new Float32Array(vocab * dim).fill(Number.NaN))), // every element must be written
     };
-    const params = g.createUniform(embeddingBagParams(bags));
-    const { forward, backward } = await prepareEmbeddingBag(g, b, params);
-    g.record([forward, backward]);
-    const [pooled, dTable] = await g.readAll([b.pooled, b.dTable]);
-    params.destroy();
+    const passes = await prepareEmbeddingBag(g, b);
+    g.record([...passes.forward, ...passes.backward]);
+    const [pooled, ...dTables] = await g.readAll([b.pooled, ...shards.map((sh) => sh.dTable)]);
+    const dTable = new Float32Array(vocab * dim);
+    shards.forEach((sh, i) => dTable.set(dTables[i], sh.firstToken * dim));
+    passes.dispose();
+    const chunks = bags.chunks.length;
     bags.dispose();
     tensors.forEach((t) => t.dispose());
     const rowsInBatch = order.subarray(first, first + rows);
     return {
       pooled: pooled.subarray(0, rows * dim),
       dTable,
+      chunks,
+      dispatches: passes.forward.length + passes.backward.length,
       expectedPooled: embeddingBagForwardReference(table, dim, ids, steps, rowsInBatch),
       expectedDTable: embeddingBagBackwardReference(dPooled, dim, vocab, ids, steps, rowsInBatch),
     };
@@ -117,15 +146,48 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     expect(Array.from(b.dTable)).toEqual(Array.from(a.dTable));
   });
 
+  it('splits the table into shards and the data into chunks, each pass adding its part', async () => {
+    // 90 reviews over 300 tokens (with repeats of 4 and more, which search the review's chunk),
+    // shards of 64 rows (the last one short) and data chunks of at most 256 bytes.
+    const [samples, steps, vocab, dim] = [90, 24, 300, 8];
+    const ids = randomIds(samples * steps, 21, vocab);
+    for (let r = 0; r < samples; r += 3) ids.fill(r % vocab, r * steps, r * steps + 5);
+    const order = Int32Array.from({ length: samples }, (_, i) => (i * 41) % samples);
+    const whole = await run(ids, samples, steps, vocab, dim, order, 10, 70, 80);
+    const split = await run(ids, samples, steps, vocab, dim, order, 10, 70, 80, { rowsPerShard: 64, bagBytes: 256 });
+    expect(whole.chunks).toBe(1);
+    expect(split.chunks).toBeGreaterThan(5);
+    expect(split.dispatches).toBe(2 * 5 * split.chunks);
+    expectClose(split.pooled, split.expectedPooled, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(split.dTable, split.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(split.pooled, whole.pooled, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(split.dTable, whole.dTable, { atol: 1e-6, rtol: 1e-5 });
+  });
+
+  it('cuts the data into chunks of whole reviews that fit the binding, and names a review that cannot fit', () => {
+    const g = gpu();
+    const bags = tokenBags(randomIds(40 * 10, 5, 50), 40, 10, 50);
+    const resident = uploadTokenBags(g, bags, 160);
+    let next = 0;
+    for (const c of resident.chunks) {
+      expect(c.firstReview).toBe(next);
+      expect(c.offsets.byteLength).toBeLessThanOrEqual(160);
+      expect(c.entries.byteLength).toBeLessThanOrEqual(160);
+      expect(c.entries.size).toBe(bags.offsets[c.firstReview + c.reviews] - bags.offsets[c.firstReview]);
+      next += c.reviews;
+    }
+    expect(next).toBe(40);
+    resident.dispose();
+    expect(() => uploadTokenBags(g, bags, 16)).toThrow(/review 0 has \d+ entries, more than one binding of 16 bytes holds/);
+  });
+
   it('refuses a dimension that is not a multiple of 4 and batches past the bitmap', async () => {
     const g = gpu();
     const bags = uploadTokenBags(g, tokenBags(new Int32Array(4), 2, 2, 3));
     const t = g.zeros([4]);
-    const base = { bags, batch: t, order: t, presence: t, table: t, pooled: t, dPooled: t, dTable: t };
-    const params = g.createUniform(embeddingBagParams(bags));
-    await expect(prepareEmbeddingBag(g, { ...base, dim: 6, capacity: 2, markRows: 2 }, params)).rejects.toThrow('multiple of 4, found 6');
-    await expect(prepareEmbeddingBag(g, { ...base, dim: 4, capacity: 2, markRows: 2048 }, params)).rejects.toThrow('batches of 2048 rows exceed 1024');
-    params.destroy();
+    const base = { bags, batch: t, order: t, shards: wholeTable(3, t, t, t), pooled: t, dPooled: t };
+    await expect(prepareEmbeddingBag(g, { ...base, dim: 6, capacity: 2, markRows: 2 })).rejects.toThrow('multiple of 4, found 6');
+    await expect(prepareEmbeddingBag(g, { ...base, dim: 4, capacity: 2, markRows: 2048 })).rejects.toThrow('batches of 2048 rows exceed 1024');
     bags.dispose();
     t.dispose();
   });

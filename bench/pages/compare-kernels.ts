@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Gpu, Tensor } from '../../src/index.js';
 import { denseForward } from '../../src/kernels/dense.js';
-import { batchWords, embeddingBagParams, prepareEmbeddingBag, presenceShape, tokenBags, uploadTokenBags } from '../../src/kernels/embedding-bag.js';
+import { batchWords, prepareEmbeddingBag, presenceShape, tokenBags, uploadTokenBags, wholeTable } from '../../src/kernels/embedding-bag.js';
 import { reluForward } from '../../src/kernels/relu.js';
 import { sigmoidForward } from '../../src/kernels/sigmoid.js';
 
@@ -87,8 +87,8 @@ export async function shadergradKernelMs(gpu: Gpu, k: KernelInputs, repeats: num
     gpu.empty([BATCH, UNITS]),
   ];
   const [batch, order, presence, pooled] = bagTensors;
-  const bagParams = gpu.createUniform(embeddingBagParams(bags));
-  const bag = await prepareEmbeddingBag(gpu, { bags, dim: UNITS, capacity: BATCH, markRows: BATCH, batch, order, presence, table, pooled, dPooled: pooled, dTable: table }, bagParams);
+  const shards = wholeTable(k.vocab, table, table, presence);
+  const bag = await prepareEmbeddingBag(gpu, { bags, dim: UNITS, capacity: BATCH, markRows: BATCH, batch, order, shards, pooled, dPooled: pooled });
   const x = gpu.upload(k.x, [BATCH, UNITS]);
   const w = gpu.upload(k.w, [UNITS, UNITS]);
   const b = gpu.upload(k.b, [UNITS]);
@@ -101,14 +101,14 @@ export async function shadergradKernelMs(gpu: Gpu, k: KernelInputs, repeats: num
   };
   try {
     return [
-      await timeGpu(gpu, repeats, () => (gpu.record([bag.forward]), null)),
+      await timeGpu(gpu, repeats, () => (gpu.record(bag.forward), null)),
       await timeGpu(gpu, repeats, () => then(denseForward(gpu, x, w, b), (y) => reluForward(gpu, y))),
       await timeGpu(gpu, repeats, () => sigmoidForward(gpu, z)),
     ];
   } finally {
     for (const t of [table, x, w, b, z, ...bagTensors]) t.dispose();
     bags.dispose();
-    bagParams.destroy();
+    bag.dispose();
   }
 }
 

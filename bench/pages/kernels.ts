@@ -11,7 +11,7 @@ import { Gpu, GpuTimer, copyKernel, type AdapterReport, type PreparedDispatch, t
 import { binaryAccuracyCount } from '../../src/kernels/accuracy.js';
 import { adamParams, adamStep, prepareAdam } from '../../src/kernels/adam.js';
 import { classifierHeadParams, headRecordSize, prepareHeadTraining } from '../../src/kernels/classifier-head.js';
-import { batchWords, embeddingBagParams, prepareEmbeddingBag, presenceShape, presenceWords, tokenBags, uploadTokenBags } from '../../src/kernels/embedding-bag.js';
+import { batchWords, prepareEmbeddingBag, presenceShape, presenceWords, tokenBags, uploadTokenBags, wholeTable } from '../../src/kernels/embedding-bag.js';
 import { add } from '../../src/kernels/add.js';
 import { bceFromLogitsBackward, bceFromLogitsLosses } from '../../src/kernels/binary-crossentropy.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../../src/kernels/dense.js';
@@ -89,7 +89,7 @@ interface Inputs {
   bias2: Tensor; // [1]
   adam: { param: Tensor; grad: Tensor; m: Tensor; v: Tensor }; // [V·D] each
   /** The fused path's dispatches, prepared as its trainer prepares them, and what they bind. */
-  fused: Record<'bagForward' | 'bagForwardMark' | 'bagBackward' | 'headSample' | 'headGradients' | 'adam', PreparedDispatch>;
+  fused: Record<'bagForward' | 'bagForwardMark' | 'bagBackward' | 'headSample' | 'headGradients' | 'adam', PreparedDispatch[]>;
   fusedTensors: Tensor[];
   fusedUniforms: GPUBuffer[];
   fusedDispose: () => void;
@@ -111,7 +111,7 @@ interface KernelSpec {
 const shape = (...dims: number[]) => `[${dims.join(', ')}]`;
 
 const words = (s: Shapes) => presenceWords(s.batch) + 1;
-const record = (gpu: Gpu, d: PreparedDispatch): Tensor[] => (gpu.record([d]), []);
+const record = (gpu: Gpu, d: readonly PreparedDispatch[]): Tensor[] => (gpu.record(d), []);
 
 /**
  * The fused path's kernels (src/nn/fused-training.ts). Bytes count what each must move: the
@@ -296,11 +296,11 @@ async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: (
   const pooled = f(batch * DIM);
   const dPooled = f(batch * DIM);
   const presence = keep(gpu.zeros(presenceShape(VOCAB, batch), 'i32'));
-  const bag = { bags, dim: DIM, capacity: batch, markRows: batch, order, presence, table: weights, pooled, dPooled, dTable: grads };
-  const uniforms = [embeddingBagParams(bags), classifierHeadParams(HEAD_LAYOUT), adamParams(FLAT_PARAMS, { step: 1 })].map((p) => gpu.createUniform(p));
-  const [bagParams, headParams, adamUniform] = uniforms;
-  const plain = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, false))) }, bagParams);
-  const marking = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, true))) }, bagParams);
+  const bag = { bags, dim: DIM, capacity: batch, markRows: batch, order, shards: wholeTable(VOCAB, weights, grads, presence), pooled, dPooled };
+  const uniforms = [classifierHeadParams(HEAD_LAYOUT), adamParams(FLAT_PARAMS, { step: 1 })].map((p) => gpu.createUniform(p));
+  const [headParams, adamUniform] = uniforms;
+  const plain = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, false))) });
+  const marking = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, true))) });
   const headBatch = keep(gpu.upload(batchWords(0, batch, 0, false)));
   const labels = keep(gpu.upload(Float32Array.from({ length: batch }, () => (random() < 0.5 ? 0 : 1))));
   const samples = keep(gpu.zeros([batch, HEAD_RECORD]));
@@ -308,13 +308,17 @@ async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: (
   const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, order, labels, pooled, weights, samples, metrics, dPooled, grads }, headParams);
   const adam = await prepareAdam(gpu, weights, grads, f(FLAT_PARAMS, -0.01, 0.01), f(FLAT_PARAMS, 0, 0.01), adamUniform);
   // Mark once so the backward walks a real bitmap.
-  gpu.record([marking.forward]);
+  gpu.record(marking.forward);
   return {
     entries: counted.entries.length,
-    fused: { bagForward: plain.forward, bagForwardMark: marking.forward, bagBackward: marking.backward, headSample: head.sample, headGradients: head.gradients, adam },
+    fused: { bagForward: plain.forward, bagForwardMark: marking.forward, bagBackward: marking.backward, headSample: [head.sample], headGradients: [head.gradients], adam: [adam] },
     fusedTensors: tensors,
     fusedUniforms: uniforms,
-    fusedDispose: () => bags.dispose(),
+    fusedDispose: () => {
+      bags.dispose();
+      plain.dispose();
+      marking.dispose();
+    },
   };
 }
 

@@ -6,6 +6,12 @@
  * Binding convention of every shader in shaders/: `@binding(0)` is a uniform
  * `params` struct (when the kernel has parameters), then the storage buffers in
  * the order the wrapper passes them.
+ *
+ * A tensor larger than one storage binding (the device's maxStorageBufferBindingSize, or the
+ * lower `maxBindingBytes` a Gpu is made with) is split by rows of its first dimension into
+ * chunks, each its own buffer: uploads, copies and reads go chunk by chunk, and the kernels
+ * that meet such tensors (the embedding table, its gradient, Adam) dispatch once per chunk.
+ * Every other kernel binds whole tensors and names the tensor if handed a split one.
  */
 import { formatAdapter, getDevice, type AdapterReport, type GetDeviceOptions } from './device.js';
 import type { GpuTimer } from './timer.js';
@@ -28,6 +34,16 @@ const UNIFORM_BLOCK = 256;
 const MIN_POOLED_BYTES = 256;
 const SIZE_CLASSES_PER_OCTAVE = 4;
 
+/** One buffer of a tensor: rows [firstRow, firstRow + rows) of its first dimension. */
+export interface TensorChunk {
+  readonly buffer: GPUBuffer;
+  readonly firstRow: number;
+  readonly rows: number;
+  /** Where the chunk's bytes start in the tensor's, and how many it holds. */
+  readonly byteOffset: number;
+  readonly byteLength: number;
+}
+
 export class Tensor {
   private disposed = false;
 
@@ -35,8 +51,20 @@ export class Tensor {
     readonly gpu: Gpu,
     readonly shape: readonly number[],
     readonly dtype: DType,
-    readonly buffer: GPUBuffer,
+    /** One chunk, unless the tensor is larger than one binding (see the file's comment). */
+    readonly chunks: readonly TensorChunk[],
   ) {}
+
+  /** The tensor's buffer; a GpuError for a tensor split into chunks, whose kernel must take them one by one. */
+  get buffer(): GPUBuffer {
+    if (this.chunks.length !== 1) {
+      throw new GpuError(
+        `a tensor of shape [${this.shape.join(', ')}] is split into ${this.chunks.length} buffers (it is larger than one binding of ` +
+          `${this.gpu.maxBindingBytes} bytes); only kernels that work chunk by chunk take it`,
+      );
+    }
+    return this.chunks[0].buffer;
+  }
 
   /** Number of elements. */
   get size(): number {
@@ -56,7 +84,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.gpu.release(this.buffer);
+    for (const chunk of this.chunks) this.gpu.release(chunk.buffer);
   }
 
   /** Copy to the host (flushes pending work). */
@@ -76,8 +104,19 @@ export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** What a storage binding takes: a whole tensor, one chunk of a split one, or a raw buffer. */
+export type Binding = Tensor | TensorChunk | GPUBuffer;
 /** Storage buffers of a dispatch: in order from binding 1, or keyed by binding number. */
-export type Bindings = (Tensor | GPUBuffer)[] | Record<number, Tensor | GPUBuffer>;
+export type Bindings = Binding[] | Record<number, Binding>;
+
+export interface GpuOptions {
+  /**
+   * Bind at most this many bytes per storage binding, below the device's own limit: tensors
+   * past it are split (tests use it to split small tables; a page can use it to stay within a
+   * browser's default 128 MiB on any device).
+   */
+  maxBindingBytes?: number;
+}
 
 /** A dispatch with its pipeline and bind group made once (`Gpu.prepare`), recorded with `Gpu.record`. */
 export interface PreparedDispatch {
@@ -115,10 +154,19 @@ export class Gpu {
   /** The first WebGPU error or device loss seen; every later read-back throws it. */
   private failure: GpuError | null = null;
 
+  /** The most bytes one storage binding holds: tensors past it are split into chunks. */
+  readonly maxBindingBytes: number;
+
   constructor(
     readonly device: GPUDevice,
     readonly report?: AdapterReport,
+    options: GpuOptions = {},
   ) {
+    const { maxStorageBufferBindingSize, maxBufferSize } = device.limits;
+    const cap = options.maxBindingBytes ?? Infinity;
+    if (!(cap >= 16)) throw new RangeError(`Gpu: maxBindingBytes must be at least 16, found ${cap}`);
+    // A multiple of 16, so a chunk of vec4 rows (or of anything) ends on a whole element.
+    this.maxBindingBytes = Math.floor(Math.min(maxStorageBufferBindingSize, maxBufferSize, cap) / 16) * 16;
     // WebGPU reports validation errors (a shader that does not compile, a bad binding)
     // as events, not exceptions: keep the first, so the next read-back fails with it.
     device.addEventListener('uncapturederror', (event) => {
@@ -129,9 +177,9 @@ export class Gpu {
     });
   }
 
-  static async create(options?: GetDeviceOptions): Promise<Gpu> {
+  static async create(options: GetDeviceOptions & GpuOptions = {}): Promise<Gpu> {
     const { device, report } = await getDevice(options);
-    return new Gpu(device, report);
+    return new Gpu(device, report, options);
   }
 
   describe(): string {
@@ -139,23 +187,39 @@ export class Gpu {
   }
 
   /**
-   * A new tensor with uninitialised contents. One tensor is one binding, so it must fit the
-   * device's binding limit: past it this throws a GpuError naming both sizes, at once, rather
-   * than a WebGPU validation error at the next read-back.
+   * A new tensor with uninitialised contents: one buffer, or, past `maxBindingBytes`, chunks of
+   * whole rows of its first dimension. A single row past the limit cannot be split: that throws
+   * a GpuError naming both sizes, at once, rather than a WebGPU error at the next read-back.
    */
   empty(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const bytes = Math.max(4, shapeSize(shape) * 4);
-    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
-    if (!(bytes <= limit)) {
-      throw new GpuError(`a tensor of shape [${shape.join(', ')}] needs ${bytes} bytes; this device binds at most ${limit} (maxStorageBufferBindingSize)`);
+    const limit = this.maxBindingBytes;
+    if (bytes <= limit) return new Tensor(this, [...shape], dtype, [this.chunk(0, shape[0] ?? 1, 0, bytes)]);
+    const rows = shape[0];
+    const rowBytes = bytes / rows;
+    const rowsPerChunk = Math.floor(limit / rowBytes);
+    if (rowsPerChunk < 1) {
+      throw new GpuError(
+        `a tensor of shape [${shape.join(', ')}] needs ${rowBytes} bytes per row of its first dimension; ` +
+          `this device binds at most ${limit} bytes (maxStorageBufferBindingSize), so it cannot be split into rows`,
+      );
     }
-    return new Tensor(this, [...shape], dtype, this.acquire(Math.min(sizeClass(bytes), limit)));
+    const chunks: TensorChunk[] = [];
+    for (let first = 0; first < rows; first += rowsPerChunk) {
+      const n = Math.min(rowsPerChunk, rows - first);
+      chunks.push(this.chunk(first, n, first * rowBytes, n * rowBytes));
+    }
+    return new Tensor(this, [...shape], dtype, chunks);
+  }
+
+  private chunk(firstRow: number, rows: number, byteOffset: number, byteLength: number): TensorChunk {
+    return { buffer: this.acquire(Math.min(sizeClass(byteLength), this.maxBindingBytes)), firstRow, rows, byteOffset, byteLength };
   }
 
   /** A new tensor filled with zeros (cleared on the GPU, in order with other work). */
   zeros(shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const t = this.empty(shape, dtype);
-    this.commandEncoder().clearBuffer(t.buffer);
+    this.recordClear(t);
     return t;
   }
 
@@ -172,13 +236,34 @@ export class Gpu {
     if (data.length !== t.size) throw new RangeError(`write: ${data.length} values for a tensor of ${t.size}`);
     // queue.writeBuffer runs before any later submit: flush what was recorded first to keep order.
     this.flush();
-    this.device.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    for (const c of t.chunks) {
+      if (t.size > 0) this.device.queue.writeBuffer(c.buffer, 0, data.buffer, data.byteOffset + c.byteOffset, c.byteLength);
+    }
   }
 
   /** Copy `src` into `dst` (same size), recorded in order. */
   copy(src: Tensor, dst: Tensor): void {
     if (src.size !== dst.size) throw new RangeError(`copy: ${src.size} elements into ${dst.size}`);
-    this.commandEncoder().copyBufferToBuffer(src.buffer, 0, dst.buffer, 0, src.size * 4);
+    this.copyElements(src, 0, dst, 0, src.size);
+  }
+
+  /** Copy `count` elements from `src` at `srcStart` into `dst` at `dstStart`, across chunks, recorded in order. */
+  copyElements(src: Tensor, srcStart: number, dst: Tensor, dstStart: number, count: number): void {
+    if (srcStart < 0 || dstStart < 0 || srcStart + count > src.size || dstStart + count > dst.size) {
+      throw new RangeError(`copyElements: [${srcStart}, ${srcStart + count}) of ${src.size} elements into [${dstStart}, ${dstStart + count}) of ${dst.size}`);
+    }
+    const encoder = this.commandEncoder();
+    let from = srcStart * 4;
+    let to = dstStart * 4;
+    const end = from + count * 4;
+    while (from < end) {
+      const s = chunkAt(src, from);
+      const d = chunkAt(dst, to);
+      const bytes = Math.min(end - from, s.byteOffset + s.byteLength - from, d.byteOffset + d.byteLength - to);
+      encoder.copyBufferToBuffer(s.buffer, from - s.byteOffset, d.buffer, to - d.byteOffset, bytes);
+      from += bytes;
+      to += bytes;
+    }
   }
 
   /**
@@ -189,7 +274,7 @@ export class Gpu {
     name: string,
     code: string,
     entryPoint: string,
-    buffers: (Tensor | GPUBuffer)[],
+    buffers: Binding[],
     workgroups: readonly [number, number?, number?],
     params?: ArrayBufferView,
   ): void {
@@ -236,7 +321,7 @@ export class Gpu {
 
   /** Record zeroing a tensor, in order with the dispatches. */
   recordClear(t: Tensor): void {
-    this.commandEncoder().clearBuffer(t.buffer);
+    for (const c of t.chunks) this.commandEncoder().clearBuffer(c.buffer);
   }
 
   /** A uniform buffer holding `data`, outside the pool: for prepared dispatches; destroy it when done. */
@@ -253,8 +338,15 @@ export class Gpu {
     const numbered = Array.isArray(buffers) ? buffers.map((b, i) => [i + 1, b] as const) : Object.entries(buffers).map(([k, b]) => [Number(k), b] as const);
     for (const [binding, b] of numbered) {
       if (b instanceof Tensor && b.isDisposed) throw new Error(`${name}: binding ${binding} is a disposed tensor`);
-      // A tensor is bound at its own length, so arrayLength() in a shader is the tensor's.
-      entries.push({ binding, resource: b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : { buffer: b } });
+      if (b instanceof Tensor && b.chunks.length > 1) {
+        throw new GpuError(
+          `${name}: binding ${binding} is a tensor of shape [${b.shape.join(', ')}] split into ${b.chunks.length} buffers ` +
+            `(larger than one binding of ${this.maxBindingBytes} bytes); this kernel takes whole tensors`,
+        );
+      }
+      // A tensor (or chunk) is bound at its own length, so arrayLength() in a shader is its.
+      const resource = b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : isChunk(b) ? { buffer: b.buffer, size: Math.max(4, b.byteLength) } : { buffer: b };
+      entries.push({ binding, resource });
     }
     return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
   }
@@ -294,55 +386,73 @@ export class Gpu {
 
   /** Copy a tensor to the host once the work recorded before it has run. */
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
-    const bytes = t.size * 4;
-    const copy = await this.readBack(bytes, (encoder, staging) => encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, bytes));
-    return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+    return (await this.readAll([t]))[0];
   }
 
   /** Several tensors copied to the host together (one wait for the GPU). */
   async readAll(tensors: readonly Tensor[]): Promise<(Float32Array | Int32Array)[]> {
     const starts: number[] = [];
+    const segments: Segment[] = [];
     let bytes = 0;
     for (const t of tensors) {
       starts.push(bytes);
+      for (const c of t.chunks) if (t.size > 0) segments.push({ buffer: c.buffer, offset: 0, bytes: c.byteLength });
       bytes += t.size * 4;
     }
-    const copy = await this.readBack(bytes, (encoder, staging) =>
-      tensors.forEach((t, i) => encoder.copyBufferToBuffer(t.buffer, 0, staging, starts[i], t.size * 4)),
-    );
+    const copy = await this.readBack(segments);
     return tensors.map((t, i) => (t.dtype === 'i32' ? new Int32Array(copy, starts[i], t.size) : new Float32Array(copy, starts[i], t.size)));
   }
 
   /** The first element of each tensor, read back together (one wait for the GPU). */
   async readScalars(tensors: readonly Tensor[]): Promise<number[]> {
-    const bytes = await this.readBack(tensors.length * 4, (encoder, staging) =>
-      tensors.forEach((t, i) => encoder.copyBufferToBuffer(t.buffer, 0, staging, i * 4, 4)),
-    );
+    const bytes = await this.readBack(tensors.map((t) => ({ buffer: t.chunks[0].buffer, offset: 0, bytes: 4 })));
     const f32 = new Float32Array(bytes);
     const i32 = new Int32Array(bytes);
     return tensors.map((t, i) => (t.dtype === 'i32' ? i32[i] : f32[i]));
   }
 
   /**
-   * Record copies into a staging buffer of `bytes`, submit, and return its contents.
+   * Copy `segments` of buffers, back to back, into staging buffers (as few as maxBufferSize
+   * allows), submit, and return their contents as one ArrayBuffer.
    * A WebGPU error or a lost device since the last read-back is thrown here.
    */
-  private async readBack(bytes: number, record: (encoder: GPUCommandEncoder, staging: GPUBuffer) => void): Promise<ArrayBuffer> {
+  private async readBack(segments: readonly Segment[]): Promise<ArrayBuffer> {
     this.throwIfFailed();
-    const staging = this.device.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    record(this.commandEncoder(), staging);
+    const encoder = this.commandEncoder();
+    const stagings: { buffer: GPUBuffer; bytes: number }[] = [];
+    let staging: { buffer: GPUBuffer; bytes: number } | null = null;
+    let total = 0;
+    const maxStaging = this.device.limits.maxBufferSize;
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      if (!staging || staging.bytes + s.bytes > staging.buffer.size) {
+        // Sized for this segment and the ones after it that fit.
+        let size = 0;
+        for (let j = i; j < segments.length && size + segments[j].bytes <= maxStaging; j++) size += segments[j].bytes;
+        staging = { buffer: this.device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }), bytes: 0 };
+        stagings.push(staging);
+      }
+      encoder.copyBufferToBuffer(s.buffer, s.offset, staging.buffer, staging.bytes, s.bytes);
+      staging.bytes += s.bytes;
+      total += s.bytes;
+    }
     this.flush();
+    const out = new Uint8Array(total);
+    let at = 0;
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await Promise.all(stagings.map((st) => st.buffer.mapAsync(GPUMapMode.READ)));
+      for (const st of stagings) {
+        out.set(new Uint8Array(st.buffer.getMappedRange(0, st.bytes)), at);
+        at += st.bytes;
+      }
     } catch (cause) {
       this.throwIfFailed();
       throw new GpuError(`reading back from the GPU failed: ${(cause as Error).message}`);
+    } finally {
+      for (const st of stagings) st.buffer.destroy();
     }
-    const copy = staging.getMappedRange(0, bytes).slice(0);
-    staging.unmap();
-    staging.destroy();
     this.throwIfFailed();
-    return copy;
+    return out.buffer;
   }
 
   private throwIfFailed(): void {
@@ -407,6 +517,29 @@ export class Gpu {
   private commandEncoder(): GPUCommandEncoder {
     return (this.encoder ??= this.device.createCommandEncoder());
   }
+}
+
+/** Bytes of a buffer to read back. */
+interface Segment {
+  buffer: GPUBuffer;
+  offset: number;
+  bytes: number;
+}
+
+function isChunk(b: Binding): b is TensorChunk {
+  return 'firstRow' in b;
+}
+
+/** The chunk of `t` holding byte `offset` (chunks are in order and contiguous). */
+function chunkAt(t: Tensor, offset: number): TensorChunk {
+  let lo = 0;
+  let hi = t.chunks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (t.chunks[mid].byteOffset <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return t.chunks[lo];
 }
 
 /** Pipelines are cached by shader, entry point and override constants (compiled in: loops over them unroll). */

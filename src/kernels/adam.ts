@@ -61,18 +61,27 @@ export function adamParams(count: number, options: AdamOptions, op = 'adamParams
   return new Uint8Array(params.buffer);
 }
 
-/** One Adam step: updates `param`, `m` and `v` in place (recorded; nothing is read back). */
+/**
+ * One Adam step: updates `param`, `m` and `v` in place (recorded; nothing is read back).
+ * A weight split into chunks (larger than one binding) takes one dispatch per chunk: the four
+ * tensors have one shape, so their chunks line up.
+ */
 export function adamStep(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamOptions): void {
   for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
     if (t.dtype !== 'f32') throw new RangeError(`adamStep: ${name} must be f32, found ${t.dtype}`);
     expectSameShape('adamStep', name, t, 'param', param);
   }
-  gpu.dispatch('adam', source, 'update', [param, grad, m, v], linearWorkgroups(param.size, WORKGROUP_SIZE), adamParams(param.size, options, 'adamStep'));
+  param.chunks.forEach((chunk, i) => {
+    const count = chunk.byteLength / 4;
+    const buffers = [chunk, grad.chunks[i], m.chunks[i], v.chunks[i]];
+    gpu.dispatch('adam', source, 'update', buffers, linearWorkgroups(count, WORKGROUP_SIZE), adamParams(Math.min(count, param.size), options, 'adamStep'));
+  });
 }
 
 /**
  * The step prepared once over flat buffers whose size is a multiple of 4 (four elements per
- * invocation); `params` is a uniform the caller fills with `adamParams` before each use.
+ * invocation), each bound whole: the shader takes the count from the binding, so one uniform
+ * `params` (filled with `adamParams` before each use) serves several dispatches.
  */
 export function prepareAdam(gpu: Gpu, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, params: GPUBuffer): Promise<PreparedDispatch> {
   if (param.size % 4 !== 0) throw new RangeError(`prepareAdam: ${param.size} elements is not a multiple of 4`);

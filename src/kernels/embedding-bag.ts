@@ -68,10 +68,18 @@ export function tokenBags(ids: Int32Array, samples: number, steps: number, vocab
   return { offsets, entries: entries.slice(0, written), tokenBits, vocab, steps };
 }
 
-/** Token bags on the GPU. */
-export interface ResidentBags {
+/** A range of reviews' bags in buffers of their own: offsets count from the chunk's first entry. */
+export interface BagChunk {
+  readonly firstReview: number;
+  readonly reviews: number;
+  /** [reviews + 1] u32. */
   readonly offsets: Tensor;
   readonly entries: Tensor;
+}
+
+/** Token bags on the GPU, in chunks of whole reviews that each fit one binding (one chunk, unless the data is large). */
+export interface ResidentBags {
+  readonly chunks: readonly BagChunk[];
   readonly reviews: number;
   readonly tokenBits: number;
   readonly vocab: number;
@@ -79,20 +87,40 @@ export interface ResidentBags {
   dispose(): void;
 }
 
-export function uploadTokenBags(gpu: Gpu, bags: TokenBags): ResidentBags {
-  const offsets = gpu.upload(new Int32Array(bags.offsets.buffer, bags.offsets.byteOffset, bags.offsets.length));
-  // An empty entry list (no reviews) still needs a bindable buffer, of one vec4 at least.
-  const entries = gpu.upload(bags.entries.length ? new Int32Array(bags.entries.buffer, bags.entries.byteOffset, bags.entries.length) : new Int32Array(ENTRY_ALIGN));
+/**
+ * Upload `bags`, split into chunks of whole reviews whose offsets and entries each fit
+ * `maxBytes` (the binding limit). A single review past it cannot be split: a RangeError names it.
+ */
+export function uploadTokenBags(gpu: Gpu, bags: TokenBags, maxBytes = gpu.maxBindingBytes): ResidentBags {
+  const reviews = bags.offsets.length - 1;
+  const maxWords = Math.floor(maxBytes / 4);
+  const chunks: BagChunk[] = [];
+  let first = 0;
+  do {
+    const base = bags.offsets[first];
+    let end = first;
+    while (end < reviews && end - first + 2 <= maxWords && bags.offsets[end + 1] - base <= maxWords) end++;
+    if (end === first && reviews > 0) {
+      throw new RangeError(`uploadTokenBags: review ${first} has ${bags.offsets[first + 1] - base} entries, more than one binding of ${maxBytes} bytes holds`);
+    }
+    const offsets = Int32Array.from(bags.offsets.subarray(first, end + 1), (o) => o - base);
+    const entries = bags.entries.subarray(base, bags.offsets[end]);
+    // An empty entry list (no reviews) still needs a bindable buffer, of one vec4 at least.
+    const entryWords = entries.length ? new Int32Array(entries.buffer, entries.byteOffset, entries.length) : new Int32Array(ENTRY_ALIGN);
+    chunks.push({ firstReview: first, reviews: end - first, offsets: gpu.upload(offsets), entries: gpu.upload(entryWords) });
+    first = end;
+  } while (first < reviews);
   return {
-    offsets,
-    entries,
-    reviews: bags.offsets.length - 1,
+    chunks,
+    reviews,
     tokenBits: bags.tokenBits,
     vocab: bags.vocab,
     steps: bags.steps,
     dispose: () => {
-      offsets.dispose();
-      entries.dispose();
+      for (const c of chunks) {
+        c.offsets.dispose();
+        c.entries.dispose();
+      }
     },
   };
 }
@@ -115,6 +143,18 @@ export function batchWords(first: number, rows: number, slot = 0, mark = false):
   return Int32Array.of(first, rows, slot, mark ? 1 : 0);
 }
 
+/** Rows [firstToken, firstToken + rows) of the table, with their gradient and their bitmap. */
+export interface TableShard {
+  firstToken: number;
+  rows: number;
+  /** Forward reads the shard's table [rows, D] (the start of the buffer). */
+  table: Tensor;
+  /** Backward writes its gradient [rows, D] (the start of the buffer). */
+  dTable: Tensor;
+  /** `presenceShape(rows, markRows)` u32, zero before each marking forward pass. */
+  presence: Tensor;
+}
+
 export interface EmbeddingBagBindings {
   bags: ResidentBags;
   /** Embedding dimension D (a multiple of 4). */
@@ -127,34 +167,60 @@ export interface EmbeddingBagBindings {
   batch: Tensor;
   /** Review indices; a batch takes order[first .. first + rows). */
   order: Tensor;
-  /** `presenceShape(V, capacity)` u32, zero before each marking forward pass. */
-  presence: Tensor;
-  /** Forward: reads the table [V, D] (the start of the buffer) and writes pooled [capacity, D]. */
-  table: Tensor;
+  /** The table in shards of rows, in order (one shard, `wholeTable`, unless it is larger than one binding). */
+  shards: readonly TableShard[];
+  /** Forward writes pooled [capacity, D]; backward reads dPooled [capacity, D]. */
   pooled: Tensor;
-  /** Backward: reads dPooled [capacity, D] and writes dTable [V, D] (at the start of the buffer). */
   dPooled: Tensor;
-  dTable: Tensor;
 }
 
-/** The constant uniform of both passes (the rest is compiled in: see `prepareEmbeddingBag`). */
-export function embeddingBagParams(bags: Pick<ResidentBags, 'vocab' | 'steps' | 'tokenBits'>): Uint32Array {
-  return Uint32Array.of(bags.vocab, bags.steps, bags.tokenBits);
+/** The whole table as one shard. */
+export function wholeTable(vocab: number, table: Tensor, dTable: Tensor, presence: Tensor): TableShard[] {
+  return [{ firstToken: 0, rows: vocab, table, dTable, presence }];
 }
 
-/** Both passes, prepared once; `params` is a uniform holding `embeddingBagParams(b.bags)`. */
-export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings, params: GPUBuffer): Promise<{ forward: PreparedDispatch; backward: PreparedDispatch }> {
+/** The uniform of one (data chunk, shard) dispatch: shaders/embedding-bag.wgsl's Params. */
+export function embeddingBagParams(bags: ResidentBags, chunk: BagChunk, shard: Pick<TableShard, 'firstToken' | 'rows'>, accumulate: boolean): Uint32Array {
+  return Uint32Array.of(shard.rows, bags.steps, bags.tokenBits, shard.firstToken, chunk.firstReview, chunk.reviews, accumulate ? 1 : 0);
+}
+
+/** Both passes, prepared once, as dispatches to record in order; `dispose` frees their uniforms. */
+export interface EmbeddingBagPasses {
+  /** Per data chunk, per shard: each shard adds its tokens to the rows the chunk holds. */
+  forward: PreparedDispatch[];
+  /** Per shard, per data chunk: each chunk adds its rows to the shard's gradient. */
+  backward: PreparedDispatch[];
+  dispose(): void;
+}
+
+export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings): Promise<EmbeddingBagPasses> {
   if (b.dim % 4 !== 0) throw new RangeError(`embeddingBag: the embedding dimension must be a multiple of 4, found ${b.dim}`);
   if (b.markRows > MAX_BAG_BATCH) throw new RangeError(`embeddingBag: batches of ${b.markRows} rows exceed ${MAX_BAG_BATCH}`);
-  const { vocab } = b.bags;
   const dim4 = b.dim / 4;
   const constants = { DIM4: dim4, WORDS: presenceWords(b.markRows) };
-  const common = { 1: b.batch, 2: b.order, 3: b.bags.offsets, 4: b.bags.entries };
-  const [forward, backward] = await Promise.all([
-    gpu.prepare('embedding-bag', source, 'forward', { 1: b.batch, 2: b.order, 3: b.bags.offsets, 9: b.bags.entries, 5: b.table, 6: b.pooled, 7: b.presence }, linearWorkgroups(b.capacity * dim4, WORKGROUP_SIZE), params, constants),
-    gpu.prepare('embedding-bag', source, 'backward', { ...common, 5: b.dPooled, 6: b.dTable, 8: b.presence }, linearWorkgroups(vocab, WORKGROUP_SIZE), params, constants),
-  ]);
-  return { forward, backward };
+  const uniforms: GPUBuffer[] = [];
+  const uniform = (chunk: BagChunk, shard: TableShard, accumulate: boolean) => {
+    const u = gpu.createUniform(embeddingBagParams(b.bags, chunk, shard, accumulate));
+    uniforms.push(u);
+    return u;
+  };
+  const forward = b.bags.chunks.flatMap((chunk) =>
+    b.shards.map((shard, s) => {
+      const bindings = { 1: b.batch, 2: b.order, 3: chunk.offsets, 9: chunk.entries, 5: shard.table, 6: b.pooled, 7: shard.presence };
+      return gpu.prepare('embedding-bag', source, 'forward', bindings, linearWorkgroups(b.capacity * dim4, WORKGROUP_SIZE), uniform(chunk, shard, s > 0), constants);
+    }),
+  );
+  const backward = b.shards.flatMap((shard) =>
+    b.bags.chunks.map((chunk, c) => {
+      const bindings = { 1: b.batch, 2: b.order, 3: chunk.offsets, 4: chunk.entries, 5: b.dPooled, 6: shard.dTable, 8: shard.presence };
+      return gpu.prepare('embedding-bag', source, 'backward', bindings, linearWorkgroups(shard.rows, WORKGROUP_SIZE), uniform(chunk, shard, c > 0), constants);
+    }),
+  );
+  return {
+    forward: await Promise.all(forward),
+    backward: await Promise.all(backward),
+    dispose: () => uniforms.forEach((u) => u.destroy()),
+  };
 }
 
 /** The forward pass as the unfused layers define it: pooled[b, :] = mean_t table[ids[order[first + b], t], :]. */

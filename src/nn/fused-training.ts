@@ -9,6 +9,11 @@
  *   embedding-bag backward  the embedding gradient, deterministically, from the bitmap
  *   adam                    every weight at once: weights, gradients and moments are flat buffers
  *
+ * Past one storage binding (`gpu.maxBindingBytes`), the flat buffers are split into shards of
+ * embedding rows, each with its own bitmap (the head lives in the last shard), and the resident
+ * data into chunks of reviews: the embedding-bag passes and Adam then dispatch per shard and chunk
+ * (shaders/embedding-bag.wgsl). Unsplit, each is the one dispatch above.
+ *
  * The data is uploaded once (`TrainingSet`, `EvaluationSet`); an epoch is one small upload (the
  * shuffle and Adam's per-step factors), every step recorded with nothing created, and one read
  * of the per-step metrics together with the validation metrics. The autograd path in model.ts
@@ -18,13 +23,15 @@ import { ADAM_PARAMS_BYTES, adamParams, prepareAdam } from '../kernels/adam.js';
 import { classifierHeadParams, headRecordSize, prepareHeadEvaluation, prepareHeadTraining, type HeadLayout } from '../kernels/classifier-head.js';
 import {
   batchWords,
-  embeddingBagParams,
   prepareEmbeddingBag,
   MAX_BAG_BATCH,
   presenceShape,
+  presenceWords,
   tokenBags,
   uploadTokenBags,
+  type EmbeddingBagPasses,
   type ResidentBags,
+  type TableShard,
 } from '../kernels/embedding-bag.js';
 import type { Gpu, PreparedDispatch, Tensor } from '../gpu/gpu.js';
 import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from './layers.js';
@@ -40,8 +47,8 @@ interface Tokens {
 const STEPS_PER_SUBMIT = 64;
 /** Rows one evaluation pass covers at most (rounded up to whole batches): bounds its scratch buffers. */
 const EVALUATION_ROWS = 16384;
-/** Bytes of one step's batch descriptor and of one step's Adam uniform in the per-epoch tables. */
-const BATCH_BYTES = 16;
+/** Words of one step's batch descriptor and bytes of one step's Adam uniform in the per-epoch tables. */
+const BATCH_WORDS = 4;
 const ADAM_BLOCK_BYTES = 32;
 
 export interface FusedLayout {
@@ -91,19 +98,35 @@ export interface MetricSums {
   correct: Float64Array;
 }
 
+/** Embedding rows [firstToken, firstToken + rows) and their part of the flat buffers; the last shard also holds the head. */
+interface Shard extends TableShard {
+  /** Where the shard starts in the flat weights. */
+  flatStart: number;
+  m: Tensor;
+  v: Tensor;
+  adam: PreparedDispatch;
+}
+
+/**
+ * Embedding rows per shard: all of them, unless the flat buffers or the bitmap would pass one
+ * binding. Each shard holds `rows` table rows and, at most, the head; its bitmap holds `bitmapRows` words per row.
+ */
+function shardRows(layout: FusedLayout, bitmapRows: number, maxBindingBytes: number): number {
+  const maxFloats = Math.floor(maxBindingBytes / 4);
+  const headFloats = layout.paddedCount - layout.vocab * layout.dim;
+  return Math.min(layout.vocab, Math.floor(maxFloats / bitmapRows), Math.floor((maxFloats - headFloats) / layout.dim));
+}
+
 export class FusedTrainer {
-  private readonly params: Tensor;
-  private readonly grads: Tensor;
-  private readonly m: Tensor;
-  private readonly v: Tensor;
+  private readonly shards: Shard[] = [];
+  /** The head's offsets in the last shard's buffers. */
+  private readonly headLayout: HeadLayout;
   private readonly batch: Tensor;
-  private readonly presence: Tensor;
   private readonly pooled: Tensor;
   private readonly dPooled: Tensor;
   private readonly samples: Tensor;
   private readonly headParams: GPUBuffer;
   private readonly adamUniform: GPUBuffer;
-  private adam: PreparedDispatch | null = null;
 
   private constructor(
     readonly gpu: Gpu,
@@ -112,26 +135,46 @@ export class FusedTrainer {
     /** null: evaluation only. */
     private readonly optimizer: Adam | null,
     readonly batchSize: number,
+    rowsPerShard: number,
   ) {
-    // Padded to whole vec4s for Adam; the padding's gradient is zero, so it stays zero.
-    const size = [layout.paddedCount];
-    [this.params, this.grads, this.m, this.v] = [0, 1, 2, 3].map(() => gpu.zeros(size));
+    const { vocab, dim, paddedCount } = layout;
+    for (let first = 0; first < vocab; first += rowsPerShard) {
+      const rows = Math.min(rowsPerShard, vocab - first);
+      // Padded to whole vec4s for Adam; the padding's gradient is zero, so it stays zero.
+      const size = [first + rows < vocab ? rows * dim : paddedCount - first * dim];
+      const [table, dTable, m, v] = [0, 1, 2, 3].map(() => gpu.zeros(size));
+      const presence = gpu.zeros(presenceShape(rows, batchSize), 'i32');
+      this.shards.push({ firstToken: first, rows, flatStart: first * dim, table, dTable, m, v, presence, adam: null! });
+    }
+    const headStart = this.shards[this.shards.length - 1].flatStart;
+    const { kernel1, bias1, kernel2, bias2 } = layout.head;
+    this.headLayout = { ...layout.head, kernel1: kernel1 - headStart, bias1: bias1 - headStart, kernel2: kernel2 - headStart, bias2: bias2 - headStart };
     this.batch = gpu.zeros([4], 'i32');
-    this.presence = gpu.zeros(presenceShape(layout.vocab, batchSize), 'i32');
     this.pooled = gpu.empty([batchSize, layout.dim]);
     this.dPooled = gpu.empty([batchSize, layout.dim]);
     this.samples = gpu.empty([batchSize, headRecordSize(layout.head.hidden)]);
-    this.headParams = gpu.createUniform(classifierHeadParams(layout.head));
+    this.headParams = gpu.createUniform(classifierHeadParams(this.headLayout));
     this.adamUniform = gpu.createUniform(new Uint8Array(ADAM_BLOCK_BYTES));
   }
 
-  /** A trainer for `layers` (built) and `optimizer` (null to evaluate only) at `batchSize`, or why there is none. */
-  static async create(gpu: Gpu, layers: readonly Layer[], optimizer: Adam | null, batchSize: number): Promise<FusedTrainer | string> {
+  /**
+   * A trainer for `layers` (built) and `optimizer` (null to evaluate only) at `batchSize`, for data
+   * sets of up to `reviews` reviews, or why there is none (the general path then trains them).
+   */
+  static async create(gpu: Gpu, layers: readonly Layer[], optimizer: Adam | null, batchSize: number, reviews = 0): Promise<FusedTrainer | string> {
     const layout = fusedLayout(layers);
     if (typeof layout === 'string') return layout;
     if (batchSize > MAX_BAG_BATCH) return `batches of ${batchSize} exceed the fused path's ${MAX_BAG_BATCH}`;
-    const trainer = new FusedTrainer(gpu, layout, layers.flatMap((l) => l.weights.map((w) => w.tensor)), optimizer, batchSize);
-    trainer.adam = await prepareAdam(gpu, trainer.params, trainer.grads, trainer.m, trainer.v, trainer.adamUniform);
+    const limit = gpu.maxBindingBytes;
+    // The token bags are split into chunks; the order and the labels (4 bytes a review) are bound whole.
+    if (reviews * 4 > limit) return `the order and labels of ${reviews} reviews (4 bytes each) do not fit one binding of ${limit} bytes`;
+    if (batchSize * rowFloats(layout) * 4 > limit) return `a batch's scratch buffers (${batchSize} rows) do not fit one binding of ${limit} bytes`;
+    const rows = shardRows(layout, presenceShape(1, batchSize)[0], limit);
+    if (rows < 1) return `the head's weights and one embedding row do not fit one binding of ${limit} bytes`;
+    const trainer = new FusedTrainer(gpu, layout, layers.flatMap((l) => l.weights.map((w) => w.tensor)), optimizer, batchSize, rows);
+    for (const shard of trainer.shards) {
+      shard.adam = await prepareAdam(gpu, shard.table, shard.dTable, shard.m, shard.v, trainer.adamUniform);
+    }
     return trainer;
   }
 
@@ -171,7 +214,8 @@ export class FusedTrainer {
   }
 
   dispose(): void {
-    for (const t of [this.params, this.grads, this.m, this.v, this.batch, this.presence, this.pooled, this.dPooled, this.samples]) t.dispose();
+    for (const s of this.shards) for (const t of [s.table, s.dTable, s.m, s.v, s.presence]) t.dispose();
+    for (const t of [this.batch, this.pooled, this.dPooled, this.samples]) t.dispose();
     for (const u of [this.headParams, this.adamUniform]) u.destroy();
   }
 
@@ -180,50 +224,62 @@ export class FusedTrainer {
    * start, so that weights a callback set between epochs are the ones trained.
    */
   private pull(moments: boolean): void {
-    this.eachWeight((w, offset) => {
-      const bytes = w.size * 4;
-      this.gpu.recordCopy(w.buffer, 0, this.params.buffer, offset, bytes);
+    this.eachSegment((w, from, shard, to, count) => {
+      this.gpu.copyElements(w, from, shard.table, to, count);
       if (!moments) return;
       const slot = this.optimizer!.slot(w);
-      this.gpu.recordCopy(slot.m.buffer, 0, this.m.buffer, offset, bytes);
-      this.gpu.recordCopy(slot.v.buffer, 0, this.v.buffer, offset, bytes);
+      this.gpu.copyElements(slot.m, from, shard.m, to, count);
+      this.gpu.copyElements(slot.v, from, shard.v, to, count);
     });
   }
 
   /** Copy the flat buffers back into the model's weights and Adam's moments. */
   private push(): void {
-    this.eachWeight((w, offset) => {
-      const bytes = w.size * 4;
+    this.eachSegment((w, from, shard, to, count) => {
       const slot = this.optimizer!.slot(w);
-      this.gpu.recordCopy(this.params.buffer, offset, w.buffer, 0, bytes);
-      this.gpu.recordCopy(this.m.buffer, offset, slot.m.buffer, 0, bytes);
-      this.gpu.recordCopy(this.v.buffer, offset, slot.v.buffer, 0, bytes);
+      this.gpu.copyElements(shard.table, to, w, from, count);
+      this.gpu.copyElements(shard.m, to, slot.m, from, count);
+      this.gpu.copyElements(shard.v, to, slot.v, from, count);
     });
   }
 
-  private eachWeight(fn: (w: Tensor, byteOffset: number) => void): void {
-    let offset = 0;
+  /** Each weight's elements [from, from + count) and where they sit in a shard's flat buffers. */
+  private eachSegment(fn: (w: Tensor, from: number, shard: Shard, to: number, count: number) => void): void {
+    let flat = 0;
     for (const w of this.weights) {
-      fn(w, offset * 4);
-      offset += w.size;
+      for (let from = 0; from < w.size; ) {
+        let s = this.shards[0];
+        for (const sh of this.shards) if (sh.flatStart <= flat + from) s = sh;
+        const count = Math.min(w.size - from, s.table.size - (flat + from - s.flatStart));
+        fn(w, from, s, flat + from - s.flatStart, count);
+        from += count;
+      }
+      flat += w.size;
     }
   }
 
   /** @internal the buffers the data sets bind. */
   get buffers() {
+    const head = this.shards[this.shards.length - 1];
     return {
-      params: this.params,
-      grads: this.grads,
+      shards: this.shards as readonly TableShard[],
+      headLayout: this.headLayout,
+      weights: head.table,
+      grads: head.dTable,
       batch: this.batch,
-      presence: this.presence,
       pooled: this.pooled,
       dPooled: this.dPooled,
       samples: this.samples,
       headParams: this.headParams,
       adamUniform: this.adamUniform,
-      adam: this.adam!,
+      adam: this.shards.map((sh) => sh.adam),
     };
   }
+}
+
+/** Floats per batch row in the largest batch-sized scratch buffer. */
+function rowFloats(layout: FusedLayout): number {
+  return Math.max(layout.dim, headRecordSize(layout.head.hidden));
 }
 
 /** A training set resident on the GPU, with its step prepared. */
@@ -240,7 +296,7 @@ export class TrainingSet {
     /** [steps, ADAM_BLOCK_BYTES / 4] Adam's uniform per step, rewritten each epoch. */
     private readonly adamTable: Tensor,
     readonly metrics: Tensor,
-    private readonly bagParams: GPUBuffer,
+    private readonly bag: EmbeddingBagPasses,
     private readonly dispatches: PreparedDispatch[],
   ) {}
 
@@ -257,23 +313,28 @@ export class TrainingSet {
     const stepTable = gpu.upload(table, [steps, 4]);
     const adamTable = gpu.zeros([steps, ADAM_BLOCK_BYTES / 4], 'i32');
     const metrics = gpu.zeros([steps, 2]);
-    const bagParams = gpu.createUniform(embeddingBagParams(bags));
-    const bag = await prepareEmbeddingBag(
-      gpu,
-      { bags, dim: layout.dim, capacity: batchSize, markRows: batchSize, batch: b.batch, order, presence: b.presence, table: b.params, pooled: b.pooled, dPooled: b.dPooled, dTable: b.grads },
-      bagParams,
-    );
+    const bag = await prepareEmbeddingBag(gpu, {
+      bags,
+      dim: layout.dim,
+      capacity: batchSize,
+      markRows: batchSize,
+      batch: b.batch,
+      order,
+      shards: b.shards,
+      pooled: b.pooled,
+      dPooled: b.dPooled,
+    });
     const head = await prepareHeadTraining(
       gpu,
-      { layout: layout.head, capacity: batchSize, batch: b.batch, order, labels: labelTensor, pooled: b.pooled, weights: b.params, samples: b.samples, metrics, dPooled: b.dPooled, grads: b.grads },
+      { layout: b.headLayout, capacity: batchSize, batch: b.batch, order, labels: labelTensor, pooled: b.pooled, weights: b.weights, samples: b.samples, metrics, dPooled: b.dPooled, grads: b.grads },
       b.headParams,
     );
-    return new TrainingSet(trainer, rows, steps, bags, labelTensor, order, stepTable, adamTable, metrics, bagParams, [
-      bag.forward,
+    return new TrainingSet(trainer, rows, steps, bags, labelTensor, order, stepTable, adamTable, metrics, bag, [
+      ...bag.forward,
       head.sample,
       head.gradients,
-      bag.backward,
-      b.adam,
+      ...bag.backward,
+      ...b.adam,
     ]);
   }
 
@@ -290,9 +351,9 @@ export class TrainingSet {
     gpu.write(this.order, order);
     gpu.write(this.adamTable, new Int32Array(adam.buffer));
     for (let s = 0; s < this.steps; s++) {
-      gpu.recordCopy(this.stepTable.buffer, s * BATCH_BYTES, b.batch.buffer, 0, BATCH_BYTES);
+      gpu.copyElements(this.stepTable, s * BATCH_WORDS, b.batch, 0, BATCH_WORDS);
       gpu.recordCopy(this.adamTable.buffer, s * ADAM_BLOCK_BYTES, b.adamUniform, 0, ADAM_PARAMS_BYTES);
-      gpu.recordClear(b.presence);
+      for (const shard of b.shards) gpu.recordClear(shard.presence);
       gpu.record(this.dispatches);
       if ((s + 1) % STEPS_PER_SUBMIT === 0) gpu.flush();
     }
@@ -301,7 +362,7 @@ export class TrainingSet {
   dispose(): void {
     this.bags.dispose();
     for (const t of [this.labels, this.order, this.stepTable, this.adamTable, this.metrics]) t.dispose();
-    this.bagParams.destroy();
+    this.bag.dispose();
   }
 }
 
@@ -315,7 +376,8 @@ export class EvaluationSet {
     private readonly bags: ResidentBags,
     private readonly passTable: Tensor,
     readonly metrics: Tensor,
-    private readonly uniforms: GPUBuffer[],
+    private readonly bag: EmbeddingBagPasses,
+    private readonly headParams: GPUBuffer,
     private readonly dispatches: PreparedDispatch[],
   ) {}
 
@@ -324,7 +386,9 @@ export class EvaluationSet {
     const b = trainer.buffers;
     const [rows, length] = x.shape;
     const chunks = Math.ceil(rows / batchSize);
-    const chunksPerPass = Math.min(chunks, Math.max(1, Math.floor(EVALUATION_ROWS / batchSize)));
+    // Whole batches per pass, as many as EVALUATION_ROWS and one binding for the scratch buffers allow.
+    const rowsPerPass = Math.min(EVALUATION_ROWS, Math.floor(gpu.maxBindingBytes / (4 * rowFloats(layout))));
+    const chunksPerPass = Math.min(chunks, Math.max(1, Math.floor(rowsPerPass / batchSize)));
     const capacity = chunksPerPass * batchSize;
     const passes = Math.ceil(chunks / chunksPerPass);
     const bags = uploadTokenBags(gpu, tokenBags(x.data, rows, length, layout.vocab));
@@ -337,16 +401,16 @@ export class EvaluationSet {
     const pooled = gpu.empty([capacity, layout.dim]);
     const samples = gpu.empty([capacity, headRecordSize(layout.head.hidden)]);
     // These passes do not mark (mark = 0): the bitmap and the gradient buffers are bound, never touched.
-    const bagParams = gpu.createUniform(embeddingBagParams(bags));
-    const headParams = gpu.createUniform(classifierHeadParams(layout.head, batchSize));
-    const bag = await prepareEmbeddingBag(
+    const headParams = gpu.createUniform(classifierHeadParams(b.headLayout, batchSize));
+    const bag = await prepareEmbeddingBag(gpu, { bags, dim: layout.dim, capacity, markRows: batchSize, batch: b.batch, order, shards: b.shards, pooled, dPooled: b.dPooled });
+    const head = await prepareHeadEvaluation(
       gpu,
-      { bags, dim: layout.dim, capacity, markRows: batchSize, batch: b.batch, order, presence: b.presence, table: b.params, pooled, dPooled: b.dPooled, dTable: b.grads },
-      bagParams,
+      { layout: b.headLayout, capacity, batch: b.batch, order, labels: labelTensor, pooled, weights: b.weights, samples, metrics },
+      headParams,
+      batchSize,
     );
-    const head = await prepareHeadEvaluation(gpu, { layout: layout.head, capacity, batch: b.batch, order, labels: labelTensor, pooled, weights: b.params, samples, metrics }, headParams, batchSize);
-    return new EvaluationSet(trainer, rows, passes, [labelTensor, order, pooled, samples], bags, passTable, metrics, [bagParams, headParams], [
-      bag.forward,
+    return new EvaluationSet(trainer, rows, passes, [labelTensor, order, pooled, samples], bags, passTable, metrics, bag, headParams, [
+      ...bag.forward,
       head.sample,
       head.sums,
     ]);
@@ -357,7 +421,7 @@ export class EvaluationSet {
     const { gpu } = this.trainer;
     const b = this.trainer.buffers;
     for (let p = 0; p < this.passes; p++) {
-      gpu.recordCopy(this.passTable.buffer, p * BATCH_BYTES, b.batch.buffer, 0, BATCH_BYTES);
+      gpu.copyElements(this.passTable, p * BATCH_WORDS, b.batch, 0, BATCH_WORDS);
       gpu.record(this.dispatches);
     }
   }
@@ -365,7 +429,8 @@ export class EvaluationSet {
   dispose(): void {
     this.bags.dispose();
     for (const t of [...this.tensors, this.passTable, this.metrics]) t.dispose();
-    for (const u of this.uniforms) u.destroy();
+    this.bag.dispose();
+    this.headParams.destroy();
   }
 }
 
