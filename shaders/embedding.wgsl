@@ -7,29 +7,39 @@
 // The backward pass reads a CSR index built on the host (src/kernels/embedding.ts):
 // the U distinct ids of the batch, and for each the token positions that hold it.
 //
+// A table larger than one storage binding is split by rows into chunks (src/gpu/gpu.ts), so
+// both entry points are dispatched once per chunk of the table (or of dTable, split alike),
+// bound as `values` / `out`: rows firstRow .. firstRow + rows of [V, D]. Forward writes the
+// tokens whose id lies in the chunk; backward the ids rowIds[uStart ..] that do (the host
+// finds them: rowIds ascend). With one chunk, firstRow = 0, rows = V and uStart = 0.
+//
 // Bindings are shared by role so that every entry point uses a prefix of them
 // ('auto' layouts hold only the bindings an entry point uses):
-//   entry point   values         ids            out             rowStarts      positions
-//   forward       table [V, D]   ids [N]        out [N, D]      -              -
-//   backward      dOut [N, D]    rowIds [U]     dTable [V, D]   [U + 1]        [N]
+//   entry point   values               ids            out                   rowStarts      positions
+//   forward       table chunk [R, D]   ids [N]        out [N, D]            -              -
+//   backward      dOut [N, D]          rowIds [U]     dTable chunk [R, D]   [U + 1]        [N]
 
 const WORKGROUP_SIZE = 256u;
 
 struct Params {
-  count: u32, // invocations: N·D forward, U·D backward
-  dim: u32,   // D: columns of the table
-  vocab: u32, // V: rows of the table
+  count: u32,    // invocations: N·D forward, (ids in the chunk)·D backward
+  dim: u32,      // D: columns of the table
+  vocab: u32,    // V: rows of the whole table
+  firstRow: u32, // the chunk's first row of the table
+  rows: u32,     // R: rows in the chunk
+  uStart: u32,   // backward: the first u with rowIds[u] in the chunk
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;    // forward: table [V, D]; backward: dOut [N, D]
+@group(0) @binding(1) var<storage, read> values: array<f32>;    // forward: table chunk [R, D]; backward: dOut [N, D]
 @group(0) @binding(2) var<storage, read> ids: array<i32>;       // forward: token ids [N]; backward: rowIds [U], ascending
-@group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward: out [N, D]; backward: dTable [V, D], zeroed by the wrapper
+@group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward: out [N, D]; backward: dTable chunk [R, D], zeroed by the wrapper
 @group(0) @binding(4) var<storage, read> rowStarts: array<i32>; // [U + 1] backward only: rowIds[u]'s positions are rowStarts[u] .. rowStarts[u + 1]
 @group(0) @binding(5) var<storage, read> positions: array<i32>; // [N] backward only: token positions grouped by id, ascending within each
 
-// out[n, d] = table[ids[n], d]; an id outside [0, V) reads as a zero row (as TF's GPU gather
-// does) rather than out of bounds: ids live on the GPU, so the wrapper cannot check them.
+// out[n, d] = table[ids[n], d] for the ids in the chunk; an id outside [0, V) reads as a zero row
+// (as TF's GPU gather does), written by the chunk at row 0, rather than out of bounds: ids live
+// on the GPU, so the wrapper cannot check them.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -37,23 +47,24 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let n = i / params.dim;
   let d = i % params.dim;
   let id = u32(ids[n]); // bit reinterpretation: a negative id becomes >= vocab
-  if (id < params.vocab) {
+  if (id >= params.firstRow && id < params.firstRow + params.rows) {
     out[i] = values[id * params.dim + d];
-  } else {
+  } else if (id >= params.vocab && params.firstRow == 0u) {
     out[i] = 0.0;
   }
 }
 
-// dTable[rowIds[u], d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1], in that order.
+// dTable[rowIds[u], d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1], in that order,
+// for u = uStart + i / D: the ids of this chunk.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
-  let u = i / params.dim;
+  let u = params.uStart + i / params.dim;
   let d = i % params.dim;
   var sum = 0.0;
   for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
     sum += values[u32(positions[k]) * params.dim + d];
   }
-  out[u32(ids[u]) * params.dim + d] = sum;
+  out[(u32(ids[u]) - params.firstRow) * params.dim + d] = sum;
 }

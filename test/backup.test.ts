@@ -101,7 +101,7 @@ describe('BackupAndRestore', () => {
     };
     const error = await model(lost, true).fit(train.x, train.y, { ...options, callbacks: [new BackupAndRestore(storage), loseDevice] }).catch((e) => e);
     expect(error).toBeInstanceOf(TrainingError);
-    expect(error.message).toMatch(/GPU failure at epoch 4: .*lost/);
+    expect(error.message).toMatch(/GPU failure at epoch 4, steps 1-\d+ \(submitted together; the fused path reads back once per epoch\): .*lost/);
 
     const fresh = await Gpu.create();
     try {

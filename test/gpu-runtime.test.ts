@@ -44,11 +44,16 @@ describe('Gpu', () => {
     expect(gpu().stats.bytesAllocated - before).toBe([...classes].reduce((a, b) => a + b, 0));
   });
 
-  it("refuses a tensor past the device's binding limit at once, naming both sizes", () => {
-    const limit = Math.min(gpu().device.limits.maxStorageBufferBindingSize, gpu().device.limits.maxBufferSize);
+  it('refuses at once, naming both sizes, a tensor whose single row is past the binding limit', () => {
+    const capped = new Gpu(gpu().device, undefined, { maxBindingBytes: 64 });
+    expect(() => capped.empty([3, 17])).toThrow(GpuError);
+    expect(() => capped.zeros([3, 17])).toThrow(/shape \[3, 17\] needs 68 bytes per row .* binds at most 64 bytes .*cannot be split into rows/);
+    expect(() => capped.empty([2, 4, 5])).toThrow(/needs 80 bytes per row/);
+    expect(capped.stats.bytesAllocated).toBe(0);
+    // The device's own limit (no GiB allocated: the row is refused before any buffer is made).
+    const limit = gpu().maxBindingBytes;
     const before = gpu().stats.bytesAllocated;
-    expect(() => gpu().empty([limit / 4 + 1])).toThrow(new RegExp(`needs ${limit + 4} bytes; this device binds at most ${limit}`));
-    expect(() => gpu().zeros([2 ** 20, 2 ** 20])).toThrow(GpuError);
+    expect(() => gpu().empty([2, limit / 4 + 1])).toThrow(new RegExp(`needs ${limit + 4} bytes per row .* binds at most ${limit} bytes`));
     expect(gpu().stats.bytesAllocated).toBe(before);
   });
 
@@ -63,6 +68,136 @@ describe('Gpu', () => {
     expect(await gpu().readScalars([y, z, gpu().upload(Int32Array.from([-42]))])).toEqual([0, 5, -42]);
     x.dispose();
     expect(() => reluForward(gpu(), x)).toThrow(/disposed tensor/);
+  });
+});
+
+describe('Gpu with tensors split into chunks', () => {
+  const gpu = useGpu();
+  /** Binds at most 256 bytes: [50, 3] (12 bytes a row) splits into 21 + 21 + 8 rows, [30, 5] (20 bytes) into 12 + 12 + 6. */
+  const capped = () => new Gpu(gpu().device, undefined, { maxBindingBytes: 256 });
+  const floats = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => seed * 1000 + i);
+
+  it('refuses maxBindingBytes below 16, and rounds it down to a multiple of 16', () => {
+    for (const maxBindingBytes of [15, 0, -16, NaN]) {
+      expect(() => new Gpu(gpu().device, undefined, { maxBindingBytes })).toThrow(/maxBindingBytes must be at least 16/);
+    }
+    expect(new Gpu(gpu().device, undefined, { maxBindingBytes: 16 }).maxBindingBytes).toBe(16);
+    expect(new Gpu(gpu().device, undefined, { maxBindingBytes: 100 }).maxBindingBytes).toBe(96);
+    expect(gpu().maxBindingBytes).toBe(Math.min(gpu().device.limits.maxStorageBufferBindingSize, gpu().device.limits.maxBufferSize));
+  });
+
+  it('splits by rows of the first dimension, floor(limit / row bytes) rows a chunk; a tensor that fits keeps one', () => {
+    const g = capped();
+    const layout = (shape: number[]) => g.empty(shape).chunks.map(({ firstRow, rows, byteOffset, byteLength }) => [firstRow, rows, byteOffset, byteLength]);
+    expect(layout([50, 3])).toEqual([
+      [0, 21, 0, 252],
+      [21, 21, 252, 252],
+      [42, 8, 504, 96],
+    ]);
+    expect(layout([100])).toEqual([
+      [0, 64, 0, 256],
+      [64, 36, 256, 144],
+    ]);
+    expect(layout([5, 2, 8])).toEqual([
+      [0, 4, 0, 256],
+      [4, 1, 256, 64],
+    ]);
+    expect(layout([64])).toEqual([[0, 64, 0, 256]]);
+    expect(layout([21, 3])).toEqual([[0, 21, 0, 252]]);
+    expect(g.empty([50, 3]).chunks.every((c) => c.buffer.size <= 256)).toBe(true);
+  });
+
+  it('uploads, writes and reads back across chunks, f32 and i32', async () => {
+    const g = capped();
+    const data = floats(150, 1);
+    const t = g.upload(data, [50, 3]);
+    expect(t.chunks).toHaveLength(3);
+    expect(await t.read()).toEqual(data);
+    const ints = Int32Array.from({ length: 100 }, (_, i) => -i * 7);
+    const i = g.upload(ints);
+    expect(i.chunks).toHaveLength(2);
+    expect(await i.read()).toEqual(ints);
+    const other = floats(150, 2);
+    g.write(t, other);
+    expect(await t.read()).toEqual(other);
+    expect(() => g.write(t, floats(149, 3))).toThrow(RangeError);
+  });
+
+  it('zeros every chunk, even on reused buffers', async () => {
+    const g = capped();
+    g.upload(new Float32Array(150).fill(NaN), [50, 3]).dispose();
+    const before = g.stats.bytesAllocated;
+    const z = g.zeros([50, 3]);
+    expect(g.stats.bytesAllocated).toBe(before); // the NaN-filled buffers, reused
+    expect(await z.read()).toEqual(new Float32Array(150));
+  });
+
+  it('copies whole tensors and element ranges across the chunk boundaries of both sides', async () => {
+    const g = capped();
+    const srcData = floats(150, 1);
+    const dstData = floats(150, 2);
+    const src = g.upload(srcData, [50, 3]); // chunks start at elements 0, 63, 126
+    const dst = g.upload(dstData, [30, 5]); // at 0, 60, 120
+    const copied = g.zeros([30, 5]);
+    g.copy(src, copied);
+    expect(await copied.read()).toEqual(srcData);
+    const expected = dstData.slice();
+    for (const [srcStart, dstStart, count] of [
+      [0, 0, 150], // everything, chunkings differ
+      [10, 55, 80], // over both sides' boundaries
+      [63, 60, 60], // from boundary to boundary on each side
+      [62, 119, 2], // two elements straddling a boundary on each side
+      [149, 0, 1],
+      [5, 5, 0],
+    ]) {
+      g.copyElements(src, srcStart, dst, dstStart, count);
+      expected.set(srcData.subarray(srcStart, srcStart + count), dstStart);
+    }
+    expect(await dst.read()).toEqual(expected);
+    // Into and out of a tensor that fits one buffer.
+    const small = g.upload(floats(20, 3));
+    g.copyElements(src, 55, small, 2, 15);
+    g.copyElements(small, 0, dst, 115, 20);
+    const smallExpected = floats(20, 3);
+    smallExpected.set(srcData.subarray(55, 70), 2);
+    expected.set(smallExpected, 115);
+    expect(await small.read()).toEqual(smallExpected);
+    expect(await dst.read()).toEqual(expected);
+    expect(() => g.copyElements(src, 100, dst, 0, 51)).toThrow(RangeError);
+    expect(() => g.copy(src, small)).toThrow(RangeError);
+  });
+
+  it('reads split and whole tensors together, and the first element of each', async () => {
+    const g = capped();
+    const a = floats(150, 1);
+    const b = floats(7, 2);
+    const c = Int32Array.from({ length: 100 }, (_, i) => i - 50);
+    const tensors = [g.upload(a, [50, 3]), g.upload(b), g.upload(c)];
+    const [ra, rb, rc] = await g.readAll(tensors);
+    expect([ra, rb, rc]).toEqual([a, b, c]);
+    expect(rc).toBeInstanceOf(Int32Array);
+    expect(await g.readScalars(tensors)).toEqual([a[0], b[0], c[0]]);
+  });
+
+  it('gives every chunk back to the pool on dispose', () => {
+    const g = capped();
+    const before = g.stats.bytesInUse;
+    const t = g.zeros([50, 3]);
+    expect(g.stats.bytesInUse - before).toBe(3 * 256);
+    t.dispose();
+    expect(g.stats.bytesInUse).toBe(before);
+    const allocated = g.stats.bytesAllocated;
+    g.empty([50, 3]).dispose();
+    expect(g.stats.bytesAllocated).toBe(allocated);
+  });
+
+  it("refuses a split tensor's single buffer, and binding it whole to a kernel, naming the shape and the buffers", () => {
+    const g = capped();
+    const t = g.upload(floats(150, 1), [50, 3]);
+    expect(() => t.buffer).toThrow(GpuError);
+    expect(() => t.buffer).toThrow(/shape \[50, 3\] is split into 3 buffers/);
+    expect(() => reluForward(g, t)).toThrow(GpuError);
+    expect(() => reluForward(g, t)).toThrow(/relu: binding 1 is a tensor of shape \[50, 3\] split into 3 buffers .*256 bytes/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Gpu, type Tensor } from '../src/gpu/gpu.js';
 import { adamAlpha, adamReference, adamStep, type AdamOptions } from '../src/kernels/adam.js';
 import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
 
@@ -43,6 +44,37 @@ describe('adam kernel', () => {
       expectClose(await gpuM.read(), m, { atol: 1e-8, rtol: 1e-5 });
       expectClose(await gpuV.read(), v, { atol: 1e-9, rtol: 1e-5 });
       expectClose(await gpuParam.read(), param, { atol: 3e-7, rtol: 1e-6 });
+    });
+  }
+
+  // A weight past the binding limit is split by rows with its gradient and moments (one shape,
+  // so their chunks line up): one dispatch per chunk, each element updated exactly as unsplit.
+  for (const [cap, rowsPerChunk] of [
+    [128, 1],
+    [464, 4],
+    [2048, 17],
+  ]) {
+    it(`a weight split into chunks of ${rowsPerChunk} rows steps as an unsplit one, bit for bit`, async () => {
+      const [rows, cols] = [37, 29]; // 116 bytes per row
+      const split = new Gpu(gpu().device, undefined, { maxBindingBytes: cap });
+      const options = { learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-5 };
+      const initial = randomFloats(rows * cols, 7, -1, 1);
+      const param = new Float64Array(initial);
+      const m = new Float64Array(rows * cols);
+      const v = new Float64Array(rows * cols);
+      const state = (g: Gpu) => ({ param: g.upload(initial, [rows, cols]), m: g.zeros([rows, cols]), v: g.zeros([rows, cols]) });
+      const [whole, chunked] = [state(gpu()), state(split)];
+      expect(chunked.param.chunks.map((c) => c.rows)).toEqual(Array.from({ length: Math.ceil(rows / rowsPerChunk) }, (_, i) => Math.min(rowsPerChunk, rows - i * rowsPerChunk)));
+      for (let step = 1; step <= 5; step++) {
+        const grad = randomFloats(rows * cols, 200 + step, -1, 1);
+        adamReference(param, grad, m, v, { step, ...options });
+        for (const [g, s] of [[gpu(), whole], [split, chunked]] as const) adamStep(g, s.param, g.upload(grad, [rows, cols]), s.m, s.v, { step, ...options });
+      }
+      const bytes = async (t: Tensor) => Buffer.from(((await t.read()) as Float32Array).buffer);
+      for (const key of ['param', 'm', 'v'] as const) expect((await bytes(chunked[key])).equals(await bytes(whole[key])), key).toBe(true);
+      expectClose(await chunked.m.read(), m, { atol: 1e-8, rtol: 1e-5 });
+      expectClose(await chunked.v.read(), v, { atol: 1e-9, rtol: 1e-5 });
+      expectClose(await chunked.param.read(), param, { atol: 3e-7, rtol: 1e-6 });
     });
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Gpu } from '../src/gpu/gpu.js';
 import {
   embeddingBackward,
   embeddingBackwardReference,
@@ -96,6 +97,55 @@ describe('embedding kernel', () => {
     dOut.dispose();
     index.dispose();
   });
+
+  // A table past the binding limit is split by rows (src/gpu/gpu.ts), while the batch-sized
+  // tensors still fit one binding: one dispatch per chunk must give the unsplit results bit for
+  // bit. Every chunk holds ids (its last row among them, the last chunk's first) except those
+  // inside `gap`, which hold none; two more tokens (forward only) lie outside the table.
+  const splitCases = [
+    { vocab: 9, dim: 4, cap: 16, batch: 1, steps: 1, gap: [0, 0] }, // chunks of one row (one token: out fits 16 bytes)
+    { vocab: 1001, dim: 3, cap: 1200, batch: 4, steps: 25, gap: [200, 400] }, // 100 rows, the last chunk of one
+    { vocab: 1001, dim: 3, cap: 2400, batch: 4, steps: 25, gap: [0, 0] }, // 200 rows, the last of one
+    { vocab: 300, dim: 16, cap: 2048, batch: 2, steps: 8, gap: [0, 0] }, // 32 rows, the last of 12
+  ];
+  for (const { vocab, dim, cap, batch, steps, gap } of splitCases) {
+    const rowsPerChunk = Math.floor(cap / (dim * 4));
+    const chunkCount = Math.ceil(vocab / rowsPerChunk);
+    it(`a table split into ${chunkCount} chunks of ${rowsPerChunk} rows gives the unsplit results bit for bit (V = ${vocab}, D = ${dim}, N = ${batch * steps})`, async () => {
+      const split = new Gpu(gpu().device, undefined, { maxBindingBytes: cap });
+      const n = batch * steps;
+      const tableData = randomFloats(vocab * dim, vocab + cap, -100, 100);
+      const idData = randomIds(n, cap, vocab);
+      for (let c = 0; c < Math.min(chunkCount, n); c++) idData[c] = Math.min(vocab, (chunkCount - c) * rowsPerChunk) - 1;
+      idData.forEach((id, i) => id >= gap[0] && id < gap[1] && (idData[i] = 3)); // and 3 repeats
+      const outsideIds = idData.map((id, i) => (n > 1 && i === n - 1 ? vocab : n > 1 && i === n - 2 ? -1 : id));
+      const dOutData = randomFloats(n * dim, cap + 1, -100, 100);
+      const csr = embeddingGradientIndex(idData, vocab);
+      const hit = Array.from({ length: chunkCount }, (_, c) => idData.some((id) => Math.floor(id / rowsPerChunk) === c));
+      const gapChunks = hit.map((_, c) => c * rowsPerChunk >= gap[0] && Math.min(vocab, (c + 1) * rowsPerChunk) <= gap[1]);
+      if (n >= chunkCount) expect(hit).toEqual(gapChunks.map((inGap) => !inGap));
+
+      const run = async (g: Gpu) => {
+        // Leave NaNs in the pool where the output goes, so that any element left unwritten shows.
+        g.upload(new Float32Array(n * dim).fill(NaN)).dispose();
+        const table = g.upload(tableData, [vocab, dim]);
+        const index = uploadEmbeddingGradientIndex(g, csr);
+        const out = embeddingForward(g, table, g.upload(outsideIds, [batch, steps]));
+        const dTable = embeddingBackward(g, g.upload(dOutData, [batch, steps, dim]), index, vocab, dim);
+        const chunks = [table.chunks.length, dTable.chunks.length, out.chunks.length];
+        index.dispose();
+        return { chunks, out: (await out.read()) as Float32Array, dTable: (await dTable.read()) as Float32Array };
+      };
+      const whole = await run(gpu());
+      const chunked = await run(split);
+      expect(whole.chunks).toEqual([1, 1, 1]);
+      expect(chunked.chunks).toEqual([chunkCount, chunkCount, 1]);
+      expect(Buffer.from(chunked.out.buffer).equals(Buffer.from(whole.out.buffer))).toBe(true);
+      expect(Buffer.from(chunked.dTable.buffer).equals(Buffer.from(whole.dTable.buffer))).toBe(true);
+      expectClose(chunked.out, embeddingReference(tableData, outsideIds, dim), EXACT);
+      expectClose(chunked.dTable, embeddingBackwardReference(dOutData, idData, vocab, dim), EXACT);
+    });
+  }
 
   it('gives zero rows for ids outside the table', async () => {
     const table = gpu().upload(Float32Array.from({ length: 6 }, (_, i) => i + 1), [2, 3]);

@@ -188,7 +188,7 @@ describe('Sequential', () => {
       const error = await model.fit(train.x, train.y, { epochs: 3, batchSize: 32, verbose: 0, callbacks: [lose] }).catch((e) => e);
       expect(error).toBeInstanceOf(TrainingError);
       // The fused path reads once per epoch, so it names the epoch; the general path reads every step.
-      expect(error.message).toMatch(jitCompile ? /GPU failure at epoch 2: .*lost/ : /GPU failure at epoch 2, step 1: .*lost/);
+      expect(error.message).toMatch(jitCompile ? /GPU failure at epoch 2, steps 1-\d+ \(submitted together[^)]*\): .*lost/ : /GPU failure at epoch 2, step 1: .*lost/);
     });
   }
 });

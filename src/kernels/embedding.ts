@@ -5,6 +5,9 @@
  * The backward pass is deterministic without float atomics (WGSL has none): the host groups
  * the batch's token positions by id (a CSR index, `embeddingGradientIndex`), and one
  * invocation per (distinct id, feature) sums its positions' gradients in ascending order.
+ *
+ * A table larger than one storage binding is split by rows into chunks (src/gpu/gpu.ts): both
+ * passes dispatch once per chunk, so a split table gives the same results bit for bit.
  */
 import source from '../../shaders/embedding.wgsl';
 import { linearWorkgroups, type DType, type Gpu, type Tensor } from '../gpu/gpu.js';
@@ -26,6 +29,8 @@ export interface EmbeddingGradientIndex {
   readonly rowIds: Tensor;
   readonly rowStarts: Tensor;
   readonly positions: Tensor;
+  /** rowIds on the host, to find the ids that fall in each chunk of a split table. */
+  readonly hostRowIds: Int32Array;
   /** U: distinct ids in the batch. */
   readonly uniqueCount: number;
   /** N: tokens in the batch (B·T). */
@@ -45,7 +50,10 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
   expectPositive(op, 'table dim', dim);
   const out = gpu.empty([...ids.shape, dim]);
   const count = out.size;
-  gpu.dispatch('embedding', source, 'forward', [table, ids, out], linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, dim, vocab]));
+  for (const chunk of table.chunks) {
+    const params = new Uint32Array([count, dim, vocab, chunk.firstRow, chunk.rows, 0]);
+    gpu.dispatch('embedding', source, 'forward', [chunk, ids, out], linearWorkgroups(count, WORKGROUP_SIZE), params);
+  }
   return out;
 }
 
@@ -91,6 +99,7 @@ export function uploadEmbeddingGradientIndex(gpu: Gpu, index: EmbeddingGradientC
   };
   return {
     ...tensors,
+    hostRowIds: rowIds,
     uniqueCount,
     tokenCount: positions.length,
     maxId: uniqueCount > 0 ? rowIds[uniqueCount - 1] : -1,
@@ -118,16 +127,22 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
   }
   if (index.maxId >= vocabSize) throw new RangeError(`${op}: the index holds id ${index.maxId}, outside a table of ${vocabSize} rows`);
   const dTable = gpu.zeros([vocabSize, dim]);
-  const count = index.uniqueCount * dim;
-  if (count === 0) return dTable;
-  gpu.dispatch(
-    'embedding',
-    source,
-    'backward',
-    [dOut, index.rowIds, dTable, index.rowStarts, index.positions],
-    linearWorkgroups(count, WORKGROUP_SIZE),
-    new Uint32Array([count, dim, vocabSize]),
-  );
+  // The ids of each chunk are the next run of the ascending rowIds: [uStart, uEnd).
+  let uEnd = 0;
+  for (const chunk of dTable.chunks) {
+    const uStart = uEnd;
+    while (uEnd < index.uniqueCount && index.hostRowIds[uEnd] < chunk.firstRow + chunk.rows) uEnd++;
+    const count = (uEnd - uStart) * dim;
+    if (count === 0) continue;
+    gpu.dispatch(
+      'embedding',
+      source,
+      'backward',
+      [dOut, index.rowIds, chunk, index.rowStarts, index.positions],
+      linearWorkgroups(count, WORKGROUP_SIZE),
+      new Uint32Array([count, dim, vocabSize, chunk.firstRow, chunk.rows, uStart]),
+    );
+  }
   return dTable;
 }
 

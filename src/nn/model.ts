@@ -193,7 +193,7 @@ export class Sequential implements CallbackModel {
         let logs: Logs;
         if (fused && sets) {
           // One read per epoch: the steps' metrics and the validation's together.
-          const sums = await this.guard(epoch, null, () => fused.epoch(sets.train, order, sets.val ? [sets.val] : []));
+          const sums = await this.guard(epoch, [1, steps], () => fused.epoch(sets.train, order, sets.val ? [sets.val] : []));
           const bad = sums.train.loss.findIndex((v) => !Number.isFinite(v));
           if (bad >= 0) {
             throw new TrainingError(
@@ -421,13 +421,18 @@ export class Sequential implements CallbackModel {
     return trainer;
   }
 
-  /** Turn a device loss or a failed GPU call into a TrainingError that says where (step null: a whole fused epoch). */
-  private async guard<T>(epoch: number, step: number | null, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Turn a device loss or a failed GPU call into a TrainingError that says where: a step (0-based),
+   * the 1-based range of steps a fused epoch submits together (it learns of a failure at its one
+   * read, so the step within cannot be told), or null before the first step.
+   */
+  private async guard<T>(epoch: number, step: number | [number, number] | null, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       if (error instanceof TrainingError) throw error;
-      const where = step === null ? `epoch ${epoch + 1}` : `epoch ${epoch + 1}, step ${step + 1}`;
+      const steps = Array.isArray(step) ? `, steps ${step[0]}-${step[1]} (submitted together; the fused path reads back once per epoch)` : '';
+      const where = step === null || Array.isArray(step) ? `epoch ${epoch + 1}${steps}` : `epoch ${epoch + 1}, step ${step + 1}`;
       throw new TrainingError(`GPU failure at ${where}: ${(error as Error).message}`);
     }
   }
