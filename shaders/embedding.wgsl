@@ -48,7 +48,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let d = i % params.dim;
   let id = u32(ids[n]); // bit reinterpretation: a negative id becomes >= vocab
   if (id >= params.firstRow && id < params.firstRow + params.rows) {
-    out[i] = values[id * params.dim + d];
+    out[i] = values[(id - params.firstRow) * params.dim + d];
   } else if (id >= params.vocab && params.firstRow == 0u) {
     out[i] = 0.0;
   }

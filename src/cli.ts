@@ -25,6 +25,9 @@ Commands:
             --early-stopping N stop when val_loss has not improved for N epochs, keeping the best weights
             --swiftshader      use SwiftShader even when a GPU is present
             --no-jit           train on the general autograd path (one kernel per op), not the fused one
+            --max-binding-bytes N
+                               bind at most N bytes per storage buffer (default: the device's limit);
+                               tables and data past it are split, as on a device with that limit
             --resume           go on from the checkpoint in --out (written after every epoch) after a
                                crash, a kill or a lost GPU; the settings must match
   inspect   Load imdb.npz as keras.datasets.imdb.load_data does and print a JSON summary.
@@ -55,6 +58,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
       'early-stopping': { type: 'string' },
       swiftshader: { type: 'boolean', default: false },
       'no-jit': { type: 'boolean', default: false },
+      'max-binding-bytes': { type: 'string' },
       resume: { type: 'boolean', default: false },
     },
     run: async (values) => {
@@ -67,6 +71,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
         earlyStoppingPatience: values['early-stopping'] === undefined ? undefined : nonNegativeInt('--early-stopping', values['early-stopping']),
         swiftshader: values.swiftshader === true,
         jitCompile: values['no-jit'] === true ? false : 'auto',
+        maxBindingBytes: values['max-binding-bytes'] === undefined ? undefined : atLeast('--max-binding-bytes', values['max-binding-bytes'], 256),
         resume: values.resume === true,
       });
     },
@@ -135,8 +140,12 @@ function summarise([x, y]: Split, head: number) {
 }
 
 function positiveInt(flag: string, text: string | boolean | undefined): number {
+  return atLeast(flag, text, 1);
+}
+
+function atLeast(flag: string, text: string | boolean | undefined, min: number): number {
   const n = nonNegativeInt(flag, text);
-  if (n < 1) throw new UsageError(`${flag} must be a positive integer, got '${text}'`);
+  if (n < min) throw new UsageError(min === 1 ? `${flag} must be a positive integer, got '${text}'` : `${flag} must be an integer of at least ${min}, got '${text}'`);
   return n;
 }
 

@@ -24,10 +24,10 @@ function run(...args: string[]) {
 
 describe('shadergrad train', () => {
   it('bad flags exit 2; data too small for the tutorial exits 1 with the reason', () => {
-    for (const args of [['train', '--epochs', '0'], ['train', '--batch-size', 'x'], ['train', '--early-stopping', '-1']]) {
+    for (const args of [['train', '--epochs', '0'], ['train', '--batch-size', 'x'], ['train', '--early-stopping', '-1'], ['train', '--max-binding-bytes', '100']]) {
       const { code, stderr } = run(...args);
       expect(code, args.join(' ')).toBe(2);
-      expect(stderr).toMatch(/^shadergrad: .*--(epochs|batch-size|early-stopping)/);
+      expect(stderr).toMatch(/^shadergrad: .*--(epochs|batch-size|early-stopping|max-binding-bytes)/);
     }
     const small = run('train', '--data', MINI, '--epochs', '1', '--out', join(dir, 'out'));
     expect(small.code).toBe(1);

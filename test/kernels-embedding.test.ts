@@ -117,7 +117,7 @@ describe('embedding kernel', () => {
       const tableData = randomFloats(vocab * dim, vocab + cap, -100, 100);
       const idData = randomIds(n, cap, vocab);
       for (let c = 0; c < Math.min(chunkCount, n); c++) idData[c] = Math.min(vocab, (chunkCount - c) * rowsPerChunk) - 1;
-      idData.forEach((id, i) => id >= gap[0] && id < gap[1] && (idData[i] = 3)); // and 3 repeats
+      for (let i = 0; i < n; i++) if (idData[i] >= gap[0] && idData[i] < gap[1]) idData[i] = 3; // and 3 repeats
       const outsideIds = idData.map((id, i) => (n > 1 && i === n - 1 ? vocab : n > 1 && i === n - 2 ? -1 : id));
       const dOutData = randomFloats(n * dim, cap + 1, -100, 100);
       const csr = embeddingGradientIndex(idData, vocab);

@@ -156,6 +156,8 @@ export class Gpu {
 
   /** The most bytes one storage binding holds: tensors past it are split into chunks. */
   readonly maxBindingBytes: number;
+  /** Which limit set it, for messages. */
+  private readonly bindingLimitName: string;
 
   constructor(
     readonly device: GPUDevice,
@@ -166,7 +168,9 @@ export class Gpu {
     const cap = options.maxBindingBytes ?? Infinity;
     if (!(cap >= 16)) throw new RangeError(`Gpu: maxBindingBytes must be at least 16, found ${cap}`);
     // A multiple of 16, so a chunk of vec4 rows (or of anything) ends on a whole element.
-    this.maxBindingBytes = Math.floor(Math.min(maxStorageBufferBindingSize, maxBufferSize, cap) / 16) * 16;
+    const limit = Math.min(maxStorageBufferBindingSize, maxBufferSize, cap);
+    this.maxBindingBytes = Math.floor(limit / 16) * 16;
+    this.bindingLimitName = limit === cap ? 'the maxBindingBytes option' : limit === maxStorageBufferBindingSize ? "the device's maxStorageBufferBindingSize" : "the device's maxBufferSize";
     // WebGPU reports validation errors (a shader that does not compile, a bad binding)
     // as events, not exceptions: keep the first, so the next read-back fails with it.
     device.addEventListener('uncapturederror', (event) => {
@@ -201,7 +205,7 @@ export class Gpu {
     if (rowsPerChunk < 1) {
       throw new GpuError(
         `a tensor of shape [${shape.join(', ')}] needs ${rowBytes} bytes per row of its first dimension; ` +
-          `this device binds at most ${limit} bytes (maxStorageBufferBindingSize), so it cannot be split into rows`,
+          `one binding holds at most ${limit} bytes (${this.bindingLimitName}), so it cannot be split into rows`,
       );
     }
     const chunks: TensorChunk[] = [];

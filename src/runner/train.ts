@@ -27,6 +27,8 @@ export interface TutorialOptions extends Omit<TutorialSettings, 'output' | 'onEp
   out?: string;
   /** Use SwiftShader even when a GPU is present. */
   swiftshader?: boolean;
+  /** Bind at most this many bytes per storage buffer, below the device's limit (larger tensors are split). */
+  maxBindingBytes?: number;
   /** Go on from the output folder's checkpoint (it must exist and match the settings). */
   resume?: boolean;
 }
@@ -47,8 +49,9 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
   const started = performance.now();
   const data = await loadData({ path: options.data, numWords: TUTORIAL.numWords });
   const loaded = performance.now();
-  const gpu = await Gpu.create({ forceSwiftShader: options.swiftshader });
+  const gpu = await Gpu.create({ forceSwiftShader: options.swiftshader, maxBindingBytes: options.maxBindingBytes });
   log(`Using ${gpu.describe()}`);
+  if (options.maxBindingBytes !== undefined) log(`Binding at most ${gpu.maxBindingBytes} bytes per storage buffer: larger tables and data are split`);
   await mkdir(out, { recursive: true });
   const files = { history: join(out, 'history.json'), curves: join(out, 'curves.svg'), weights: join(out, 'weights.sgw'), checkpoint: join(out, 'checkpoint.sgw') };
   await removePartials(Object.values(files));
