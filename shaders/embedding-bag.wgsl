@@ -40,6 +40,7 @@ const MAX_DIM4 = 16u;  // D <= 64
 // Compiled into the pipeline (loops over them unroll, divisions become shifts):
 override DIM4: u32;  // D / 4: the table's columns in vec4s
 override WORDS: u32; // bitmap words per token: ceil(training batch size / 32), at most 32
+override CHUNKED: bool; // the data is split into chunks: the backward pass checks each row's chunk
 
 struct Params {
   vocab: u32,       // V: rows of the table (of this shard)
@@ -143,11 +144,10 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
       let j = firstTrailingBit(bits);
       bits &= bits - 1u;
       let b = w * 32u + j;
-      let review = order[batch.first + b] - params.firstReview;
-      if (review >= params.reviews) { continue; } // another data chunk's dispatch takes it
+      if (CHUNKED && order[batch.first + b] - params.firstReview >= params.reviews) { continue; } // another chunk's dispatch takes it
       let code = (codes[j / 16u] >> (2u * (j % 16u))) & 3u;
       var count = code + 1u;
-      if (code == 3u) { count = countIn(review, params.firstToken + v); }
+      if (code == 3u) { count = countIn(order[batch.first + b] - params.firstReview, params.firstToken + v); }
       for (var q = 0u; q < DIM4; q++) {
         sum[q] += f32(count) * values[b * DIM4 + q];
       }
