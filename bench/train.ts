@@ -8,11 +8,10 @@
  * Writes bench/results/train.json (the runs' outputs go to bench/results/tmp/).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { trainTutorial, type TutorialResult } from '../src/runner/train.js';
-import { median } from './stats.js';
+import { trainTutorial } from '../src/runner/train.js';
+import { machine, summariseRun as summarise } from './tutorial-runs.js';
 
 const { values } = parseArgs({
   options: { epochs: { type: 'string', default: '40' }, data: { type: 'string' }, swiftshader: { type: 'boolean' }, 'fused-only': { type: 'boolean' } },
@@ -20,18 +19,6 @@ const { values } = parseArgs({
 const epochs = Number(values.epochs);
 const results = join('bench', 'results');
 mkdirSync(join(results, 'tmp'), { recursive: true });
-
-function summarise(path: string, run: TutorialResult) {
-  return {
-    path,
-    test: run.test,
-    final: Object.fromEntries(Object.entries(run.history).map(([k, v]) => [k, v[v.length - 1]])),
-    seconds: run.seconds,
-    medianEpochSeconds: median(run.epochSeconds),
-    epochSeconds: run.epochSeconds,
-    gpuMemory: run.gpuMemory,
-  };
-}
 
 const train = (jitCompile: boolean) =>
   trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, jitCompile, out: join(results, 'tmp') });
@@ -43,7 +30,7 @@ const summary = {
   benchmark: `the tutorial: load, pad, ${epochs} epochs at batch 512 with validation, evaluate on the test set; both paths in one process`,
   date: new Date().toISOString(),
   adapter: fusedRun.adapter,
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30) },
+  machine: machine(),
   node: process.version,
   speedup: general && { wholeRun: general.seconds.total / fused.seconds.total, medianEpoch: general.medianEpochSeconds / fused.medianEpochSeconds },
   fused,
