@@ -41,6 +41,7 @@ const MAX_DIM4 = 16u;  // D <= 64
 override DIM4: u32;  // D / 4: the table's columns in vec4s
 override WORDS: u32; // bitmap words per token: ceil(training batch size / 32), at most 32
 override CHUNKED: bool; // the data is split into chunks: the backward pass checks each row's chunk
+override SHARDED: bool; // the table is split into shards: the forward pass skips other shards' tokens
 
 struct Params {
   vocab: u32,       // V: rows of the table (of this shard)
@@ -90,9 +91,12 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   // Four entries per iteration (each review's entries are padded to a multiple of 4 with count-0 ones).
   for (var k = offsets[review] / 4u; k < offsets[review + 1u] / 4u; k++) {
     let packed = entries4[k];
-    let row = (packed & vec4u(mask)) - vec4u(params.firstToken); // wraps past `vocab` below the shard
-    let inShard = row < vec4u(params.vocab);
-    let count = select(vec4f(0.0), vec4f(packed >> vec4u(params.tokenBits)), inShard);
+    var row = packed & vec4u(mask);
+    var count = vec4f(packed >> vec4u(params.tokenBits));
+    if (SHARDED) {
+      row -= vec4u(params.firstToken); // wraps past `vocab` below the shard
+      count = select(vec4f(0.0), count, row < vec4u(params.vocab));
+    }
     // The host checks ids; clamped all the same, so nothing is read outside the table.
     let token = min(row, vec4u(lastRow));
     sum += count.x * values[token.x * DIM4 + q] + count.y * values[token.y * DIM4 + q]
@@ -112,8 +116,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
       }
     }
   }
-  let previous = select(vec4f(0.0), out[i], params.accumulate != 0u);
-  out[i] = previous + sum / f32(params.steps);
+  var pooled = sum / f32(params.steps);
+  if (SHARDED && params.accumulate != 0u) { pooled += out[i]; }
+  out[i] = pooled;
 }
 
 // The count of `token` in `review` (of the data chunk; present: its bit was set), by binary search over the review's entries.
@@ -154,7 +159,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     }
   }
   for (var q = 0u; q < DIM4; q++) {
-    let previous = select(vec4f(0.0), out[v * DIM4 + q], params.accumulate != 0u);
-    out[v * DIM4 + q] = previous + sum[q] / f32(params.steps);
+    var gradient = sum[q] / f32(params.steps);
+    if (CHUNKED && params.accumulate != 0u) { gradient += out[v * DIM4 + q]; }
+    out[v * DIM4 + q] = gradient;
   }
 }

@@ -197,7 +197,7 @@ export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings): Pr
   if (b.dim % 4 !== 0) throw new RangeError(`embeddingBag: the embedding dimension must be a multiple of 4, found ${b.dim}`);
   if (b.markRows > MAX_BAG_BATCH) throw new RangeError(`embeddingBag: batches of ${b.markRows} rows exceed ${MAX_BAG_BATCH}`);
   const dim4 = b.dim / 4;
-  const constants = { DIM4: dim4, WORDS: presenceWords(b.markRows), CHUNKED: b.bags.chunks.length > 1 ? 1 : 0 };
+  const constants = { DIM4: dim4, WORDS: presenceWords(b.markRows), CHUNKED: b.bags.chunks.length > 1 ? 1 : 0, SHARDED: b.shards.length > 1 ? 1 : 0 };
   const uniforms: GPUBuffer[] = [];
   const uniform = (chunk: BagChunk, shard: TableShard, accumulate: boolean) => {
     const u = gpu.createUniform(embeddingBagParams(b.bags, chunk, shard, accumulate));
