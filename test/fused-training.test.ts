@@ -8,30 +8,13 @@ import { Gpu } from '../src/gpu/gpu.js';
 import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../src/nn/layers.js';
 import { Sequential, type TokenMatrix } from '../src/nn/model.js';
 import { Adam } from '../src/nn/optimizers.js';
-import { expectClose, useGpu } from './gpu-helpers.js';
+import { expectClose, useGpu, syntheticReviews } from './gpu-helpers.js';
 
 const VOCAB = 300;
 const STEPS = 24;
 
-/** Reviews of varied length (zero padding after), labelled by whether high ids dominate. */
-function reviews(samples: number, seed: number): { x: TokenMatrix; y: Uint8Array } {
-  let s = seed;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
-  const data = new Int32Array(samples * STEPS);
-  const y = new Uint8Array(samples);
-  for (let r = 0; r < samples; r++) {
-    const length = 4 + Math.floor(next() * (STEPS - 4));
-    let high = 0;
-    for (let t = 0; t < length; t++) {
-      // Skewed towards small ids, as word frequencies are: many repeats within a review.
-      const id = 1 + Math.floor(next() ** 2 * (VOCAB - 1));
-      data[r * STEPS + t] = id;
-      high += id > VOCAB / 4 ? 1 : -1;
-    }
-    y[r] = high > 0 ? 1 : 0;
-  }
-  return { x: { data, shape: [samples, STEPS] }, y };
-}
+const reviews = (samples: number, seed: number) =>
+  syntheticReviews(samples, seed, { vocab: VOCAB, steps: STEPS, minLength: 4, highFrom: Math.floor(VOCAB / 4) + 1, skewed: true });
 
 const train = reviews(203, 3); // batches of 64: 3 full and one of 11
 const val = reviews(75, 4);

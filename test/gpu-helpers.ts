@@ -36,3 +36,31 @@ export function randomFloats(n: number, seed = 1, lo = -1, hi = 1): Float32Array
 export function randomIds(n: number, seed: number, range: number): Int32Array {
   return Int32Array.from(randomFloats(n, seed, 0, range), (v) => Math.min(range - 1, Math.floor(v)));
 }
+
+/**
+ * Reviews of `steps` token ids (zero padding after a length of at least `minLength`), labelled by
+ * whether ids of at least `highFrom` dominate; `skewed` draws small ids more often, as word
+ * frequencies are (many repeats within a review).
+ */
+export function syntheticReviews(
+  samples: number,
+  seed: number,
+  o: { vocab: number; steps: number; minLength: number; highFrom: number; skewed: boolean },
+): { x: { data: Int32Array; shape: [number, number] }; y: Uint8Array } {
+  let s = seed;
+  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
+  const data = new Int32Array(samples * o.steps);
+  const y = new Uint8Array(samples);
+  for (let r = 0; r < samples; r++) {
+    const length = o.minLength + Math.floor(next() * (o.steps - o.minLength));
+    let high = 0;
+    for (let t = 0; t < length; t++) {
+      const u = next();
+      const id = 1 + Math.floor((o.skewed ? u * u : u) * (o.vocab - 1));
+      data[r * o.steps + t] = id;
+      high += id >= o.highFrom ? 1 : -1;
+    }
+    y[r] = high > 0 ? 1 : 0;
+  }
+  return { x: { data, shape: [samples, o.steps] }, y };
+}

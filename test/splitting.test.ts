@@ -9,7 +9,7 @@ import { Gpu } from '../src/gpu/gpu.js';
 import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential, type TokenMatrix } from '../src/nn/model.js';
 import { Adam } from '../src/nn/optimizers.js';
-import { useGpu } from './gpu-helpers.js';
+import { useGpu, syntheticReviews } from './gpu-helpers.js';
 
 const VOCAB = 2000;
 const DIM = 8;
@@ -21,24 +21,8 @@ const BATCH = 16;
  */
 const MAX_BINDING_BYTES = 8192;
 
-/** Reviews of random ids (zero padding after), labelled by whether the high ids dominate. */
-function reviews(samples: number, seed: number): { x: TokenMatrix; y: Uint8Array } {
-  let s = seed;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8) / 2 ** 24;
-  const data = new Int32Array(samples * STEPS);
-  const y = new Uint8Array(samples);
-  for (let r = 0; r < samples; r++) {
-    const length = 6 + Math.floor(next() * (STEPS - 6));
-    let high = 0;
-    for (let t = 0; t < length; t++) {
-      const id = 1 + Math.floor(next() * (VOCAB - 1));
-      data[r * STEPS + t] = id;
-      high += id >= VOCAB / 2 ? 1 : -1;
-    }
-    y[r] = high > 0 ? 1 : 0;
-  }
-  return { x: { data, shape: [samples, STEPS] }, y };
-}
+const reviews = (samples: number, seed: number) =>
+  syntheticReviews(samples, seed, { vocab: VOCAB, steps: STEPS, minLength: 6, highFrom: VOCAB / 2, skewed: false });
 
 const train = reviews(300, 1); // 18 batches of 16 and one of 12
 const val = reviews(40, 2);
