@@ -104,7 +104,6 @@ interface Shard extends TableShard {
   flatStart: number;
   m: Tensor;
   v: Tensor;
-  adam: PreparedDispatch;
 }
 
 /**
@@ -127,6 +126,8 @@ export class FusedTrainer {
   private readonly samples: Tensor;
   private readonly headParams: GPUBuffer;
   private readonly adamUniform: GPUBuffer;
+  /** Adam over each shard's flat buffers, all reading `adamUniform`. */
+  private adam: PreparedDispatch[] = [];
 
   private constructor(
     readonly gpu: Gpu,
@@ -144,7 +145,7 @@ export class FusedTrainer {
       const size = [first + rows < vocab ? rows * dim : paddedCount - first * dim];
       const [table, dTable, m, v] = [0, 1, 2, 3].map(() => gpu.zeros(size));
       const presence = gpu.zeros(presenceShape(rows, batchSize), 'i32');
-      this.shards.push({ firstToken: first, rows, flatStart: first * dim, table, dTable, m, v, presence, adam: null! });
+      this.shards.push({ firstToken: first, rows, flatStart: first * dim, table, dTable, m, v, presence });
     }
     const headStart = this.shards[this.shards.length - 1].flatStart;
     const { kernel1, bias1, kernel2, bias2 } = layout.head;
@@ -172,9 +173,7 @@ export class FusedTrainer {
     const rows = shardRows(layout, presenceShape(1, batchSize)[0], limit);
     if (rows < 1) return `the head's weights and one embedding row do not fit one binding of ${limit} bytes`;
     const trainer = new FusedTrainer(gpu, layout, layers.flatMap((l) => l.weights.map((w) => w.tensor)), optimizer, batchSize, rows);
-    for (const shard of trainer.shards) {
-      shard.adam = await prepareAdam(gpu, shard.table, shard.dTable, shard.m, shard.v, trainer.adamUniform);
-    }
+    trainer.adam = await Promise.all(trainer.shards.map((sh) => prepareAdam(gpu, sh.table, sh.dTable, sh.m, sh.v, trainer.adamUniform)));
     return trainer;
   }
 
@@ -272,7 +271,7 @@ export class FusedTrainer {
       samples: this.samples,
       headParams: this.headParams,
       adamUniform: this.adamUniform,
-      adam: this.shards.map((sh) => sh.adam),
+      adam: this.adam,
     };
   }
 }
