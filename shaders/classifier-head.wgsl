@@ -33,7 +33,7 @@ struct Params {
 }
 
 struct Batch {
-  first: u32, // index in `order` of the batch's first review
+  first: u32, // index in `labels` of the batch's first row
   rows: u32,  // reviews in the batch
   slot: u32,  // gradients: this step's pair in `metrics`; metricSums: the pass's first chunk
   mark: u32,  // (unused here)
@@ -41,8 +41,7 @@ struct Batch {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> batch: Batch;
-@group(0) @binding(2) var<storage, read> order: array<u32>;          // review indices, in the epoch's order
-@group(0) @binding(3) var<storage, read> labels: array<f32>;         // [reviews] 0 or 1
+@group(0) @binding(3) var<storage, read> labels: array<f32>;         // 0 or 1, in the rows' order: row b's is labels[first + b]
 @group(0) @binding(4) var<storage, read> pooled: array<f32>;         // [rows, D] the head's input
 @group(0) @binding(5) var<storage, read> weights: array<f32>;        // every weight of the model, flat
 @group(0) @binding(6) var<storage, read_write> samples: array<f32>;  // [rows, 2H + 3] per-row records
@@ -87,7 +86,7 @@ fn score(b: u32, z: f32, y: f32) {
 fn trainSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let b = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (b >= batch.rows) { return; }
-  let y = labels[order[batch.first + b]];
+  let y = labels[batch.first + b];
   let z = logit(b);
   score(b, z, y);
   // sigmoid(z) - y arranged as TF's gradient of the stable loss; the mean's 1/rows folded in.
@@ -145,13 +144,13 @@ fn gradients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 fn evaluateSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let b = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (b >= batch.rows) { return; }
-  score(b, logit(b), labels[order[batch.first + b]]);
+  score(b, logit(b), labels[batch.first + b]);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn metricSums(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let c = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  let start = c * params.chunk; // rows are the pass's: row b is order[first + b]
+  let start = c * params.chunk; // rows are the pass's
   if (start >= batch.rows) { return; }
   let base = 2u * HIDDEN + 1u;
   var loss = 0.0;

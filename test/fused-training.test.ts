@@ -127,10 +127,22 @@ describe('fused training path', () => {
     const [wa, wb] = [await split.getWeights(), await whole.getWeights()];
     wa.forEach((w, i) => expectClose(w, wb[i], { atol: 2e-5, rtol: 1e-3 }));
     expectClose(await split.evaluate(val.x, val.y, { batchSize: 64, verbose: 0 }), await whole.evaluate(val.x, val.y, { batchSize: 64, verbose: 0 }), { atol: 1e-6, rtol: 1e-5 });
-    // A binding too small for the order of every review: the general path takes the model, saying why.
-    const tiny = model(new Gpu(gpu().device, undefined, { maxBindingBytes: 512 }), 'auto');
-    await tiny.fit(train.x, train.y, { ...fitOptions, epochs: 1, validationData: undefined }).catch(() => undefined);
-    expect(tiny.fusedReason).toMatch(/order and labels of 203 reviews \(4 bytes each\) do not fit one binding of 512 bytes/);
+  });
+
+  it('splits the epoch order and the labels too, once they pass one binding', async () => {
+    // 2,048 bytes a binding: 520 reviews' order (2,080 bytes) is split after review 511, and so
+    // are the labels; batches of 24 keep the scratch buffers (1,440 bytes) within one binding,
+    // and step 22's rows (504 to 527) are copied from both sides of the split.
+    const capped = new Gpu(gpu().device, undefined, { maxBindingBytes: 2048 });
+    const many = reviews(520, 7);
+    const options = { ...fitOptions, epochs: 2, batchSize: 24 };
+    const [split, whole] = [model(capped, 'auto'), model(gpu(), 'auto')];
+    const a = await split.fit(many.x, many.y, options);
+    const b = await whole.fit(many.x, many.y, options);
+    expect(split.fusedReason).toBeNull();
+    for (const key of ['loss', 'val_loss']) expectClose(a.history[key], b.history[key], { atol: 1e-6, rtol: 1e-5 });
+    const [wa, wb] = [await split.getWeights(), await whole.getWeights()];
+    wa.forEach((w, i) => expectClose(w, wb[i], { atol: 2e-5, rtol: 1e-3 }));
   });
 
   it('keeps models it cannot fuse on the general path, saying why; jitCompile: true refuses them', async () => {

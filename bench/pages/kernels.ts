@@ -131,9 +131,9 @@ const FUSED_KERNELS: KernelSpec[] = [
   { kernel: 'fused embedding-bag', entry: 'backward', shape: (s) => `${shape(s.batch, DIM)}→${shape(VOCAB, DIM)}, E=${s.entries}`,
     reads: (s) => words(s) * VOCAB + s.entries * (2 + DIM), writes: () => VOCAB * DIM, flop: (s) => 2 * s.entries * DIM,
     run: (gpu, x) => record(gpu, x.fused.bagBackward) },
-  // reads pooled [B, D], order and labels [B], the head's weights; writes records [B, 2H + 3], dPooled [B, D]
+  // reads pooled [B, D], labels [B], the head's weights; writes records [B, 2H + 3], dPooled [B, D]
   { kernel: 'fused head', entry: 'trainSample', shape: (s) => shape(s.batch, DIM),
-    reads: (s) => s.batch * (DIM + 2) + HEAD_WEIGHTS, writes: (s) => s.batch * (HEAD_RECORD + DIM), flop: (s) => s.batch * (4 * DIM * HIDDEN + 6 * HIDDEN),
+    reads: (s) => s.batch * (DIM + 1) + HEAD_WEIGHTS, writes: (s) => s.batch * (HEAD_RECORD + DIM), flop: (s) => s.batch * (4 * DIM * HIDDEN + 6 * HIDDEN),
     run: (gpu, x) => record(gpu, x.fused.headSample) },
   // reads pooled [B, D] and the records [B, 2H + 3]; writes the head's gradients and the step's two metrics
   { kernel: 'fused head', entry: 'gradients', shape: (s) => shape(s.batch, DIM),
@@ -305,7 +305,7 @@ async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: (
   const labels = keep(gpu.upload(Float32Array.from({ length: batch }, () => (random() < 0.5 ? 0 : 1))));
   const samples = keep(gpu.zeros([batch, HEAD_RECORD]));
   const metrics = keep(gpu.zeros([1, 2]));
-  const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, order, labels, pooled, weights, samples, metrics, dPooled, grads }, headParams);
+  const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, labels, pooled, weights, samples, metrics, dPooled, grads }, headParams);
   const adam = await prepareAdam(gpu, weights, grads, f(FLAT_PARAMS, -0.01, 0.01), f(FLAT_PARAMS, 0, 0.01), adamUniform);
   // Mark once so the backward walks a real bitmap.
   gpu.record(marking.forward);

@@ -140,6 +140,7 @@ export interface GpuStats {
 
 export class Gpu {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly compiling = new Map<string, Promise<GPUComputePipeline>>();
   /** Free storage buffers by byte size: shapes repeat every step, so exact sizes reuse well. */
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly sizes = new WeakMap<GPUBuffer, number>();
@@ -312,8 +313,15 @@ export class Gpu {
     const key = pipelineKey(name, entryPoint, constants);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = await this.device.createComputePipelineAsync(this.pipelineDescriptor(code, entryPoint, constants));
+      // Several dispatches prepared together (a split table's shards) share one compilation.
+      let compiling = this.compiling.get(key);
+      if (!compiling) {
+        compiling = this.device.createComputePipelineAsync(this.pipelineDescriptor(code, entryPoint, constants));
+        this.compiling.set(key, compiling);
+      }
+      pipeline = await compiling;
       this.pipelines.set(key, pipeline);
+      this.compiling.delete(key);
     }
     return { label: `${name}:${entryPoint}`, pipeline, bindGroup: this.bindGroup(name, pipeline, buffers, uniform), workgroups: xyz(workgroups) };
   }

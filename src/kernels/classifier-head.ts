@@ -40,8 +40,7 @@ interface HeadInputs {
   capacity: number;
   /** [4] i32: first, rows, slot, mark (see embedding-bag.ts `batchWords`). */
   batch: Tensor;
-  order: Tensor;
-  /** [reviews] f32 labels, indexed by review. */
+  /** f32 labels in the rows' order: row b's is labels[first + b]. */
   labels: Tensor;
   /** [capacity, D]. */
   pooled: Tensor;
@@ -65,7 +64,7 @@ export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, par
   const { dim, hidden } = b.layout;
   const constants = { DIM: dim, HIDDEN: hidden };
   const [sample, gradients] = await Promise.all([
-    gpu.prepare('classifier-head', source, 'trainSample', [b.batch, b.order, b.labels, b.pooled, b.weights, b.samples, b.dPooled], linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
+    gpu.prepare('classifier-head', source, 'trainSample', { 1: b.batch, 3: b.labels, 4: b.pooled, 5: b.weights, 6: b.samples, 7: b.dPooled }, linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
     gpu.prepare('classifier-head', source, 'gradients', { 1: b.batch, 4: b.pooled, 6: b.samples, 8: b.grads, 9: b.metrics }, linearWorkgroups(dim * hidden + 2 * hidden + 3, WORKGROUP_SIZE), params, constants),
   ]);
   return { sample, gradients };
@@ -75,7 +74,7 @@ export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, par
 export async function prepareHeadEvaluation(gpu: Gpu, b: HeadInputs, params: GPUBuffer, chunk: number): Promise<{ sample: PreparedDispatch; sums: PreparedDispatch }> {
   const constants = { DIM: b.layout.dim, HIDDEN: b.layout.hidden };
   const [sample, sums] = await Promise.all([
-    gpu.prepare('classifier-head', source, 'evaluateSample', [b.batch, b.order, b.labels, b.pooled, b.weights, b.samples], linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
+    gpu.prepare('classifier-head', source, 'evaluateSample', { 1: b.batch, 3: b.labels, 4: b.pooled, 5: b.weights, 6: b.samples }, linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
     gpu.prepare('classifier-head', source, 'metricSums', { 1: b.batch, 6: b.samples, 9: b.metrics }, linearWorkgroups(Math.ceil(b.capacity / chunk), WORKGROUP_SIZE), params, constants),
   ]);
   return { sample, sums };

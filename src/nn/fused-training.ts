@@ -15,8 +15,10 @@
  * (shaders/embedding-bag.wgsl). Unsplit, each is the one dispatch above.
  *
  * The data is uploaded once (`TrainingSet`, `EvaluationSet`); an epoch is one small upload (the
- * shuffle and Adam's per-step factors), every step recorded with nothing created, and one read
- * of the per-step metrics together with the validation metrics. The autograd path in model.ts
+ * shuffle, the labels in its order and Adam's per-step factors), every step recorded with
+ * nothing created (it copies its slice of the order and the labels into batch-sized buffers, so
+ * that only the token bags grow with the data), and one read of the per-step metrics together
+ * with the validation metrics. The autograd path in model.ts
  * stays the general one and the reference: tests train both and compare (test/fused-training.test.ts).
  */
 import { ADAM_PARAMS_BYTES, adamParams, prepareAdam } from '../kernels/adam.js';
@@ -121,6 +123,9 @@ export class FusedTrainer {
   /** The head's offsets in the last shard's buffers. */
   private readonly headLayout: HeadLayout;
   private readonly batch: Tensor;
+  /** The step's reviews and labels, copied in from the epoch's order. */
+  private readonly batchOrder: Tensor;
+  private readonly batchLabels: Tensor;
   private readonly pooled: Tensor;
   private readonly dPooled: Tensor;
   private readonly samples: Tensor;
@@ -151,6 +156,8 @@ export class FusedTrainer {
     const { kernel1, bias1, kernel2, bias2 } = layout.head;
     this.headLayout = { ...layout.head, kernel1: kernel1 - headStart, bias1: bias1 - headStart, kernel2: kernel2 - headStart, bias2: bias2 - headStart };
     this.batch = gpu.zeros([4], 'i32');
+    this.batchOrder = gpu.zeros([batchSize], 'i32');
+    this.batchLabels = gpu.zeros([batchSize]);
     this.pooled = gpu.empty([batchSize, layout.dim]);
     this.dPooled = gpu.empty([batchSize, layout.dim]);
     this.samples = gpu.empty([batchSize, headRecordSize(layout.head.hidden)]);
@@ -158,17 +165,12 @@ export class FusedTrainer {
     this.adamUniform = gpu.createUniform(new Uint8Array(ADAM_BLOCK_BYTES));
   }
 
-  /**
-   * A trainer for `layers` (built) and `optimizer` (null to evaluate only) at `batchSize`, for data
-   * sets of up to `reviews` reviews, or why there is none (the general path then trains them).
-   */
-  static async create(gpu: Gpu, layers: readonly Layer[], optimizer: Adam | null, batchSize: number, reviews = 0): Promise<FusedTrainer | string> {
+  /** A trainer for `layers` (built) and `optimizer` (null to evaluate only) at `batchSize`, or why there is none. */
+  static async create(gpu: Gpu, layers: readonly Layer[], optimizer: Adam | null, batchSize: number): Promise<FusedTrainer | string> {
     const layout = fusedLayout(layers);
     if (typeof layout === 'string') return layout;
     if (batchSize > MAX_BAG_BATCH) return `batches of ${batchSize} exceed the fused path's ${MAX_BAG_BATCH}`;
     const limit = gpu.maxBindingBytes;
-    // The token bags are split into chunks; the order and the labels (4 bytes a review) are bound whole.
-    if (reviews * 4 > limit) return `the order and labels of ${reviews} reviews (4 bytes each) do not fit one binding of ${limit} bytes`;
     if (batchSize * rowFloats(layout) * 4 > limit) return `a batch's scratch buffers (${batchSize} rows) do not fit one binding of ${limit} bytes`;
     const rows = shardRows(layout, presenceShape(1, batchSize)[0], limit);
     if (rows < 1) return `the head's weights and one embedding row do not fit one binding of ${limit} bytes`;
@@ -214,7 +216,7 @@ export class FusedTrainer {
 
   dispose(): void {
     for (const s of this.shards) for (const t of [s.table, s.dTable, s.m, s.v, s.presence]) t.dispose();
-    for (const t of [this.batch, this.pooled, this.dPooled, this.samples]) t.dispose();
+    for (const t of [this.batch, this.batchOrder, this.batchLabels, this.pooled, this.dPooled, this.samples]) t.dispose();
     for (const u of [this.headParams, this.adamUniform]) u.destroy();
   }
 
@@ -266,6 +268,8 @@ export class FusedTrainer {
       weights: head.table,
       grads: head.dTable,
       batch: this.batch,
+      batchOrder: this.batchOrder,
+      batchLabels: this.batchLabels,
       pooled: this.pooled,
       dPooled: this.dPooled,
       samples: this.samples,
@@ -288,8 +292,11 @@ export class TrainingSet {
     readonly rows: number,
     readonly steps: number,
     private readonly bags: ResidentBags,
-    private readonly labels: Tensor,
+    /** The labels by review, on the host: each epoch uploads them in its order. */
+    private readonly hostLabels: Float32Array,
+    /** [rows] the epoch's order and the labels in it, rewritten each epoch. */
     private readonly order: Tensor,
+    private readonly labels: Tensor,
     /** [steps, 4] batch descriptors: constant, as every epoch cuts its order the same way. */
     private readonly stepTable: Tensor,
     /** [steps, ADAM_BLOCK_BYTES / 4] Adam's uniform per step, rewritten each epoch. */
@@ -305,10 +312,11 @@ export class TrainingSet {
     const [rows, length] = x.shape;
     const steps = Math.ceil(rows / batchSize);
     const bags = uploadTokenBags(gpu, tokenBags(x.data, rows, length, layout.vocab));
-    const labelTensor = gpu.upload(labels);
     const order = gpu.zeros([rows], 'i32');
+    const labelTensor = gpu.zeros([rows]);
+    // Each step's rows are copied to the start of the batch buffers: `first` is 0.
     const table = new Int32Array(steps * 4);
-    for (let s = 0; s < steps; s++) table.set(batchWords(s * batchSize, Math.min(batchSize, rows - s * batchSize), s, true), s * 4);
+    for (let s = 0; s < steps; s++) table.set(batchWords(0, Math.min(batchSize, rows - s * batchSize), s, true), s * 4);
     const stepTable = gpu.upload(table, [steps, 4]);
     const adamTable = gpu.zeros([steps, ADAM_BLOCK_BYTES / 4], 'i32');
     const metrics = gpu.zeros([steps, 2]);
@@ -318,17 +326,17 @@ export class TrainingSet {
       capacity: batchSize,
       markRows: batchSize,
       batch: b.batch,
-      order,
+      order: b.batchOrder,
       shards: b.shards,
       pooled: b.pooled,
       dPooled: b.dPooled,
     });
     const head = await prepareHeadTraining(
       gpu,
-      { layout: b.headLayout, capacity: batchSize, batch: b.batch, order, labels: labelTensor, pooled: b.pooled, weights: b.weights, samples: b.samples, metrics, dPooled: b.dPooled, grads: b.grads },
+      { layout: b.headLayout, capacity: batchSize, batch: b.batch, labels: b.batchLabels, pooled: b.pooled, weights: b.weights, samples: b.samples, metrics, dPooled: b.dPooled, grads: b.grads },
       b.headParams,
     );
-    return new TrainingSet(trainer, rows, steps, bags, labelTensor, order, stepTable, adamTable, metrics, bag, [
+    return new TrainingSet(trainer, rows, steps, bags, labels.slice(), order, labelTensor, stepTable, adamTable, metrics, bag, [
       ...bag.forward,
       head.sample,
       head.gradients,
@@ -348,8 +356,13 @@ export class TrainingSet {
       adam.set(adamParams(this.trainer.layout.paddedCount, { step: optimizer.iterations + s + 1, learningRate, beta1, beta2, epsilon }), s * ADAM_BLOCK_BYTES);
     }
     gpu.write(this.order, order);
+    gpu.write(this.labels, Float32Array.from(order, (review) => this.hostLabels[review]));
     gpu.write(this.adamTable, new Int32Array(adam.buffer));
+    const { batchSize } = this.trainer;
     for (let s = 0; s < this.steps; s++) {
+      const rows = Math.min(batchSize, this.rows - s * batchSize);
+      gpu.copyElements(this.order, s * batchSize, b.batchOrder, 0, rows);
+      gpu.copyElements(this.labels, s * batchSize, b.batchLabels, 0, rows);
       gpu.copyElements(this.stepTable, s * BATCH_WORDS, b.batch, 0, BATCH_WORDS);
       gpu.recordCopy(this.adamTable.buffer, s * ADAM_BLOCK_BYTES, b.adamUniform, 0, ADAM_PARAMS_BYTES);
       for (const shard of b.shards) gpu.recordClear(shard.presence);
@@ -360,7 +373,7 @@ export class TrainingSet {
 
   dispose(): void {
     this.bags.dispose();
-    for (const t of [this.labels, this.order, this.stepTable, this.adamTable, this.metrics]) t.dispose();
+    for (const t of [this.order, this.labels, this.stepTable, this.adamTable, this.metrics]) t.dispose();
     this.bag.dispose();
   }
 }
@@ -371,6 +384,11 @@ export class EvaluationSet {
     private readonly trainer: FusedTrainer,
     readonly rows: number,
     private readonly passes: number,
+    /** Rows per pass. */
+    private readonly capacity: number,
+    /** [rows] the reviews in order and their labels; a pass copies its slice into passRows. */
+    private readonly data: { order: Tensor; labels: Tensor },
+    private readonly passRows: { order: Tensor; labels: Tensor },
     private readonly tensors: Tensor[],
     private readonly bags: ResidentBags,
     private readonly passTable: Tensor,
@@ -391,24 +409,34 @@ export class EvaluationSet {
     const capacity = chunksPerPass * batchSize;
     const passes = Math.ceil(chunks / chunksPerPass);
     const bags = uploadTokenBags(gpu, tokenBags(x.data, rows, length, layout.vocab));
-    const labelTensor = gpu.upload(labels);
-    const order = gpu.upload(Int32Array.from({ length: rows }, (_, i) => i));
+    const data = { order: gpu.upload(Int32Array.from({ length: rows }, (_, i) => i)), labels: gpu.upload(labels) };
+    const passRows = { order: gpu.zeros([capacity], 'i32'), labels: gpu.zeros([capacity]) };
     const table = new Int32Array(passes * 4);
-    for (let p = 0; p < passes; p++) table.set(batchWords(p * capacity, Math.min(capacity, rows - p * capacity), p * chunksPerPass, false), p * 4);
+    for (let p = 0; p < passes; p++) table.set(batchWords(0, Math.min(capacity, rows - p * capacity), p * chunksPerPass, false), p * 4);
     const passTable = gpu.upload(table, [passes, 4]);
     const metrics = gpu.zeros([chunks, 2]);
     const pooled = gpu.empty([capacity, layout.dim]);
     const samples = gpu.empty([capacity, headRecordSize(layout.head.hidden)]);
     // These passes do not mark (mark = 0): the bitmap and the gradient buffers are bound, never touched.
     const headParams = gpu.createUniform(classifierHeadParams(b.headLayout, batchSize));
-    const bag = await prepareEmbeddingBag(gpu, { bags, dim: layout.dim, capacity, markRows: batchSize, batch: b.batch, order, shards: b.shards, pooled, dPooled: b.dPooled });
+    const bag = await prepareEmbeddingBag(gpu, {
+      bags,
+      dim: layout.dim,
+      capacity,
+      markRows: batchSize,
+      batch: b.batch,
+      order: passRows.order,
+      shards: b.shards,
+      pooled,
+      dPooled: b.dPooled,
+    });
     const head = await prepareHeadEvaluation(
       gpu,
-      { layout: b.headLayout, capacity, batch: b.batch, order, labels: labelTensor, pooled, weights: b.weights, samples, metrics },
+      { layout: b.headLayout, capacity, batch: b.batch, labels: passRows.labels, pooled, weights: b.weights, samples, metrics },
       headParams,
       batchSize,
     );
-    return new EvaluationSet(trainer, rows, passes, [labelTensor, order, pooled, samples], bags, passTable, metrics, bag, headParams, [
+    return new EvaluationSet(trainer, rows, passes, capacity, data, passRows, [pooled, samples], bags, passTable, metrics, bag, headParams, [
       ...bag.forward,
       head.sample,
       head.sums,
@@ -420,6 +448,9 @@ export class EvaluationSet {
     const { gpu } = this.trainer;
     const b = this.trainer.buffers;
     for (let p = 0; p < this.passes; p++) {
+      const rows = Math.min(this.capacity, this.rows - p * this.capacity);
+      gpu.copyElements(this.data.order, p * this.capacity, this.passRows.order, 0, rows);
+      gpu.copyElements(this.data.labels, p * this.capacity, this.passRows.labels, 0, rows);
       gpu.copyElements(this.passTable, p * BATCH_WORDS, b.batch, 0, BATCH_WORDS);
       gpu.record(this.dispatches);
     }
@@ -427,7 +458,7 @@ export class EvaluationSet {
 
   dispose(): void {
     this.bags.dispose();
-    for (const t of [...this.tensors, this.passTable, this.metrics]) t.dispose();
+    for (const t of [...Object.values(this.data), ...Object.values(this.passRows), ...this.tensors, this.passTable, this.metrics]) t.dispose();
     this.bag.dispose();
     this.headParams.destroy();
   }

@@ -176,7 +176,7 @@ export class Sequential implements CallbackModel {
     const steps = Math.ceil(samples / batchSize);
     this.initialEpoch = options.initialEpoch ?? 0;
     nonNegative('fit: initialEpoch', this.initialEpoch);
-    const fused = await this.fusedTrainer(gpu, this.optimizer, batchSize, Math.max(samples, validationData?.[0].shape[0] ?? 0));
+    const fused = await this.fusedTrainer(gpu, this.optimizer, batchSize);
     const sets = fused && (await this.guard(0, null, async () => ({
       train: await fused.trainingSet(x, labels),
       val: validationData ? await fused.evaluationSet(validationData[0], Float32Array.from(validationData[1])) : null,
@@ -240,7 +240,7 @@ export class Sequential implements CallbackModel {
     const labels = this.checkData(x, y, 'evaluate data');
     const steps = Math.ceil(x.shape[0] / batchSize);
     const bar = verbose ? new Progbar(steps, output) : null;
-    const fused = await this.fusedTrainer(gpu, null, batchSize, x.shape[0]);
+    const fused = await this.fusedTrainer(gpu, null, batchSize);
     if (fused) {
       try {
         const logs = await this.guard(0, null, async () => {
@@ -406,12 +406,12 @@ export class Sequential implements CallbackModel {
   }
 
   /** The fused trainer when compile's jitCompile allows it and the model fits; else null, with `fusedReason` set. */
-  private async fusedTrainer(gpu: Gpu, optimizer: Adam | null, batchSize: number, reviews: number): Promise<FusedTrainer | null> {
+  private async fusedTrainer(gpu: Gpu, optimizer: Adam | null, batchSize: number): Promise<FusedTrainer | null> {
     if (this.jitCompile === false) {
       this.fusedReason = 'compiled with jitCompile: false';
       return null;
     }
-    const trainer = await FusedTrainer.create(gpu, this.layers, optimizer, batchSize, reviews);
+    const trainer = await FusedTrainer.create(gpu, this.layers, optimizer, batchSize);
     if (typeof trainer === 'string') {
       if (this.jitCompile === true) throw new Error(`${this.name}: jitCompile is true but the model cannot be fused: ${trainer}`);
       this.fusedReason = trainer;
