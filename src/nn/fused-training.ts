@@ -28,7 +28,6 @@ import {
   prepareEmbeddingBag,
   MAX_BAG_BATCH,
   presenceShape,
-  presenceWords,
   tokenBags,
   uploadTokenBags,
   type EmbeddingBagPasses,
