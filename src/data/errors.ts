@@ -42,15 +42,35 @@ export class DatasetError extends DataError {}
 /** No data file was found in any of the places looked at. */
 export class DataNotFoundError extends DataError {}
 
+/** Longest excerpt of one untrusted value (a name, a header, a found value) quoted in a message. */
+export const MAX_EXCERPT = 200;
+/** Messages are one line of at most this many characters, whatever the input. */
+export const MAX_MESSAGE = 1000;
+
+/**
+ * At most `max` characters of untrusted `text`, control characters escaped so the
+ * message stays on one line, and the full length said when it was cut. Never
+ * serialises anything whole: the caller passes a string it already has.
+ */
+export function excerpt(text: string, max = MAX_EXCERPT): string {
+  const cut = text.length > max ? text.slice(0, max) : text;
+  const escaped = cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.length > max ? `${escaped}... (${text.length} characters in all)` : escaped;
+}
+
+/** Each of the five parts of a DataError gets this much at least, so that all fit MAX_MESSAGE. */
+const DETAIL_EXCERPT = 150;
+
 function formatDataError(problem: string, d: DataErrorDetails): string {
-  const where = [d.file, d.member].filter(Boolean).join(': ');
+  const where = [d.file, d.member].filter(Boolean).map((part) => excerpt(part!, DETAIL_EXCERPT)).join(': ');
   const at = d.offset === undefined ? '' : ` at byte ${d.offset}`;
   const prefix = where || at ? `${where}${at}: ` : '';
   const wanted =
     d.expected !== undefined || d.found !== undefined
-      ? ` (expected ${d.expected ?? '?'}, found ${d.found ?? '?'})`
+      ? ` (expected ${excerpt(d.expected ?? '?', DETAIL_EXCERPT)}, found ${excerpt(d.found ?? '?', DETAIL_EXCERPT)})`
       : '';
-  return `${prefix}${problem}${wanted}`;
+  // The problem is written here, but may embed a value: bound it too.
+  return `${prefix}${excerpt(problem, Math.max(DETAIL_EXCERPT, MAX_MESSAGE - 40 - prefix.length - wanted.length))}${wanted}`;
 }
 
 /** Where a reader is: the file and member that its byte offsets refer to. */

@@ -305,10 +305,13 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-/** CRC-32 (IEEE 802.3), as zip stores it. */
-export function crc32(data: Uint8Array): number {
+/**
+ * CRC-32 (IEEE 802.3), as zip stores it. `previous` continues a CRC over
+ * several pieces: crc32(b, crc32(a)) is the CRC of a then b (zlib's chaining).
+ */
+export function crc32(data: Uint8Array, previous = 0): number {
   const t = CRC_TABLE;
-  let crc = 0xffffffff;
+  let crc = (previous ^ 0xffffffff) >>> 0;
   let i = 0;
   const end8 = data.length - (data.length % 8);
   for (; i < end8; i += 8) {
