@@ -2,6 +2,8 @@
 // Forward and the three gradients, one invocation per output element with a plain loop
 // (no shared memory: SwiftShader runs invocations on CPU threads).
 // Dispatched as linearWorkgroups(outputs, WORKGROUP_SIZE).
+// Inputs of any rank are rows of their last axis (Keras' Dense): B is the product of the
+// leading dimensions, e.g. B = batch · steps for x [batch, steps, I].
 //
 // Bindings are shared by role so that every entry point uses a prefix of them
 // ('auto' layouts hold only the bindings an entry point uses):
@@ -14,7 +16,7 @@
 const WORKGROUP_SIZE = 64u;
 
 struct Params {
-  batch: u32,  // B: rows of x and dy
+  batch: u32,  // B: rows of x and dy (the product of their leading dimensions)
   inputs: u32, // I: columns of x, rows of W
   units: u32,  // O: columns of W and dy
 }

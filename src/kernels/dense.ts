@@ -1,7 +1,7 @@
 /**
  * Keras Dense without activation on the GPU (shaders/dense.wgsl): y = x·W + b with the
- * kernel W laid out as Keras stores it, [inputs, units]; the gradients of x, W and b;
- * and plain TypeScript references.
+ * kernel W laid out as Keras stores it, [inputs, units], on inputs of any rank >= 2 (rows
+ * of the last axis); the gradients of x, W and b; and plain TypeScript references (on rows).
  */
 import source from '../../shaders/dense.wgsl';
 import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
@@ -11,46 +11,57 @@ const WORKGROUP_SIZE = 64;
 /** A dimension `expectShape` accepts whatever its size. */
 const ANY = -1;
 
-/** y [B, O] = x [B, I] · kernel [I, O] + bias [O]. */
+/**
+ * y [..., O] = x [..., I] · kernel [I, O] + bias [O]. x may have any rank >= 2: Keras' Dense
+ * applies the kernel to the last axis (keras/src/layers/core/dense.py: `ops.matmul(inputs, kernel)`),
+ * so the leading dimensions are rows, B = x.size / I.
+ */
 export function denseForward(gpu: Gpu, x: Tensor, kernel: Tensor, bias: Tensor): Tensor {
-  const [batch, inputs] = expectShape('denseForward', 'x', x, [ANY, ANY]);
+  const { rows, lastDim: inputs, leading } = rowsOf('denseForward', 'x', x);
   const [, units] = expectShape('denseForward', 'kernel', kernel, [inputs, ANY]);
   expectShape('denseForward', 'bias', bias, [units]);
-  const y = gpu.empty([batch, units]);
-  run(gpu, 'forward', [x, y, kernel, bias], batch * units, [batch, inputs, units]);
+  const y = gpu.empty([...leading, units]);
+  run(gpu, 'forward', [x, y, kernel, bias], rows * units, [rows, inputs, units]);
   return y;
 }
 
-/** dx [B, I] = dy [B, O] · kernelᵀ, where kernel is [I, O]. */
+/** dx [..., I] = dy [..., O] · kernelᵀ, where kernel is [I, O]: x's gradient in x's shape. */
 export function denseInputGradient(gpu: Gpu, dy: Tensor, kernel: Tensor): Tensor {
-  const [batch, units] = expectShape('denseInputGradient', 'dy', dy, [ANY, ANY]);
+  const { rows, lastDim: units, leading } = rowsOf('denseInputGradient', 'dy', dy);
   const [inputs] = expectShape('denseInputGradient', 'kernel', kernel, [ANY, units]);
-  const dx = gpu.empty([batch, inputs]);
-  run(gpu, 'inputGradient', [dy, dx, kernel], batch * inputs, [batch, inputs, units]);
+  const dx = gpu.empty([...leading, inputs]);
+  run(gpu, 'inputGradient', [dy, dx, kernel], rows * inputs, [rows, inputs, units]);
   return dx;
 }
 
-/** dW [I, O] = xᵀ · dy for x [B, I] and dy [B, O], summed over the batch in index order. */
+/** dW [I, O] = xᵀ · dy for x [..., I] and dy [..., O] with the same leading dimensions, summed over rows in index order. */
 export function denseKernelGradient(gpu: Gpu, x: Tensor, dy: Tensor): Tensor {
-  const [batch, inputs] = expectShape('denseKernelGradient', 'x', x, [ANY, ANY]);
-  const [, units] = expectShape('denseKernelGradient', 'dy', dy, [batch, ANY]);
+  const { rows, lastDim: inputs, leading } = rowsOf('denseKernelGradient', 'x', x);
+  const [units] = expectShape('denseKernelGradient', 'dy', dy, [...leading, ANY]).slice(-1);
   const dw = gpu.empty([inputs, units]);
-  run(gpu, 'kernelGradient', [x, dw, dy], inputs * units, [batch, inputs, units]);
+  run(gpu, 'kernelGradient', [x, dw, dy], inputs * units, [rows, inputs, units]);
   return dw;
 }
 
-/** db [O] = Σ_b dy[b, :] for dy [B, O]. */
+/** db [O] = Σ over rows of dy [..., O]. */
 export function denseBiasGradient(gpu: Gpu, dy: Tensor): Tensor {
-  const [batch, units] = expectShape('denseBiasGradient', 'dy', dy, [ANY, ANY]);
+  const { rows, lastDim: units } = rowsOf('denseBiasGradient', 'dy', dy);
   const db = gpu.empty([units]);
-  run(gpu, 'biasGradient', [dy, db], units, [batch, 0, units]);
+  run(gpu, 'biasGradient', [dy, db], units, [rows, 0, units]);
   return db;
 }
 
 /** Buffers go in the shader's binding order: a, out, b, bias (see the table in dense.wgsl). */
-function run(gpu: Gpu, entryPoint: string, buffers: Tensor[], outputs: number, [batch, inputs, units]: [number, number, number]): void {
-  const params = new Uint32Array([batch, inputs, units]);
+function run(gpu: Gpu, entryPoint: string, buffers: Tensor[], outputs: number, [rows, inputs, units]: [number, number, number]): void {
+  const params = new Uint32Array([rows, inputs, units]);
   gpu.dispatch('dense', source, entryPoint, buffers, linearWorkgroups(outputs, WORKGROUP_SIZE), params);
+}
+
+/** A tensor of rank >= 2 seen as rows of its last dimension; a RangeError naming the op otherwise. */
+function rowsOf(op: string, name: string, t: Tensor): { rows: number; lastDim: number; leading: number[] } {
+  if (t.shape.length < 2) throw new RangeError(`${op}: expected ${name} of rank 2 or more ([..., features]), found [${t.shape.join(', ')}]`);
+  const leading = t.shape.slice(0, -1);
+  return { rows: leading.reduce((a, b) => a * b, 1), lastDim: t.shape[t.shape.length - 1], leading };
 }
 
 /** The shape of `t` if it matches `expected` (ANY matches any size); a RangeError otherwise. */

@@ -10,7 +10,7 @@ import type { Gpu, Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
 import { History, type Callback, type CallbackModel, type Logs } from './callbacks.js';
 import { FusedTrainer, type MetricSums } from './fused-training.js';
-import { Embedding, formatShape, type Layer, type Shape } from './layers.js';
+import { callLayers, Embedding, formatShape, inferenceContext, type Layer, type Shape } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
 import { Adam, type AdamState } from './optimizers.js';
 import { defaultOutput, Progbar, type Output } from './progress.js';
@@ -346,9 +346,7 @@ export class Sequential implements CallbackModel {
   }
 
   private call(ids: Tensor, hostIds: Int32Array): Tensor {
-    let out: Tensor | undefined;
-    for (const layer of this.layers) out = layer.call(out ?? { ids, hostIds });
-    return out!;
+    return callLayers(this.layers, { ids, hostIds }, inferenceContext(ids.gpu));
   }
 
   /** One step: forward, loss, backward, Adam; returns [mean loss, correct predictions]. */

@@ -5,9 +5,14 @@
  */
 import type { Tensor } from '../gpu/gpu.js';
 import { bceBackward, bceForward, bceFromLogitsBackward, bceFromLogitsForward } from '../kernels/binary-crossentropy.js';
+import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, type Conv1DPadding } from '../kernels/conv1d.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
+import { dropoutForward, type DropoutSettings } from '../kernels/dropout.js';
 import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../kernels/embedding.js';
+import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
+import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
 import { meanPoolBackward, meanPoolForward } from '../kernels/mean-pool.js';
+import { paddingMaskForward } from '../kernels/padding-mask.js';
 import { reluBackward, reluForward } from '../kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../kernels/sigmoid.js';
 import { Tape } from './tape.js';
@@ -40,7 +45,54 @@ export function meanPool(x: Tensor): Tensor {
   return out;
 }
 
-/** x·kernel + bias, with x [B, I], kernel [I, O] as Keras stores it, bias [O]. */
+/**
+ * Keras' `mask_zero` mask of `ids` ([B, T] i32): f32 [B, T], 1 for a token, 0 for padding (id 0).
+ * It has no gradient; it is recorded only so that the tape frees it with the step's outputs.
+ */
+export function paddingMask(ids: Tensor): Tensor {
+  const mask = paddingMaskForward(ids.gpu, ids);
+  Tape.record(mask, [ids], () => [null]);
+  return mask;
+}
+
+/** Mean over the unmasked steps of [B, T, D] (`mask` [B, T] f32 0/1): GlobalAveragePooling1D given a mask. */
+export function maskedMeanPool(x: Tensor, mask: Tensor): Tensor {
+  const out = maskedMeanPoolForward(x.gpu, x, mask);
+  Tape.record(out, [x, mask], (dOut) => [maskedMeanPoolBackward(x.gpu, dOut, mask, x.shape[2]), null]);
+  return out;
+}
+
+/** Max over axis 1 of [B, T, D] (GlobalMaxPooling1D); ties share the gradient, as TensorFlow's reduce_max. */
+export function maxPool(x: Tensor): Tensor {
+  const out = maxPoolForward(x.gpu, x);
+  Tape.record(out, [x], (dOut) => [maxPoolBackward(x.gpu, x, out, dOut)]);
+  return out;
+}
+
+/**
+ * Keras' inverted dropout with the mask of training step `step` (i32 [1], read on the GPU).
+ * The gradient is the same mask and scale applied to dOut.
+ */
+export function dropout(x: Tensor, step: Tensor, settings: DropoutSettings): Tensor {
+  const out = dropoutForward(x.gpu, x, step, settings);
+  Tape.record(out, [x, step], (dOut) => [dropoutForward(x.gpu, dOut, step, settings), null]);
+  return out;
+}
+
+/** Conv1D (strides 1, channels last): x [B, T, C], kernel [K, C, F] as Keras stores it, bias [F] or null. */
+export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, padding: Conv1DPadding): Tensor {
+  const gpu = x.gpu;
+  const out = conv1dForward(gpu, x, kernel, bias, padding);
+  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  Tape.record(out, inputs, (dOut) => [
+    conv1dInputGradient(gpu, dOut, kernel, x.shape[1], padding),
+    conv1dKernelGradient(gpu, x, dOut, kernel.shape[0], padding),
+    ...(bias ? [denseBiasGradient(gpu, dOut)] : []),
+  ]);
+  return out;
+}
+
+/** x·kernel + bias on the last axis of x [..., I] (any rank >= 2, as Keras' Dense), kernel [I, O] as Keras stores it, bias [O]. */
 export function dense(x: Tensor, kernel: Tensor, bias: Tensor): Tensor {
   const gpu = x.gpu;
   const out = denseForward(gpu, x, kernel, bias);
