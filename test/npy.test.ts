@@ -55,19 +55,21 @@ describe('readNpy', () => {
     expectDataError(() => readNpy(version), NpyFormatError, { offset: 6, expected: '1.0, 2.0 or 3.0', found: '4.0' });
 
     const tooLong = good.slice();
-    new DataView(tooLong.buffer).setUint16(8, 60000, true);
+    new DataView(tooLong.buffer).setUint16(8, 9000, true);
     expectDataError(() => readNpy(tooLong), NpyFormatError, { offset: 8, message: /header length runs past the end/ });
+    new DataView(tooLong.buffer).setUint16(8, 60000, true);
+    expectDataError(() => readNpy(tooLong), NpyFormatError, { offset: 8, message: /header of 60000 bytes is past numpy's max_header_size/, expected: /at most 10000 bytes/ });
 
     const tooShort = good.slice();
     new DataView(tooShort.buffer).setUint16(8, new DataView(good.buffer).getUint16(8, true) - 8, true);
     expectDataError(() => readNpy(tooShort), NpyFormatError, { message: /does not end with a newline/ });
 
-    expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, }")), NpyFormatError, { message: /no 'shape'/ });
+    expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, }")), NpyFormatError, { message: /keys descr, fortran_order, expected descr, fortran_order, shape/ });
     expectDataError(() => readNpy(npyWithHeader("{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (1,), }")), NpyFormatError, {
       message: /structured dtypes/,
     });
     expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (-1,), }")), NpyFormatError, {
-      message: /shape entry '-1'/,
+      message: /shape entry -1 is negative/,
     });
     expectDataError(() => readNpy(npyWithHeader("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), 'extra': 1, }")), NpyFormatError, {
       message: /keys/,
@@ -115,14 +117,23 @@ describe('readNpy', () => {
   it('refuses an object array whose pickle disagrees with the header', () => {
     const x = ZipArchive.open(fixtureBytes('npz', 'mini_protocol2.npz')).read('x_train.npy');
     const text = new TextDecoder('latin1').decode(x.subarray(10, 10 + new DataView(x.buffer, x.byteOffset).getUint16(8, true)));
-    const lied = text.replace('(9,)', '(8,)');
-    const bytes = new Uint8Array(x.length);
-    bytes.set(x);
-    bytes.set(new TextEncoder().encode(lied), 10);
-    expectDataError(() => readNpy(bytes, { member: 'x_train.npy' }), NpyFormatError, {
+    const lying = (shape: string) => {
+      const bytes = x.slice();
+      // Same header length: one padding space fewer for each character more.
+      const header = text.replace('(9,)', shape).replace(' '.repeat(shape.length - 4) + '\n', '\n');
+      bytes.set(new TextEncoder().encode(header), 10);
+      return bytes;
+    };
+    expectDataError(() => readNpy(lying('(10,)'), { member: 'x_train.npy' }), NpyFormatError, {
       message: /does not match the header shape/,
-      expected: 'shape (8), 8 elements',
+      expected: 'shape (10), 10 elements',
       found: 'shape (9), 9 elements',
+    });
+    // Fewer elements than lists in the pickle: refused at the first list too many.
+    expectDataError(() => readNpy(lying('(8,)'), { member: 'x_train.npy' }), PickleError, {
+      message: /EMPTY_LIST: more lists than a numpy object array of 8 int lists holds/,
+      expected: 'at most 9 lists',
+      found: 'list 10',
     });
   });
 });

@@ -12,9 +12,17 @@
  *
  * Hostile streams: every length is checked against the bytes left before anything
  * is allocated, and each value pushed costs at least one byte of stream, so memory
- * is bounded by the input. Nothing here recurses (nor does any later walk of the
- * values in src/data), so there is no nesting limit: 100,000 nested lists or MARKs
- * are fine, and a list or dict that holds itself (through the memo) is returned as is.
+ * is bounded by the input; on top of that the value stack, the MARK stack, the memo,
+ * strings and integers have hard caps (`LIMITS`), checked before they grow, so no
+ * stream reaches V8's own limits ("invalid size", "Invalid string length"). Nothing
+ * here recurses (nor does any later walk of the values in src/data): 100,000 nested
+ * lists or MARKs are fine, and a list or dict that holds itself (through the memo) is
+ * returned as is.
+ *
+ * `UnpickleOptions.objectArray` narrows the reader to what numpy writes for a 1-D
+ * object array of int lists (Keras' imdb.npz): a stream is refused at the first
+ * opcode that cannot belong to one (dicts, floats, DUP, long strings, more lists than
+ * the array has elements, ...), before inflating anything further into memory.
  * Opcode encodings follow CPython's Lib/pickle.py and Lib/pickletools.py.
  */
 
@@ -150,7 +158,43 @@ export interface UnpickleOptions {
    * several times less memory and garbage collection.
    */
   compactIntLists?: boolean;
+  /**
+   * Accept only the pickle of a numpy object array of `elements` int lists (what
+   * numpy's `np.save` writes for ragged data), refusing at the first opcode that
+   * cannot belong to one: see `OBJECT_ARRAY`.
+   */
+  objectArray?: { elements: number };
 }
+
+/** Hard caps of every stream, whatever its size: far above what numpy writes, far below V8's limits. */
+export const LIMITS = {
+  /** Values on the stack at once (V8's arrays fail past ~2^27). */
+  stack: 1 << 24,
+  /** MARKs open at once. */
+  marks: 1 << 20,
+  /** Distinct memo keys. */
+  memo: 1 << 22,
+  /** Bytes of one LONG1/LONG4 integer (parsing is quadratic past this in BigInt arithmetic). */
+  longBytes: 8192,
+  /** Bytes of one string or bytes value (V8's strings end at 2^29 - 24 characters). */
+  textBytes: 1 << 28,
+} as const;
+
+/**
+ * What a numpy object array of int lists can hold, whatever its size: every
+ * value is an int or a list except a fixed envelope (the globals, the dtype and
+ * array states), at most `envelope` values; strings and bytes there are names
+ * and type codes of at most `textBytes`; MARKs nest `marks` deep at most (numpy
+ * writes 3); ints fit int64. Lists: the array's own plus one per element.
+ */
+export const OBJECT_ARRAY = {
+  envelope: 128,
+  textBytes: 256,
+  marks: 8,
+  longBytes: 9,
+  /** Opcodes numpy never writes for such an array (it writes no dict, float, DUP or POP). */
+  refused: new Set<number>([0x32, 0x30, 0x31, 0x47, 0x8b, 0x7d, 0x64, 0x73, 0x75, 0x81, 0x8d, 0x8e, 0x96]),
+} as const;
 
 export type PyValue =
   | null
@@ -303,6 +347,14 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
   const marks: number[] = [];
   const memo = new Map<number, PyValue>();
   let pos = 0;
+  const profile = options.objectArray;
+  const maxMarks = profile ? OBJECT_ARRAY.marks : LIMITS.marks;
+  const maxText = profile ? OBJECT_ARRAY.textBytes : LIMITS.textBytes;
+  const maxLong = profile ? OBJECT_ARRAY.longBytes : LIMITS.longBytes;
+  const maxLists = profile ? profile.elements + 1 : Infinity;
+  const maxMemo = profile ? Math.min(LIMITS.memo, maxLists + OBJECT_ARRAY.envelope) : LIMITS.memo;
+  let envelope = 0;
+  let lists = 0;
 
   // The helpers below close over nothing that changes (`pos` and `sp` are passed
   // in), so the hot loop keeps those two in registers.
@@ -345,11 +397,35 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
       throw fail(`invalid UTF-8 in ${opName(at)}`, at, 'UTF-8 text', 'undecodable bytes');
     }
   };
-  /** The two newline-terminated lines (module, name) of GLOBAL or INST from `p`; null if they do not end. */
-  const globalLines = (p: number): { module: [number, number]; name: [number, number]; end: number } | null => {
-    const moduleEnd = bytes.indexOf(NEWLINE, p);
-    const nameEnd = moduleEnd < 0 ? -1 : bytes.indexOf(NEWLINE, moduleEnd + 1);
+  /** The two newline-terminated lines (module, name) of GLOBAL or INST from `p`; null if they do not end within `maxText` bytes each. */
+  const globalLines = (p: number, max = maxText): { module: [number, number]; name: [number, number]; end: number } | null => {
+    const lineEnd = (from: number) => {
+      const end = bytes.subarray(from, Math.min(n, from + max + 1)).indexOf(NEWLINE);
+      return end < 0 ? -1 : from + end;
+    };
+    const moduleEnd = lineEnd(p);
+    const nameEnd = moduleEnd < 0 ? -1 : lineEnd(moduleEnd + 1);
     return nameEnd < 0 ? null : { module: [p, moduleEnd], name: [moduleEnd + 1, nameEnd], end: nameEnd + 1 };
+  };
+  /** Counts one value of the object array's envelope (anything but an int or a list). */
+  const envelopeValue = (at: number): void => {
+    if (profile && ++envelope > OBJECT_ARRAY.envelope) {
+      throw fail(`${opName(at)}: more than ${OBJECT_ARRAY.envelope} values other than ints and lists, which a numpy object array of int lists never holds`, at);
+    }
+  };
+  const newList = (at: number): void => {
+    if (++lists > maxLists) {
+      throw fail(`${opName(at)}: more lists than a numpy object array of ${profile!.elements} int lists holds`, at, `at most ${maxLists} lists`, `list ${lists}`);
+    }
+  };
+  /** A sized argument (string, bytes, integer) of at most `max` bytes. */
+  const boundedSizeAt = (at: number, max: number): number => {
+    const len = sizeAt(at);
+    if (len > max) {
+      const why = profile ? 'longer than any in a numpy object array of int lists' : 'past the reader\'s limit';
+      throw fail(`${opName(at)} of ${len} bytes: ${why}`, at, `at most ${max} bytes`, `${len} bytes`);
+    }
+    return len;
   };
   const resolveGlobal = (module: string, name: string, at: number): PyGlobal => {
     const kind = ALLOWED_GLOBALS.get(`${module} ${name}`);
@@ -359,6 +435,8 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
     }
     return new PyGlobal(kind, qualified);
   };
+  const memoFull = (at: number): PickleError =>
+    fail(`memo past ${maxMemo} entries${profile ? ', more than a numpy object array of int lists stores' : ''}`, at, `at most ${maxMemo}`, `${maxMemo + 1}`);
   const listAt = (at: number, index: number): PyValue[] | IntList => {
     const target = stack[index];
     if (!Array.isArray(target) && !(target instanceof IntList)) throw fail(`${opName(at)} onto a non-list`, at, 'list', describe(target));
@@ -379,6 +457,11 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
     if (pos >= n) throw fail('truncated pickle: no STOP opcode', n, 'STOP', 'end of data');
     const at = pos;
     const op = bytes[pos++];
+    // Each opcode pushes one value at most: checking here bounds the stack before it grows.
+    if (sp >= LIMITS.stack) throw fail(`value stack past ${LIMITS.stack} items`, at, `at most ${LIMITS.stack}`, `${sp}`);
+    if (profile && OBJECT_ARRAY.refused.has(op)) {
+      throw fail(`opcode ${OP_NAMES[op]} cannot belong to a numpy object array of int lists`, at, 'the opcodes numpy writes for one', OP_NAMES[op]);
+    }
     switch (op) {
       // Hot path for numpy object arrays of int lists: BININT1/BININT2/BININT then APPENDS.
       case OP.BININT1:
@@ -411,6 +494,7 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         break;
       }
       case OP.MARK: {
+        if (marks.length >= maxMarks) throw fail(`MARKs nested past ${maxMarks}`, at, `at most ${maxMarks} open MARKs`, `${marks.length + 1}`);
         const list = arena && sp > floor() ? stack[sp - 1] : null;
         marks.push(sp);
         if (!(list instanceof IntList && list.extendable)) break;
@@ -429,6 +513,7 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         break;
       }
       case OP.EMPTY_LIST:
+        newList(at);
         stack[sp++] = arena ? new IntList(arena) : [];
         break;
       case OP.BINPUT:
@@ -436,12 +521,15 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         const width = op === OP.BINPUT ? 1 : 4;
         if (n - pos < width) throw truncated(at, width, n - pos);
         if (sp <= floor()) throw underflow(at, 1, sp);
-        memo.set(width === 1 ? bytes[pos] : u32(bytes, pos), stack[sp - 1]);
+        const key = width === 1 ? bytes[pos] : u32(bytes, pos);
+        if (memo.size >= maxMemo && !memo.has(key)) throw memoFull(at);
+        memo.set(key, stack[sp - 1]);
         pos += width;
         break;
       }
       case OP.MEMOIZE:
         if (sp <= floor()) throw underflow(at, 1, sp);
+        if (memo.size >= maxMemo && !memo.has(memo.size)) throw memoFull(at);
         memo.set(memo.size, stack[sp - 1]);
         break;
       case OP.BINGET:
@@ -489,22 +577,26 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         sp++;
         break;
       case OP.NONE:
+        envelopeValue(at);
         stack[sp++] = null;
         break;
       case OP.NEWTRUE:
+        envelopeValue(at);
         stack[sp++] = true;
         break;
       case OP.NEWFALSE:
+        envelopeValue(at);
         stack[sp++] = false;
         break;
       case OP.LONG1:
       case OP.LONG4: {
         const start = pos + LENGTH_WIDTH[op];
-        pos = start + sizeAt(at);
+        pos = start + boundedSizeAt(at, maxLong);
         stack[sp++] = readLong(bytes, start, pos - start);
         break;
       }
       case OP.BINFLOAT:
+        envelopeValue(at);
         if (n - pos < 8) throw truncated(at, 8, n - pos);
         stack[sp++] = view.getFloat64(pos, false);
         pos += 8;
@@ -512,16 +604,18 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
       case OP.SHORT_BINSTRING:
       case OP.BINSTRING: {
         // Python 2 `str`: decoded as latin1, as numpy.load(encoding='latin1') does.
+        envelopeValue(at);
         const start = pos + LENGTH_WIDTH[op];
-        pos = start + sizeAt(at);
+        pos = start + boundedSizeAt(at, maxText);
         stack[sp++] = latin1(bytes, start, pos);
         break;
       }
       case OP.SHORT_BINUNICODE:
       case OP.BINUNICODE:
       case OP.BINUNICODE8: {
+        envelopeValue(at);
         const start = pos + LENGTH_WIDTH[op];
-        pos = start + sizeAt(at);
+        pos = start + boundedSizeAt(at, maxText);
         stack[sp++] = decodeText(at, start, pos);
         break;
       }
@@ -529,18 +623,21 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
       case OP.BINBYTES:
       case OP.BINBYTES8:
       case OP.BYTEARRAY8: {
+        envelopeValue(at);
         const start = pos + LENGTH_WIDTH[op];
-        pos = start + sizeAt(at);
+        pos = start + boundedSizeAt(at, maxText);
         stack[sp++] = bytes.slice(start, pos);
         break;
       }
       case OP.EMPTY_TUPLE:
+        envelopeValue(at);
         stack[sp++] = new PyTuple([]);
         break;
       case OP.TUPLE:
       case OP.TUPLE1:
       case OP.TUPLE2:
       case OP.TUPLE3: {
+        envelopeValue(at);
         let start: number;
         if (op === OP.TUPLE) {
           start = popMark(at);
@@ -555,6 +652,7 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         break;
       }
       case OP.LIST: {
+        newList(at);
         const start = popMark(at);
         const list = stack.slice(start, sp);
         sp = start;
@@ -594,13 +692,18 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         break;
       }
       case OP.GLOBAL: {
+        envelopeValue(at);
         const line = globalLines(pos);
-        if (!line) throw fail('truncated pickle: GLOBAL needs two newline-terminated lines', at, 'newline', 'end of data');
+        if (!line) {
+          if (n - pos <= 2 * maxText + 1) throw fail('truncated pickle: GLOBAL needs two newline-terminated lines', at, 'newline', 'end of data');
+          throw fail(`GLOBAL of a line longer than ${maxText} bytes`, at, `lines of at most ${maxText} bytes`, 'a longer line');
+        }
         pos = line.end;
         stack[sp++] = resolveGlobal(decodeText(at, line.module[0], line.module[1]), decodeText(at, line.name[0], line.name[1]), at);
         break;
       }
       case OP.STACK_GLOBAL: {
+        envelopeValue(at);
         if (sp - floor() < 2) throw underflow(at, 2, sp);
         const module = stack[sp - 2];
         const name = stack[sp - 1];
@@ -612,6 +715,7 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         break;
       }
       case OP.REDUCE: {
+        envelopeValue(at);
         if (sp - floor() < 2) throw underflow(at, 2, sp);
         const callable = stack[sp - 2];
         const args = stack[sp - 1];
@@ -652,7 +756,8 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         const name = REFUSED_OPCODES[op];
         let found = `0x${op.toString(16).padStart(2, '0')}${name ? ` ('${name}')` : ' (unknown)'}`;
         // INST names a global and calls it: refused whatever it names, but the error says what.
-        const line = op === INST ? globalLines(pos) : null;
+        // Only a name short enough to quote: the error stays one short line.
+        const line = op === INST ? globalLines(pos, OBJECT_ARRAY.textBytes) : null;
         if (line) found += ` of global '${latin1(bytes, line.module[0], line.module[1])}.${latin1(bytes, line.name[0], line.name[1])}'`;
         throw fail(`unsupported pickle opcode ${found}`, at, 'an opcode of the safe subset (protocols 2 to 5)', found);
       }
