@@ -41,8 +41,12 @@ fn mix32(v: u32) -> u32 {
   return x;
 }
 
+// The golden-ratio constant keeps (seed, step, index) = (0, 0, 0) off mix32's fixed point 0.
+const SEED_OFFSET = 0x9e3779b9u;
+
+// A 24-bit draw: an element is dropped when its draw is below params.dropBelow.
 fn draw(seed: u32, stepValue: u32, index: u32) -> u32 {
-  return mix32(mix32(mix32(seed) ^ stepValue) ^ index) >> 8u;
+  return mix32(mix32(mix32(seed ^ SEED_OFFSET) ^ stepValue) ^ index) >> 8u;
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -11,6 +11,8 @@ const WORKGROUP_SIZE = 256;
 const AXES = 4;
 /** Draws are 24-bit integers: exact in f32 and in the comparisons on both sides. */
 const DRAW_RANGE = 2 ** 24;
+/** The shader's SEED_OFFSET (the golden-ratio constant). */
+const SEED_OFFSET = 0x9e3779b9;
 
 export interface DropoutSettings {
   /** Fraction of the input units to drop, in [0, 1). */
@@ -61,7 +63,7 @@ export function dropoutLayout(op: string, shape: readonly number[], { rate, seed
   // Without broadcasting the noise index is the element index: view x as one axis.
   const broadcast = noise.some((d, i) => d !== shape[i]);
   const dims = broadcast ? [...shape] : [shapeSize(shape)];
-  const noiseDims = broadcast ? [...noise] : dims;
+  const noiseDims = broadcast ? [...noise] : [...dims];
   if (dims.length > AXES) throw new RangeError(`${op}: a noise shape is supported on inputs of rank ${AXES} at most, found rank ${dims.length}`);
   while (dims.length < AXES) {
     dims.unshift(1);
@@ -87,7 +89,7 @@ function mix32(v: number): number {
 
 /** The 24-bit draw of one mask element, as the shader computes it. */
 export function dropoutDraw(seed: number, step: number, noiseIndex: number): number {
-  return mix32(mix32(mix32(seed) ^ (step >>> 0)) ^ noiseIndex) >>> 8;
+  return mix32(mix32(mix32(seed ^ SEED_OFFSET) ^ (step >>> 0)) ^ noiseIndex) >>> 8;
 }
 
 /** Dropout on the host, with the shader's hash and float32 scaling: equal to the GPU's bit for bit. */

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { dropoutDraw, dropoutForward, dropoutLayout, dropoutReference, type DropoutSettings } from '../src/kernels/dropout.js';
+import { randomFloats, useGpu } from './gpu-helpers.js';
+
+describe('dropout kernel', () => {
+  const gpu = useGpu();
+  const stepTensor = (step: number) => gpu().upload(Int32Array.of(step), [1]);
+
+  const cases: [number[], DropoutSettings][] = [
+    [[1, 1], { rate: 0.5, seed: 0 }],
+    [[37, 13], { rate: 0.3, seed: 7 }],
+    [[3, 5, 7], { rate: 0.9, seed: 2 ** 32 - 1 }],
+    [[4, 6, 5], { rate: 0.5, seed: 11, noiseShape: [4, 1, 5] }],
+    [[2, 3, 4, 5], { rate: 0.25, seed: 12345, noiseShape: [1, 3, 1, 5] }],
+  ];
+  for (const [shape, settings] of cases) {
+    it(`equals the reference bit for bit, forward and backward ([${shape.join(', ')}], rate ${settings.rate}, noise ${settings.noiseShape?.join('x') ?? 'full'})`, async () => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const xs = randomFloats(size, size);
+      const dys = randomFloats(size, size + 1);
+      for (const step of [0, 1, 2 ** 31 - 1]) {
+        const s = stepTensor(step);
+        const y = dropoutForward(gpu(), gpu().upload(xs, shape), s, settings);
+        // The backward pass is the same map on dy.
+        const dx = dropoutForward(gpu(), gpu().upload(dys, shape), s, settings);
+        expect(y.shape).toEqual(shape);
+        const values = Array.from(await y.read());
+        expect(values).toEqual(Array.from(dropoutReference(xs, shape, step, settings)));
+        // Not a trivial mask: past a few dozen elements some are dropped and some kept.
+        if (size > 30) expect([values.some((v) => v === 0), values.some((v) => v !== 0)]).toEqual([true, true]);
+        expect(Array.from(await dx.read())).toEqual(Array.from(dropoutReference(dys, shape, step, settings)));
+      }
+    });
+  }
+
+  it('keeps about 1 - rate of the elements, scaled by 1 / (1 - rate), and draws a fresh mask each step', async () => {
+    const n = 20000;
+    const ones = gpu().upload(new Float32Array(n).fill(1), [n]);
+    const settings = { rate: 0.3, seed: 42 };
+    const a = (await dropoutForward(gpu(), ones, stepTensor(5), settings).read()) as Float32Array;
+    const b = (await dropoutForward(gpu(), ones, stepTensor(6), settings).read()) as Float32Array;
+    const again = (await dropoutForward(gpu(), ones, stepTensor(5), settings).read()) as Float32Array;
+    const kept = a.filter((v) => v !== 0);
+    expect(kept.length / n).toBeGreaterThan(0.68);
+    expect(kept.length / n).toBeLessThan(0.72);
+    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.7)]));
+    expect(Array.from(again)).toEqual(Array.from(a)); // same seed and step: same mask
+    const changed = a.reduce((c, v, i) => c + ((v === 0) !== (b[i] === 0) ? 1 : 0), 0);
+    expect(changed / n).toBeGreaterThan(0.3); // independent masks differ at 2·0.3·0.7 = 42% of elements
+    const otherSeed = (await dropoutForward(gpu(), ones, stepTensor(5), { rate: 0.3, seed: 43 }).read()) as Float32Array;
+    expect(otherSeed.some((v, i) => (v === 0) !== (a[i] === 0))).toBe(true);
+  });
+
+  it('shares the mask along the axes where the noise shape is 1', async () => {
+    const shape = [3, 8, 4];
+    const y = (await dropoutForward(gpu(), gpu().upload(new Float32Array(96).fill(1), shape), stepTensor(3), { rate: 0.5, seed: 9, noiseShape: [3, 1, 4] }).read()) as Float32Array;
+    for (let b = 0; b < 3; b++) for (let t = 1; t < 8; t++) for (let d = 0; d < 4; d++) expect(y[(b * 8 + t) * 4 + d]).toBe(y[b * 32 + d]);
+  });
+
+  it('the draw is a fixed function of (seed, step, index): changing the hash (and so every seeded run) fails here', () => {
+    expect([dropoutDraw(0, 0, 0), dropoutDraw(1, 0, 0), dropoutDraw(0, 1, 0), dropoutDraw(0, 0, 1)]).toEqual([9719733, 12159585, 13007976, 11730160]);
+  });
+
+  it('refuses a rate outside [0, 1), a bad seed or step, and a noise shape that does not broadcast', () => {
+    const x = gpu().zeros([2, 3]);
+    expect(() => dropoutForward(gpu(), x, stepTensor(0), { rate: 1, seed: 0 })).toThrow(/dropoutForward: rate must be in \[0, 1\), found 1/);
+    expect(() => dropoutForward(gpu(), x, stepTensor(0), { rate: 0.5, seed: -1 })).toThrow(/seed must be an integer in \[0, 2\*\*32\), found -1/);
+    expect(() => dropoutForward(gpu(), x, gpu().zeros([1]), { rate: 0.5, seed: 0 })).toThrow(/step must be an i32 tensor of one element, found f32 \[1\]/);
+    expect(() => dropoutLayout('op', [2, 3], { rate: 0.5, seed: 0, noiseShape: [2, 2] })).toThrow(/op: noise shape \[2, 2\] does not broadcast to the input's \[2, 3\]/);
+    expect(() => dropoutLayout('op', [1, 2, 3, 4, 5], { rate: 0.5, seed: 0, noiseShape: [1, 1, 3, 4, 5] })).toThrow(/rank 4 at most/);
+  });
+});
