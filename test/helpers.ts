@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { DataError, DataErrorDetails } from '../src/data/errors.js';
@@ -37,4 +37,18 @@ export function expectDataError<E extends DataError>(
     else expect(got, key).toBe(want);
   }
   return error;
+}
+
+/**
+ * The full imdb.npz for a test file that needs it: its path from $IMDB_NPZ, or undefined (skip)
+ * with the reason printed. Under CI=true a missing file throws instead, failing the file: CI must
+ * not pass by skipping what it was meant to run.
+ */
+export function fullDataset(what: string): string | undefined {
+  const path = process.env.IMDB_NPZ;
+  const missing = !path ? '$IMDB_NPZ is not set' : !existsSync(path) ? `$IMDB_NPZ=${path} does not exist` : null;
+  if (!missing) return path;
+  if (process.env.CI === 'true') throw new Error(`${what} needs the full imdb.npz, but ${missing} (CI=true: a missing dataset fails the run)`);
+  console.warn(`SKIPPED ${what}: ${missing}; set IMDB_NPZ=/path/to/imdb.npz to run it`);
+  return undefined;
 }
