@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchPageError, launchBrowser, runPage, type PageName } from '../bench/headless.js';
+import { median } from '../bench/stats.js';
 import { FIXTURES } from './helpers.js';
 
 const ROOT = 'dist/pages';
@@ -42,10 +43,67 @@ async function fitsPhone(page: Page): Promise<void> {
 const run = (page: PageName, settings: Record<string, string | number>, inspect?: (p: Page) => Promise<void>) =>
   runPage({ page, settings, files: FILES, root: ROOT, browser, timeoutSeconds: 240, inspect });
 
+/** A training record: one time per epoch, their median, and finite final metrics. */
+function expectTrained(who: string, t: any, epochs: number): void {
+  expect(t.epochSeconds, `${who}: epochSeconds`).toHaveLength(epochs);
+  for (const s of t.epochSeconds) expect(s, `${who}: an epoch's seconds`).toBeGreaterThan(0);
+  expect(t.medianEpochSeconds, `${who}: median of the recorded epochs`).toBeCloseTo(median(t.epochSeconds), 9);
+  expect(t.totalSeconds, `${who}: total`).toBeGreaterThanOrEqual(t.epochSeconds.reduce((a: number, b: number) => a + b, 0) - 1e-6);
+  for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) expect(Number.isFinite(t.final[key]), `${who}: final ${key} = ${t.final[key]}`).toBe(true);
+  for (const key of ['accuracy', 'val_accuracy']) expect(t.final[key], `${who}: ${key}`).toBeLessThanOrEqual(1);
+}
+
+/**
+ * What the compare page claims: shadergrad trained; each TF.js backend trained or failed with its
+ * reason (and then has no times); every ratio is the quotient of the recorded times it names.
+ */
+function expectCompareClaims(result: any, epochs: number): void {
+  expectTrained('shadergrad', result.shadergrad, epochs);
+  const ours = result.shadergrad.medianEpochSeconds;
+  for (const b of result.backends) {
+    if (b.error !== undefined) {
+      expect(b.error, `${b.backend}: the reason it failed`).toMatch(/\S{3}/);
+      expect(b.epochSeconds, `${b.backend}: failed, yet has times`).toBeUndefined();
+      expect(b.speedup, `${b.backend}: failed, yet has a ratio`).toBeUndefined();
+    } else {
+      expectTrained(`TF.js ${b.backend}`, b, epochs);
+      expect(b.speedup, `${b.backend}: speedup = its median epoch / shadergrad's`).toBeCloseTo(b.medianEpochSeconds / ours, 9);
+    }
+    if (b.kernelError !== undefined) expect(b.kernelError).toMatch(/\S{3}/);
+    else expect(b.kernelMs, `${b.backend}: kernel times`).toHaveLength(result.shadergrad.kernelMs.length);
+  }
+  const kernelRows = result.backends.flatMap((b: any) => (b.kernelMs ?? []).map((ms: number, i: number) => ({ backend: b.backend, ms, i })));
+  expect(result.kernels).toHaveLength(kernelRows.length);
+  result.kernels.forEach((k: any, j: number) => {
+    const { backend, ms, i } = kernelRows[j];
+    expect([k.backend, k.tfjsMs, k.shadergradMs]).toEqual([backend, ms, result.shadergrad.kernelMs[i]]);
+    expect(k.speedup, `${k.kernel} on ${backend}`).toBeCloseTo(ms / result.shadergrad.kernelMs[i], 9);
+  });
+  const trained = result.backends.filter((b: any) => b.error === undefined);
+  const fastest = trained.reduce((best: any, b: any) => (!best || b.medianEpochSeconds < best.medianEpochSeconds ? b : best), null);
+  expect(result.fastestTfjs).toBe(fastest?.backend ?? null);
+  if (fastest) expect(result.speedupVsFastest).toBeCloseTo(fastest.medianEpochSeconds / ours, 9);
+  else expect(result.speedupVsFastest).toBeNull();
+}
+
 describe('bench pages', () => {
   it('train: trains on the fixture, draws curves, answers the review box', async () => {
-    const result = (await run('train', { ...FIXTURE, epochs: 2, batch: 4, wordIndex: '/data/words.json', review: 'The film was great!' }, fitsPhone)) as any;
+    // The curves: two views of one drawing (loss, accuracy), a validation polyline per panel with a point per epoch.
+    const curves = async (page: Page) => {
+      await fitsPhone(page);
+      const drawn = await page.evaluate(() => Array.from(document.querySelectorAll('#chart svg'), (svg) => ({
+        label: svg.getAttribute('aria-label'),
+        lines: Array.from(svg.querySelectorAll('polyline'), (l) => (l.getAttribute('points') ?? '').trim().split(/\s+/).length),
+      })));
+      expect(drawn.map((d) => d.label)).toEqual(['Training and validation loss', 'Training and validation accuracy']);
+      for (const d of drawn) expect(d.lines).toEqual([2, 2]);
+    };
+    const result = (await run('train', { ...FIXTURE, epochs: 2, batch: 4, wordIndex: '/data/words.json', review: 'The film was great!' }, curves)) as any;
     expect(result.page).toBe('train');
+    for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) {
+      expect(result.history[key], key).toHaveLength(2);
+      expect(result.history[key].every(Number.isFinite), key).toBe(true);
+    }
     expect(result.adapter.architecture || result.adapter.description).toBeTruthy();
     expect(result.browser).toMatch(/Chrome/);
     expect(result.history.loss).toHaveLength(2);
@@ -72,7 +130,9 @@ describe('bench pages', () => {
     expect(result.page).toBe('compare');
     expect(result.tfjsVersion).toMatch(/^\d+\.\d+/);
     expect(result.backends.map((b: any) => b.backend)).toEqual(['webgpu', 'wasm']);
-    expect(result.shadergrad).toBeTruthy();
+    expectCompareClaims(result, 1);
+    // The comparison claims nothing unless TF.js trained somewhere: its WebGPU backend must.
+    expect(result.backends[0].error, 'TF.js webgpu').toBeUndefined();
   });
 
   it('a missing or broken data file ends the run with its message, not a hang', async () => {
