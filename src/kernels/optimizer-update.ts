@@ -1,0 +1,59 @@
+/**
+ * One optimizer update over flat buffers (the parameter store's shards): the optimizer's WGSL entry point
+ * (src/nn/optimizers, shaders/optimizer-*.wgsl) bound to the weights (binding 1), their gradients (2) and
+ * the optimizer's slots (3.., in `slotNames` order), four elements per invocation. Its plain TypeScript
+ * reference is `optimizer.reference`.
+ */
+import { linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
+import type { Optimizer } from '../nn/optimizers/index.js';
+
+const WORKGROUP_SIZE = 256;
+/** Elements one invocation updates (a vec4). */
+const ELEMENTS_PER_INVOCATION = 4;
+
+export interface OptimizerBuffers {
+  weights: Tensor;
+  grads: Tensor;
+  /** One per `optimizer.slotNames`, in that order. */
+  slots: readonly Tensor[];
+}
+
+/** Buffers in binding order (1: weights, 2: grads, 3..: slots), after checking they fit the optimizer. */
+function bindingsOf(op: string, optimizer: Optimizer, { weights, grads, slots }: OptimizerBuffers): Tensor[] {
+  if (slots.length !== optimizer.slotNames.length) {
+    throw new RangeError(`${op}: ${optimizer.name} takes ${optimizer.slotNames.length} slots (${optimizer.slotNames.join(', ') || 'none'}), found ${slots.length}`);
+  }
+  const named: [string, Tensor][] = [['weights', weights], ['grads', grads], ...slots.map((s, k): [string, Tensor] => [`slot ${optimizer.slotNames[k]}`, s])];
+  for (const [name, t] of named) {
+    if (t.dtype !== 'f32') throw new RangeError(`${op}: ${name} must be f32, found ${t.dtype}`);
+    if (t.size !== weights.size) throw new RangeError(`${op}: ${name} holds ${t.size} elements, weights ${weights.size}`);
+  }
+  if (weights.size % ELEMENTS_PER_INVOCATION !== 0) throw new RangeError(`${op}: ${weights.size} elements is not a multiple of ${ELEMENTS_PER_INVOCATION} (pad the buffer)`);
+  return named.map(([, t]) => t);
+}
+
+/** The pipeline's cache name: one module per optimizer class (AdamW compiles apart from Adam, same source). */
+function shaderName(optimizer: Optimizer): string {
+  return `optimizer-${optimizer.name}`;
+}
+
+/**
+ * The update prepared once over whole tensors (each one binding, size a multiple of 4): the shader takes
+ * the length from the binding, so one `uniform` (filled with `optimizer.params(iterations)` before each
+ * use) serves every shard.
+ */
+export function prepareOptimizerUpdate(gpu: Gpu, optimizer: Optimizer, buffers: OptimizerBuffers, uniform: GPUBuffer): Promise<PreparedDispatch> {
+  const bindings = bindingsOf('prepareOptimizerUpdate', optimizer, buffers);
+  const workgroups = linearWorkgroups(buffers.weights.size / ELEMENTS_PER_INVOCATION, WORKGROUP_SIZE);
+  return gpu.prepare(shaderName(optimizer), optimizer.shader, optimizer.entryPoint, bindings, workgroups, uniform);
+}
+
+/**
+ * Record one update now (tests and eager use): the uniform for the update that follows `iterations`
+ * updates. The caller counts the step (`optimizer.iterations`).
+ */
+export function optimizerUpdate(gpu: Gpu, optimizer: Optimizer, weights: Tensor, grads: Tensor, slots: readonly Tensor[], iterations: number): void {
+  const bindings = bindingsOf('optimizerUpdate', optimizer, { weights, grads, slots });
+  const workgroups = linearWorkgroups(weights.size / ELEMENTS_PER_INVOCATION, WORKGROUP_SIZE);
+  gpu.dispatch(shaderName(optimizer), optimizer.shader, optimizer.entryPoint, bindings, workgroups, optimizer.params(iterations));
+}
