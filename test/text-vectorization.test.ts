@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   KERAS_PUNCTUATION_PATTERN,
@@ -173,6 +174,42 @@ describe('TextVectorization refuses bad input with one line', () => {
       expect(thrown).toBeInstanceOf(TextVectorizationError);
       expect((thrown as Error).message).toMatch(message);
       expect((thrown as Error).message).not.toContain('\n');
+    });
+  }
+});
+
+describe('the fast path of adapt and call agrees with tokenize', () => {
+  // Pieces that stress the scan: case, non-ASCII case, each kind of ASCII whitespace, punctuation,
+  // '<br />' in both cases and cut short, surrogate pairs, the special tokens.
+  const pieces = ['a', 'B', 'ab', 'É', 'é', ' ', '  ', '\t', '\n', '\v', '\f', '\r', '\u00a0', '.', "'", '-', '<', '<br />', '<BR />', '<br /', 'br', '[UNK]', '😀', '\uE000', 'x', 'Yy'];
+  const text = fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((p) => p.join(''));
+  const modes: TextVectorizationOptions['standardize'][] = ['lower_and_strip_punctuation', 'lower', 'strip_punctuation', null, lowerStripHtmlBreaksAndPunctuation, (t: string) => t.replace(/b/g, 'B')];
+
+  /** The vocabulary by the definition: tokenize, count, sort as index_lookup.py does. */
+  function referenceVocabulary(layer: TextVectorization, texts: string[], maxTokens: number | null): string[] {
+    const counts = new Map<string, number>();
+    for (const t of texts) for (const token of layer.tokenize(t)) counts.set(token, (counts.get(token) ?? 0) + 1);
+    counts.delete('');
+    counts.delete('[UNK]');
+    const sorted = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || compareCodePoints(b, a));
+    return ['', '[UNK]', ...sorted.slice(0, maxTokens === null ? undefined : maxTokens - 2)];
+  }
+
+  for (const [m, standardize] of modes.entries()) {
+    it(`standardize #${m}`, () => {
+      fc.assert(
+        fc.property(fc.array(text, { maxLength: 12 }), fc.array(text, { maxLength: 5 }), fc.option(fc.integer({ min: 2, max: 8 }), { nil: null }), (corpus, queries, maxTokens) => {
+          const layer = new TextVectorization({ standardize, maxTokens, outputSequenceLength: 6 });
+          layer.adapt(corpus);
+          expect(layer.getVocabulary()).toEqual(referenceVocabulary(layer, corpus, maxTokens));
+          const expected = queries.flatMap((q) => {
+            const ids = layer.tokenize(q).map((t) => layer.tokenId(t)).slice(0, 6);
+            return [...ids, ...new Array(6 - ids.length).fill(0)];
+          });
+          expect(Array.from(layer.call(queries).data)).toEqual(expected);
+        }),
+        { numRuns: 300 },
+      );
     });
   }
 });

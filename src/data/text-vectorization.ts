@@ -158,6 +158,8 @@ export class TextVectorization {
   /** Learned tokens, in index order from index 2. */
   private tokens: string[] = [];
   private index = new Map<string, number>();
+  /** The learned tokens by code units for the fast path: id + 2 is the token's index. */
+  private lookup = new TokenTable();
   /** Set by a constructor vocabulary or `setVocabulary`: Keras refuses to adapt such a layer. */
   private hasInputVocabulary: boolean;
   private inputVocabulary: string[] | null;
@@ -240,15 +242,62 @@ export class TextVectorization {
     if (this.hasInputVocabulary) {
       throw new TextVectorizationError(`TextVectorization '${this.name}': cannot adapt after a vocabulary was set (Keras refuses too)`);
     }
-    const counts = new Map<string, number>();
-    for (const text of texts) {
-      for (const token of this.tokenize(text)) counts.set(token, (counts.get(token) ?? 0) + 1);
+    const { tokens, counts } = this.countTokens(texts);
+    let ids: number[] = [];
+    for (let id = 0; id < tokens.length; id++) if (tokens[id] !== MASK_TOKEN && tokens[id] !== OOV_TOKEN) ids.push(id);
+    const keep = this.maxTokens === null ? ids.length : this.maxTokens - TOKEN_START;
+    if (ids.length > keep) {
+      // Only tokens counted at least as often as the keep-th most frequent can make the cut: sort those.
+      const sortedCounts = Int32Array.from(ids, (id) => counts[id]).sort();
+      const threshold = sortedCounts[sortedCounts.length - keep];
+      ids = ids.filter((id) => counts[id] >= threshold);
     }
-    counts.delete(MASK_TOKEN);
-    counts.delete(OOV_TOKEN);
-    const sorted = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || compareCodePoints(b, a));
-    if (this.maxTokens !== null) sorted.length = Math.min(sorted.length, this.maxTokens - TOKEN_START);
-    this.setTokens(sorted);
+    ids.sort((a, b) => counts[b] - counts[a] || compareCodePoints(tokens[b], tokens[a]));
+    if (this.maxTokens !== null) ids.length = Math.min(ids.length, this.maxTokens - TOKEN_START);
+    this.setTokens(ids.map((id) => tokens[id]));
+  }
+
+  /** Every distinct token and how often it occurs. */
+  private countTokens(texts: Iterable<string>): { tokens: string[]; counts: ArrayLike<number> } {
+    const scan = this.scanSetup();
+    if (!scan) {
+      const counts = new Map<string, number>();
+      for (const text of texts) for (const token of this.tokenize(text)) counts.set(token, (counts.get(token) ?? 0) + 1);
+      return { tokens: [...counts.keys()], counts: [...counts.values()] };
+    }
+    const table = new TokenTable();
+    let counts = new Int32Array(1024);
+    const count = (units: Uint16Array, length: number, hash: number) => {
+      const id = table.intern(units, length, hash);
+      if (id >= counts.length) {
+        const grown = new Int32Array(counts.length * 2);
+        grown.set(counts);
+        counts = grown;
+      }
+      counts[id]++;
+    };
+    for (const text of texts) scanTokens(scan.standardize(text), scan.steps, count);
+    return { tokens: table.tokens, counts };
+  }
+
+  /**
+   * The fast path's plan when it applies (whitespace split, no n-grams): a standardize
+   * function it cannot do itself runs first, then the scan does the built-in steps.
+   */
+  private scanSetup(): { standardize: (text: string) => string; steps: ScanSteps } | null {
+    if (this.split !== 'whitespace' || this.ngramWidths !== null) return null;
+    const fused = FUSED_STEPS.get(this.standardize);
+    const custom = fused ? null : (this.standardize as StandardizeFunction);
+    return {
+      standardize: (text) => {
+        if (typeof text !== 'string') throw new TextVectorizationError(`TextVectorization: each input must be a string, got ${typeof text}`);
+        if (!custom) return text;
+        const out = custom(text);
+        if (typeof out !== 'string') throw new TextVectorizationError(`TextVectorization: the standardize function returned ${typeof out}, not a string`);
+        return out;
+      },
+      steps: fused ?? FUSED_STEPS.get(null)!,
+    };
   }
 
   /**
@@ -281,6 +330,8 @@ export class TextVectorization {
   private setTokens(tokens: string[]): void {
     this.tokens = tokens;
     this.index = new Map(tokens.map((t, i) => [t, i + TOKEN_START]));
+    this.lookup = new TokenTable();
+    for (const t of tokens) this.lookup.add(t);
   }
 
   /** `['', '[UNK]', ...learned]`, or only the learned tokens. Index i is the id a token gets. */
@@ -306,14 +357,21 @@ export class TextVectorization {
   call(texts: readonly string[]): TokenIds {
     if (!Array.isArray(texts)) throw new TextVectorizationError('TextVectorization.call: expected an array of strings');
     const L = this.outputSequenceLength;
-    const rows = L === null ? texts.map((t) => this.tokenize(t)) : null;
-    const width = rows ? rows.reduce((m, r) => Math.max(m, r.length), 0) : L!;
+    const scan = this.scanSetup();
+    const idsOf = (text: string): number[] => {
+      if (!scan) return this.tokenize(text).map((t) => this.tokenId(t));
+      const ids: number[] = [];
+      scanTokens(scan.standardize(text), scan.steps, (units, length, hash) => {
+        if (L !== null && ids.length >= L) return;
+        const id = this.lookup.find(units, length, hash);
+        ids.push(id < 0 ? OOV_INDEX : id + TOKEN_START);
+      });
+      return ids;
+    };
+    const rows = texts.map(idsOf);
+    const width = L ?? rows.reduce((m, r) => Math.max(m, r.length), 0);
     const data = new Int32Array(texts.length * width);
-    for (let i = 0; i < texts.length; i++) {
-      const tokens = rows ? rows[i] : this.tokenize(texts[i]);
-      const n = Math.min(tokens.length, width);
-      for (let j = 0; j < n; j++) data[i * width + j] = this.tokenId(tokens[j]);
-    }
+    rows.forEach((ids, i) => data.set(ids.length > width ? ids.slice(0, width) : ids, i * width));
     return { data, shape: [texts.length, width] };
   }
 
@@ -390,4 +448,161 @@ function makeNgrams(words: string[], widths: number[]): string[] {
     for (let i = 0; i + width <= words.length; i++) out.push(words.slice(i, i + width).join(' '));
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// The fast path of `adapt` and `call` for `split: 'whitespace'` without n-grams: one scan
+// per text that lowercases, drops punctuation, turns '<br />' into a space and splits, all
+// on char codes, and looks each token up in a hash table by its code units, so only the
+// distinct tokens ever become strings. `tokenize` stays the definition; the tests check
+// that both give the same counts and ids.
+
+/** Which built-in steps the scan does itself; a standardize function not listed here runs first. */
+interface ScanSteps {
+  lower: boolean;
+  stripPunctuation: boolean;
+  htmlBreaks: boolean;
+}
+
+const FUSED_STEPS = new Map<StandardizeName | StandardizeFunction | null, ScanSteps>([
+  [null, { lower: false, stripPunctuation: false, htmlBreaks: false }],
+  ['lower', { lower: true, stripPunctuation: false, htmlBreaks: false }],
+  ['strip_punctuation', { lower: false, stripPunctuation: true, htmlBreaks: false }],
+  ['lower_and_strip_punctuation', { lower: true, stripPunctuation: true, htmlBreaks: false }],
+  [lowerStripHtmlBreaksAndPunctuation, { lower: true, stripPunctuation: true, htmlBreaks: true }],
+]);
+
+/** 1 for each ASCII character in Keras' punctuation pattern. */
+const IS_PUNCTUATION = new Uint8Array(128);
+for (const ch of '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~') IS_PUNCTUATION[ch.charCodeAt(0)] = 1;
+const IS_WHITESPACE = new Uint8Array(128);
+for (const ch of ' \t\n\v\f\r') IS_WHITESPACE[ch.charCodeAt(0)] = 1;
+const HTML_BREAK = '<br />';
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** Open-addressing table from a token's UTF-16 code units to a dense id; each id keeps its string. */
+class TokenTable {
+  readonly tokens: string[] = [];
+  private hashes = new Int32Array(1024);
+  /** id + 1 per slot; 0 is empty. Kept at most half full. */
+  private slots = new Int32Array(2048);
+
+  get size(): number {
+    return this.tokens.length;
+  }
+
+  /** The id of the token in `units[0, length)` with hash `hash`, or -1. */
+  find(units: Uint16Array, length: number, hash: number): number {
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot];
+      if (entry === 0) return -1;
+      const id = entry - 1;
+      if (this.hashes[id] === hash && sameUnits(this.tokens[id], units, length)) return id;
+    }
+  }
+
+  /** The token's id, adding it when new. */
+  intern(units: Uint16Array, length: number, hash: number): number {
+    const found = this.find(units, length, hash);
+    return found >= 0 ? found : this.add(unitsToString(units, length), hash);
+  }
+
+  add(token: string, hash = hashString(token)): number {
+    const id = this.tokens.length;
+    if (id >= this.hashes.length) {
+      const grown = new Int32Array(this.hashes.length * 2);
+      grown.set(this.hashes);
+      this.hashes = grown;
+    }
+    this.tokens.push(token);
+    this.hashes[id] = hash;
+    if (2 * this.tokens.length > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(id);
+    return id;
+  }
+
+  private place(id: number): void {
+    const mask = this.slots.length - 1;
+    let slot = this.hashes[id] & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = id + 1;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    for (let id = 0; id < this.tokens.length; id++) this.place(id);
+  }
+}
+
+function sameUnits(token: string, units: Uint16Array, length: number): boolean {
+  if (token.length !== length) return false;
+  for (let k = 0; k < length; k++) if (token.charCodeAt(k) !== units[k]) return false;
+  return true;
+}
+
+function unitsToString(units: Uint16Array, length: number): string {
+  const CHUNK = 8192; // fromCharCode's argument count stays well inside the stack
+  if (length <= CHUNK) return String.fromCharCode.apply(null, units.subarray(0, length) as unknown as number[]);
+  let out = '';
+  for (let k = 0; k < length; k += CHUNK) out += String.fromCharCode.apply(null, units.subarray(k, Math.min(length, k + CHUNK)) as unknown as number[]);
+  return out;
+}
+
+function hashString(token: string): number {
+  let hash = FNV_OFFSET;
+  for (let k = 0; k < token.length; k++) hash = Math.imul(hash ^ token.charCodeAt(k), FNV_PRIME);
+  return hash;
+}
+
+/** Scratch space for one token's code units, grown to the longest text seen. */
+let scratch = new Uint16Array(4096);
+
+/**
+ * Calls `onToken(units, length, hash)` for each whitespace-separated token of `text` after
+ * the standardize steps; the same tokens, in order, as `tokenize` gives (without n-grams).
+ */
+function scanTokens(text: string, steps: ScanSteps, onToken: (units: Uint16Array, length: number, hash: number) => void): void {
+  const n = text.length;
+  if (scratch.length < n) scratch = new Uint16Array(Math.max(n, 2 * scratch.length));
+  const units = scratch;
+  const { lower, stripPunctuation, htmlBreaks } = steps;
+  let length = 0;
+  let hash = FNV_OFFSET;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 128) {
+      if (lower && c >= 65 && c <= 90) c += 32;
+      if (htmlBreaks && c === 60 && isHtmlBreak(text, i, lower)) {
+        i += HTML_BREAK.length - 1;
+        c = 32;
+      } else if (stripPunctuation && IS_PUNCTUATION[c]) {
+        continue;
+      }
+      if (IS_WHITESPACE[c]) {
+        if (length > 0) {
+          onToken(units, length, hash);
+          length = 0;
+          hash = FNV_OFFSET;
+        }
+        continue;
+      }
+    }
+    units[length++] = c;
+    hash = Math.imul(hash ^ c, FNV_PRIME);
+  }
+  if (length > 0) onToken(units, length, hash);
+}
+
+/** '<br />' at `i`, after ASCII lowercasing when `lower` (the tutorial lowercases first). */
+function isHtmlBreak(text: string, i: number, lower: boolean): boolean {
+  if (i + HTML_BREAK.length > text.length) return false;
+  for (let k = 1; k < HTML_BREAK.length; k++) {
+    let c = text.charCodeAt(i + k);
+    if (lower && c >= 65 && c <= 90) c += 32;
+    if (c !== HTML_BREAK.charCodeAt(k)) return false;
+  }
+  return true;
 }
