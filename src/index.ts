@@ -25,13 +25,37 @@ export { Gpu, GpuError, Tensor, linearWorkgroups, shapeSize, sizeClass, type Bin
 export { GpuTimer, type PassTime, type TimingMethod } from './gpu/timer.js';
 export { copyKernel, copyReference } from './kernels/copy.js';
 export { Sequential, TrainingError, type TokenMatrix, type LabelArray, type CompileOptions, type FitOptions, type EvaluateOptions } from './nn/model.js';
-export { Embedding, GlobalAveragePooling1D, Dense, Layer, type Activation, type Shape, type TokenBatch, type Weight } from './nn/layers.js';
-export { Adam, type AdamOptions } from './nn/optimizers.js';
-export { FusedTrainer, TrainingSet, EvaluationSet, fusedLayout, type FusedLayout, type MetricSums } from './nn/fused-training.js';
+export {
+  Embedding,
+  GlobalAveragePooling1D,
+  GlobalMaxPooling1D,
+  Dense,
+  Dropout,
+  Conv1D,
+  Layer,
+  LayerConfigError,
+  LAYER_CLASSES,
+  callLayers,
+  inferenceContext,
+  layerFromConfig,
+  type Activation,
+  type CallContext,
+  type Conv1DOptions,
+  type DropoutOptions,
+  type LayerConfig,
+  type LayerInput,
+  type Shape,
+  type TokenBatch,
+  type Weight,
+} from './nn/layers.js';
+export { Adam, AdamW, SGD, RMSprop, Adagrad, ExponentialDecay, LearningRateSchedule, Optimizer, getOptimizer, OPTIMIZER_NAMES, type OptimizerName, type AdamOptions } from './nn/optimizers/index.js';
+export { FusedExecutor, fusedLayout, type FusedLayout } from './nn/fused-training.js';
+export { EagerExecutor, CapturedExecutor, type Executor, type MetricSums } from './nn/execution.js';
+export { ParameterStore, type OptimizerState } from './nn/parameter-store.js';
 export { History, EarlyStopping, type Callback, type Logs, type EarlyStoppingOptions } from './nn/callbacks.js';
 export { Progbar, type Output } from './nn/progress.js';
 export { Tape } from './nn/tape.js';
-export { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from './nn/ops.js';
+export { binaryCrossentropy, conv1d, dense, dropout, embedding, maskedMeanPool, maxPool, meanPool, paddingMask, relu, sigmoid } from './nn/ops.js';
 export { encodeWeights, decodeWeights, WeightsFileError, type NamedWeights } from './nn/weights-file.js';
 export { historySvg, curvesSvg, type CurveSet } from './runner/plot.js';
 export { runTutorial, tutorialData, tutorialModel, TUTORIAL, type TutorialSettings, type TutorialRun } from './runner/tutorial.js';
