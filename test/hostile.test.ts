@@ -37,13 +37,14 @@ const bytesOf = (...parts: (number | string | number[])[]): Uint8Array =>
 const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 const u64 = (v: number): number[] => [...u32(v >>> 0), ...u32(Math.floor(v / 2 ** 32))];
 
-/** A one-member archive whose central directory declares `size` as the uncompressed size. */
+/** A one-member archive whose headers (central, and local ZIP64 field, agreeing) declare `size` as the uncompressed size. */
 function zipDeclaring(data: Uint8Array, method: 0 | 8, size: number, compressed?: Uint8Array): { bytes: Uint8Array; dataStart: number } {
   const bytes = zipBytes([{ name: 'a.npy', data, method, compressed }]);
   const view = new DataView(bytes.buffer);
   let central = bytes.length - 22;
   while (view.getUint32(central, true) !== 0x02014b50) central--;
   view.setUint32(central + 24, size, true);
+  view.setUint32(30 + 'a.npy'.length + 4, size, true);
   return { bytes, dataStart: 30 + 'a.npy'.length + 20 };
 }
 

@@ -39,6 +39,8 @@ export class NpyFormatError extends DataError {}
 export class PickleError extends DataError {}
 /** The arrays parse but their content is not an IMDB dataset (labels, lengths, counts). */
 export class DatasetError extends DataError {}
+/** A named data file is not a regular file Node can read whole (a directory, a device, over 2 GiB). */
+export class DataFileError extends DataError {}
 /** No data file was found in any of the places looked at. */
 export class DataNotFoundError extends DataError {}
 

@@ -5,14 +5,16 @@
  * keras/src/utils/file_utils.py `get_file` does).
  *
  * A path the user names (option or variable) must exist: it is never silently
- * replaced by another file.
+ * replaced by another file, and an empty one is refused rather than taken as unset.
+ * Only regular files are read (a directory or `/dev/zero` is refused before any read),
+ * and only up to the sizes Node can hold (`MAX_DATA_BYTES`, `MAX_WORD_INDEX_BYTES`).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { DataNotFoundError } from './errors.js';
+import { DataFileError, DataNotFoundError } from './errors.js';
 import { imdbFromNpz, parseWordIndex, type ImdbData, type LoadDataOptions, type WordIndex } from './imdb.js';
 
 /** Keras' origin and hashes (keras/src/datasets/imdb.py). */
@@ -56,7 +58,8 @@ export function kerasCacheDir(): string {
 /** The path of a data file, downloading it into Keras' cache as a last resort. */
 export async function locateDataFile(spec: DataFileSpec, options: LocateOptions = {}): Promise<string> {
   const looked: string[] = [];
-  const named = options.path ? ['the given path', options.path] : process.env[spec.envVar] ? [`$${spec.envVar}`, process.env[spec.envVar]!] : null;
+  if (options.path === '') throw new DataNotFoundError('the given path is empty: name a file, or leave the option out to search the usual places', { file: spec.fileName });
+  const named = options.path !== undefined ? ['the given path', options.path] : process.env[spec.envVar] ? [`$${spec.envVar}`, process.env[spec.envVar]!] : null;
   if (named) {
     const path = resolve(named[1]);
     if (existsSync(path)) return path;
@@ -112,7 +115,25 @@ export interface LoadDataFileOptions extends LoadDataOptions, LocateOptions {}
 /** `keras.datasets.imdb.load_data(...)` in Node: find the npz, then parse it. */
 export async function loadData(options: LoadDataFileOptions = {}): Promise<ImdbData> {
   const path = await locateDataFile(IMDB_NPZ, options);
-  return imdbFromNpz(await readBytes(path), options, path);
+  return imdbFromNpz(await readBytes(path, MAX_DATA_BYTES), options, path);
+}
+
+/** Node reads at most 2 GiB - 1 into one buffer. */
+export const MAX_DATA_BYTES = 2 ** 31 - 1;
+/** The longest string V8 makes is 2^29 - 24 characters; Keras' word index is 1.8 MB. */
+export const MAX_WORD_INDEX_BYTES = 2 ** 29 - 24;
+
+/** The bytes of a regular file of at most `maxBytes`: anything else is refused with one line, before reading. */
+export async function readRegularFile(path: string, maxBytes: number): Promise<Buffer> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new DataFileError(`cannot read: ${error.code ?? error.message}`, { file: path });
+  });
+  if (info.isDirectory()) throw new DataFileError('is a directory, not a file', { file: path });
+  if (!info.isFile()) throw new DataFileError('is not a regular file (a device, pipe or socket)', { file: path });
+  if (info.size > maxBytes) throw new DataFileError('is too large to read', { file: path, expected: `at most ${maxBytes} bytes`, found: `${info.size} bytes` });
+  return readFile(path).catch((error: NodeJS.ErrnoException) => {
+    throw new DataFileError(`cannot read: ${error.code ?? error.message}`, { file: path });
+  });
 }
 
 /**
@@ -122,10 +143,10 @@ export async function loadData(options: LoadDataFileOptions = {}): Promise<ImdbD
 export async function getWordIndex(options: LocateOptions = {}): Promise<WordIndex> {
   const besideNpz = process.env[IMDB_NPZ.envVar] ? [dirname(resolve(process.env[IMDB_NPZ.envVar]!))] : [];
   const path = await locateDataFile(IMDB_WORD_INDEX, { ...options, alsoIn: [...besideNpz, ...(options.alsoIn ?? [])] });
-  return parseWordIndex(await readFile(path, 'utf8'), path);
+  return parseWordIndex((await readRegularFile(path, MAX_WORD_INDEX_BYTES)).toString('utf8'), path);
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  const buffer = await readFile(path);
+async function readBytes(path: string, maxBytes: number): Promise<Uint8Array> {
+  const buffer = await readRegularFile(path, maxBytes);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }

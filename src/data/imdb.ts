@@ -9,8 +9,8 @@
  * index; indices outside `[skip_top, num_words)` become `oov_char` (or are
  * dropped when it is null).
  */
-import { DatasetError, type SourceContext } from './errors.js';
-import { readNpy, type NpyArray } from './npy.js';
+import { DatasetError, excerpt, type SourceContext } from './errors.js';
+import { MAX_HEADER_SIZE, readNpy, type NpyArray } from './npy.js';
 import { RandomState, shuffledIndices } from './random-state.js';
 import { Sequences, sequencesFromPyLists } from './sequences.js';
 import { ZipArchive } from './zip.js';
@@ -98,7 +98,7 @@ function readSplit(archive: ZipArchive, split: (typeof SPLITS)[number], file: st
       });
     }
   }
-  const xArray = readNpy(archive.read(xName), { file, member: xName });
+  const xArray = readNpy(archive.read(xName, pickleLimit(archive.entries.get(xName)!.compressedSize)), { file, member: xName });
   if (xArray.dtype !== 'object' || xArray.shape.length !== 1) {
     throw new DatasetError('reviews must be a 1-D object array of lists', {
       file,
@@ -109,8 +109,22 @@ function readSplit(archive: ZipArchive, split: (typeof SPLITS)[number], file: st
     });
   }
   const x = sequencesFromPyLists(xArray.data, { file, member: xName });
-  const y = readLabels(readNpy(archive.read(yName), { file, member: yName }), { file, member: yName }, x.length);
+  // One label per review, 8 bytes at most each: a larger member cannot be valid, so it is never inflated.
+  const yLimit = NPY_PREAMBLE_V2 + MAX_HEADER_SIZE + 8 * x.length;
+  const y = readLabels(readNpy(archive.read(yName, yLimit), { file, member: yName }), { file, member: yName }, x.length);
   return [x, y];
+}
+
+/**
+ * How far a pickled reviews member may inflate: 1 MiB plus 8 times its compressed size.
+ * Keras' imdb.npz inflates 1.6 times; without a bound a 2 MB archive could inflate to 2 GB
+ * (deflate's 1,032:1) of lists, past any time or memory bound, before a byte is judged.
+ */
+export const PICKLE_INFLATION = { base: 1 << 20, ratio: 8 } as const;
+const NPY_PREAMBLE_V2 = 12;
+
+function pickleLimit(compressedSize: number): number {
+  return PICKLE_INFLATION.base + PICKLE_INFLATION.ratio * compressedSize;
 }
 
 function readLabels(array: NpyArray, ctx: SourceContext, expectedCount: number): Labels {
@@ -251,11 +265,19 @@ export function parseWordIndex(text: string, file = 'imdb_word_index.json'): Wor
   const index: WordIndex = new Map();
   for (const [word, rank] of Object.entries(parsed)) {
     if (!Number.isSafeInteger(rank) || (rank as number) < 1) {
-      throw new DatasetError(`word index entry '${word}' is not a positive integer rank`, { file, expected: 'integer >= 1', found: JSON.stringify(rank) });
+      throw new DatasetError(`word index entry '${excerpt(word, 100)}' is not a positive integer rank`, { file, expected: 'integer >= 1', found: describeJson(rank) });
     }
     index.set(word, rank as number);
   }
   return index;
+}
+
+/** A JSON value named for a message, never serialised whole (it may be megabytes, or nested past the stack). */
+function describeJson(value: unknown): string {
+  if (typeof value === 'string') return `"${excerpt(value, 100)}"`;
+  if (Array.isArray(value)) return `a list of ${value.length} items`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  return String(value);
 }
 
 export interface DecodeOptions {

@@ -1,15 +1,17 @@
 /**
  * A zip reader for `.npz` files: stored and deflated members, CRC-32 checked.
  *
- * The central directory is the authority for names, sizes and offsets. numpy's
- * `savez` writes local headers whose sizes are 0xFFFFFFFF with the real sizes in
- * a ZIP64 extra field (it opens members with `force_zip64=True`), so the local
- * header is only used to find where the data starts. Archives that need ZIP64 in
- * the central directory (over 4 GiB or 65,535 members) and encrypted members are
- * refused with a clear error.
+ * The central directory is the authority for names, sizes and offsets, and each
+ * member's local header must agree with it (name, method, CRC and sizes, as Python's
+ * `zipfile` checks the name); numpy's `savez` writes local sizes of 0xFFFFFFFF with
+ * the real ones in a ZIP64 extra field (`force_zip64=True`), and a member with a
+ * data descriptor (flag bit 3) may leave them zero. Members may not overlap one
+ * another or the central directory (Python's "Overlapped entries"), so one stream
+ * cannot be read as two members. Archives that need ZIP64 in the central directory
+ * (over 4 GiB or 65,535 members) and encrypted members are refused with a clear error.
  */
 import { inflateSync } from 'fflate';
-import { ZipFormatError, type DataErrorDetails, type SourceContext } from './errors.js';
+import { excerpt, ZipFormatError, type DataErrorDetails, type SourceContext } from './errors.js';
 
 const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_EOCD_LOCATOR_SIGNATURE = 0x07064b50;
@@ -20,6 +22,8 @@ const MAX_COMMENT = 0xffff;
 const CENTRAL_HEADER_SIZE = 46;
 const LOCAL_HEADER_SIZE = 30;
 const FLAG_ENCRYPTED = 0x0001;
+const FLAG_DATA_DESCRIPTOR = 0x0008;
+const ZIP64_EXTRA_ID = 0x0001;
 const FLAG_UTF8 = 0x0800;
 const METHOD_STORED = 0;
 const METHOD_DEFLATED = 8;
@@ -40,6 +44,8 @@ export interface ZipEntry {
   uncompressedSize: number;
   /** Offset of the member's local header in the archive. */
   localHeaderOffset: number;
+  /** Where its (compressed) data starts, after the local header; set once the local header is checked. */
+  dataOffset: number;
 }
 
 /**
@@ -81,8 +87,11 @@ export class ZipArchive {
     return this.entries.has(name);
   }
 
-  /** The member's uncompressed bytes, CRC-checked. */
-  read(name: string): Uint8Array {
+  /**
+   * The member's uncompressed bytes, CRC-checked. `maxBytes` refuses a member declaring
+   * more (a caller that knows what a valid member can hold), before inflating anything.
+   */
+  read(name: string, maxBytes = Infinity): Uint8Array {
     const entry = this.entries.get(name);
     if (!entry) {
       throw new ZipFormatError('missing member', {
@@ -93,17 +102,17 @@ export class ZipArchive {
       });
     }
     const ctx = { file: this.file, member: name };
-    const start = dataStart(this.bytes, entry, ctx);
+    const start = entry.dataOffset;
     const end = start + entry.compressedSize;
-    if (end > this.bytes.length) {
-      throw new ZipFormatError('member data runs past the end of the archive (truncated file?)', {
+    checkDeclaredSize(entry, { ...ctx, offset: start });
+    if (entry.uncompressedSize > maxBytes) {
+      throw new ZipFormatError('member declares more bytes than a valid one can hold', {
         ...ctx,
         offset: start,
-        expected: `${entry.compressedSize} bytes of data`,
-        found: `${this.bytes.length - start} bytes`,
+        expected: `at most ${maxBytes} bytes`,
+        found: `${entry.uncompressedSize} bytes`,
       });
     }
-    checkDeclaredSize(entry, { ...ctx, offset: start });
     const raw = this.bytes.subarray(start, end);
     const data = entry.method === METHOD_STORED ? raw : inflateMember(raw, entry, ctx, start, this.inflater);
     const crc = crc32(data);
@@ -142,6 +151,7 @@ function readCentralDirectory(bytes: Uint8Array, file?: string): Map<string, Zip
   }
 
   const entries = new Map<string, ZipEntry>();
+  const rawNames = new Map<ZipEntry, Uint8Array>();
   let p = dirOffset;
   for (let i = 0; i < count; i++) {
     if (p + CENTRAL_HEADER_SIZE > dirOffset + dirSize || view.getUint32(p, true) !== CENTRAL_HEADER_SIGNATURE) {
@@ -164,6 +174,7 @@ function readCentralDirectory(bytes: Uint8Array, file?: string): Map<string, Zip
       compressedSize: view.getUint32(p + 20, true),
       uncompressedSize: view.getUint32(p + 24, true),
       localHeaderOffset: view.getUint32(p + 42, true),
+      dataOffset: -1,
     };
     const ctx = { file, member: name, offset: p };
     if (flags & FLAG_ENCRYPTED) {
@@ -187,9 +198,37 @@ function readCentralDirectory(bytes: Uint8Array, file?: string): Map<string, Zip
       throw new ZipFormatError('duplicate member name', ctx);
     }
     entries.set(name, entry);
+    rawNames.set(entry, bytes.subarray(p + CENTRAL_HEADER_SIZE, p + CENTRAL_HEADER_SIZE + nameLength));
     p += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
   }
+  for (const entry of entries.values()) entry.dataOffset = checkLocalHeader(bytes, entry, rawNames.get(entry)!, { file, member: entry.name });
+  refuseOverlaps([...entries.values()], dirOffset, bytes.length, file);
   return entries;
+}
+
+/** Members in archive order must each end before the next begins, and the last before the central directory. */
+function refuseOverlaps(entries: ZipEntry[], dirOffset: number, fileLength: number, file?: string): void {
+  const ordered = entries.sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  ordered.forEach((entry, i) => {
+    const end = entry.dataOffset + entry.compressedSize;
+    const ctx = { file, member: entry.name, offset: entry.dataOffset };
+    if (end > fileLength) {
+      throw new ZipFormatError('member data runs past the end of the archive (truncated file?)', {
+        ...ctx,
+        expected: `${entry.compressedSize} bytes of data`,
+        found: `${fileLength - entry.dataOffset} bytes`,
+      });
+    }
+    const next = ordered[i + 1];
+    const limit = next ? next.localHeaderOffset : dirOffset;
+    if (end > limit) {
+      throw new ZipFormatError(`member overlaps ${next ? `member '${excerpt(next.name, 100)}'` : 'the central directory'} (Python's zipfile refuses overlapped entries)`, {
+        ...ctx,
+        expected: `data ending by byte ${limit}`,
+        found: `data ending at byte ${end}`,
+      });
+    }
+  });
 }
 
 function findEndOfCentralDirectory(bytes: Uint8Array, file?: string): number {
@@ -206,8 +245,11 @@ function findEndOfCentralDirectory(bytes: Uint8Array, file?: string): number {
   });
 }
 
-/** Where a member's data begins: after its local header, name and extra field. */
-function dataStart(bytes: Uint8Array, entry: ZipEntry, ctx: SourceContext): number {
+/**
+ * Checks the member's local header against its central directory entry (name, method,
+ * CRC and sizes) and returns where its data begins, after the header, name and extra field.
+ */
+function checkLocalHeader(bytes: Uint8Array, entry: ZipEntry, rawName: Uint8Array, ctx: SourceContext): number {
   const p = entry.localHeaderOffset;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (p + LOCAL_HEADER_SIZE > bytes.length || view.getUint32(p, true) !== LOCAL_HEADER_SIGNATURE) {
@@ -218,10 +260,58 @@ function dataStart(bytes: Uint8Array, entry: ZipEntry, ctx: SourceContext): numb
       found: p + 4 <= bytes.length ? hex32(view.getUint32(p, true)) : 'end of file',
     });
   }
-  if (view.getUint16(p + 6, true) & FLAG_ENCRYPTED) {
+  const flags = view.getUint16(p + 6, true);
+  if (flags & FLAG_ENCRYPTED) {
     throw new ZipFormatError('encrypted members are not supported', { ...ctx, offset: p });
   }
-  return p + LOCAL_HEADER_SIZE + view.getUint16(p + 26, true) + view.getUint16(p + 28, true);
+  const nameLength = view.getUint16(p + 26, true);
+  const extraLength = view.getUint16(p + 28, true);
+  const nameStart = p + LOCAL_HEADER_SIZE;
+  const start = nameStart + nameLength + extraLength;
+  if (start > bytes.length) {
+    throw new ZipFormatError('local header runs past the end of the archive (truncated file?)', { ...ctx, offset: p });
+  }
+  const disagree = (field: string, central: string, local: string) =>
+    new ZipFormatError(`local header disagrees with the central directory on the ${field}`, { ...ctx, offset: p, expected: central, found: local });
+  const localName = bytes.subarray(nameStart, nameStart + nameLength);
+  if (localName.length !== rawName.length || localName.some((b, i) => b !== rawName[i])) {
+    throw disagree('name', `'${entry.name}'`, `'${decodeName(localName.subarray(0, 200), flags)}'`);
+  }
+  const method = view.getUint16(p + 8, true);
+  if (method !== entry.method) throw disagree('compression method', String(entry.method), String(method));
+  // With a data descriptor the local CRC and sizes may be left zero; otherwise they must be the central ones.
+  const deferred = (flags & FLAG_DATA_DESCRIPTOR) !== 0;
+  const crc = view.getUint32(p + 14, true);
+  if (!(deferred && crc === 0) && crc !== entry.crc32) throw disagree('CRC-32', hex32(entry.crc32), hex32(crc));
+  let compressed = view.getUint32(p + 18, true);
+  let uncompressed = view.getUint32(p + 22, true);
+  if (compressed === ZIP64_MARKER_32 || uncompressed === ZIP64_MARKER_32) {
+    const zip64 = zip64Sizes(view, nameStart + nameLength, extraLength);
+    if (!zip64) throw disagree('sizes', 'sizes or a ZIP64 extra field', 'ZIP64 markers without the field');
+    // A local ZIP64 field holds both sizes, uncompressed first (APPNOTE 4.5.3).
+    if (uncompressed === ZIP64_MARKER_32) uncompressed = zip64[0] ?? -1;
+    if (compressed === ZIP64_MARKER_32) compressed = zip64[1] ?? -1;
+  }
+  if (!(deferred && compressed === 0 && uncompressed === 0) && (compressed !== entry.compressedSize || uncompressed !== entry.uncompressedSize)) {
+    throw disagree('sizes', `${entry.compressedSize} compressed, ${entry.uncompressedSize} uncompressed`, `${compressed} compressed, ${uncompressed} uncompressed`);
+  }
+  return start;
+}
+
+/** The 8-byte sizes of a local header's ZIP64 extra field (uncompressed first), or null without one. */
+function zip64Sizes(view: DataView, at: number, length: number): number[] | null {
+  for (let p = at; p + 4 <= at + length; ) {
+    const id = view.getUint16(p, true);
+    const size = view.getUint16(p + 2, true);
+    if (p + 4 + size > at + length) return null;
+    if (id === ZIP64_EXTRA_ID) {
+      const sizes: number[] = [];
+      for (let q = p + 4; q + 8 <= p + 4 + size; q += 8) sizes.push(view.getUint32(q, true) + view.getUint32(q + 4, true) * 2 ** 32);
+      return sizes;
+    }
+    p += 4 + size;
+  }
+  return null;
 }
 
 /** Refuses an uncompressed size that the member's stream cannot hold, before anything is allocated for it. */
