@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// The benchmark figures quoted in README.md and bench/README.md, rendered from bench/results/*.json.
+//
+// A figure lives between two marker comments naming its renderer:
+//   <!-- figures:train -->            (a block: a table or a paragraph, on the lines between)
+//   ...
+//   <!-- /figures:train -->
+// or inline: <!-- figures:kernels-fused-share -->60.7%<!-- /figures:kernels-fused-share -->.
+// `npm run docs:figures` rewrites what is between the markers; `--check` only reports drift and
+// exits 1 (test/docs-figures.test.ts runs the same check). Adding a figure = one entry in RENDERERS
+// (a function of the results, returning markdown) and its markers in a README.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+export const DOCUMENTS = ['README.md', 'bench/README.md'];
+const RESULTS = join(ROOT, 'bench', 'results');
+
+// ---- formatting: one place, so every table rounds the same way ----
+
+const MIB = 2 ** 20;
+const fixed = (v, digits) => v.toFixed(digits);
+const grouped = (v) => Math.round(v).toLocaleString('en-US');
+const seconds = (s, digits = 2) => `${fixed(s, digits)} s`;
+const ms = (v, digits = 1) => `${fixed(v, digits)} ms`;
+const mib = (bytes) => `${fixed(bytes / MIB, 1)} MiB`;
+const times = (ratio, digits = 1) => `${fixed(ratio, digits)}×`;
+const percent = (share, digits = 0) => `${fixed(share * 100, digits)}%`;
+const tableRow = (cells) => `|${cells.map((c) => (c === '' ? ' ' : ` ${c} `)).join('|')}|`;
+const table = (header, rows, align) => [tableRow(header), `|${(align ?? header.map(() => '---')).join('|')}|`, ...rows.map(tableRow)].join('\n');
+/** Three significant digits, whole numbers from 100 up. */
+const significant = (v) => (v >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
+const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+/** bench/results/<name>.json, read once per run. */
+export function loadResults(dir = RESULTS) {
+  const cache = new Map();
+  return (name) => {
+    if (!cache.has(name)) cache.set(name, JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')));
+    return cache.get(name);
+  };
+}
+
+// ---- one renderer per marked figure: (results) => markdown ----
+
+/** The profile's kernels per training step, some rows summing several kernels. */
+const PROFILE_ROWS = {
+  fused: [
+    ['embedding-bag backward', ['embedding-bag:backward']],
+    ['embedding-bag forward (+ mark)', ['embedding-bag:forward']],
+    ['classifier-head trainSample', ['classifier-head:trainSample']],
+    ['adam updateVec4 (all weights)', ['adam:updateVec4']],
+    ['classifier-head gradients', ['classifier-head:gradients']],
+    ['validation (per epoch, as per step)', ['classifier-head:evaluateSample', 'classifier-head:metricSums']],
+  ],
+  general: [
+    ['embedding forward', ['embedding:forward']],
+    ['embedding backward', ['embedding:backward']],
+    ['mean-pool backward', ['mean-pool:backward']],
+    ['mean-pool forward', ['mean-pool:forward']],
+    ['adam update (×5 weights)', ['adam:update']],
+    ['dense, relu, sigmoid, BCE, accuracy', null], // every other kernel
+  ],
+};
+
+function profileRows(path, run) {
+  const named = new Set(PROFILE_ROWS[path].flatMap(([, kernels]) => kernels ?? []));
+  return PROFILE_ROWS[path].map(([label, kernels]) => {
+    const picked = run.kernels.filter((k) => (kernels ? kernels.includes(k.kernel) : !named.has(k.kernel)));
+    if (kernels && picked.length !== kernels.length) throw new Error(`profile.json: ${path} lacks ${kernels.join(', ')}`);
+    return [label, fixed(sum(picked.map((k) => k.perStepMs)), 1), percent(sum(picked.map((k) => k.share)))];
+  });
+}
+
+/** The kernel page's rows at batch 512: [label, kernel, entries, entry label]; entries joined with " / ". */
+const KERNEL_ROWS = [
+  ['embedding', 'embedding', ['forward'], 'forward'],
+  ['embedding', 'embedding', ['backward'], 'backward'],
+  ['mean-pool', 'mean-pool', ['forward'], 'forward'],
+  ['mean-pool', 'mean-pool', ['backward'], 'backward'],
+  ['dense 16→16', 'dense 16→16', ['forward', 'inputGradient', 'kernelGradient', 'biasGradient'], 'forward / input grad / kernel grad / bias grad'],
+  ['relu', 'relu', ['forward', 'backward'], 'forward / backward'],
+  ['dense 16→1', 'dense 16→1', ['forward', 'inputGradient', 'kernelGradient', 'biasGradient'], 'forward / input grad / kernel grad / bias grad'],
+  ['sigmoid', 'sigmoid', ['forward', 'backward'], 'forward / backward'],
+  ['BCE from logits', 'bce from logits', ['forward', 'backward'], 'forward / backward'],
+  ['accuracy', 'accuracy', ['countCorrect'], 'count'],
+  ['add (gradient sum)', 'add', ['main'], ''],
+  ['Adam (160,000 weights)', 'adam', ['update'], 'update'],
+  ['**fused embedding-bag** (gather + mean-pool)', 'fused embedding-bag', ['forward'], 'forward', true],
+  ['fused embedding-bag', 'fused embedding-bag', ['forward + mark'], 'forward + mark (as training runs it)'],
+  ['fused embedding-bag', 'fused embedding-bag', ['backward'], 'backward'],
+  ['fused head (dense, relu, dense, sigmoid, BCE, accuracy)', 'fused head', ['trainSample', 'gradients'], 'trainSample / gradients'],
+  ['fused Adam (all 160,292 weights, vec4)', 'fused adam', ['updateVec4'], 'updateVec4'],
+];
+const KERNEL_BATCH = 512;
+
+function pageKernel(r, kernel, entry) {
+  const found = r('browser-kernels').kernels.find((k) => k.batch === KERNEL_BATCH && k.kernel === kernel && k.entry === entry);
+  if (!found) throw new Error(`browser-kernels.json: no ${kernel} ${entry} at batch ${KERNEL_BATCH}`);
+  return found;
+}
+
+const compareBackend = (r, name) => r('browser-compare').backends.find((b) => b.backend === name);
+const compareKernel = (r, backend, i) => r('browser-compare').kernels.filter((k) => k.backend === backend)[i];
+
+export const RENDERERS = {
+  // bench/README.md
+  load: (r) => {
+    const d = r('load-data');
+    const range = (runs) => `${fixed(Math.min(...runs.map((x) => x.seconds)), 2)} s and ${fixed(Math.max(...runs.map((x) => x.seconds)), 2)} s`;
+    return [
+      table(['path', 'median time', 'peak RSS'], [
+        [`shadergrad, Node ${d.node.replace(/^v/, '')}`, seconds(d.shadergrad.medianSeconds, 3), `${Math.round(d.shadergrad.peakRssMB)} MB`],
+        [`Python ${d.python} + numpy ${d.numpy} (np.load + Keras steps)`, seconds(d.pythonKeras.medianSeconds, 3), `${Math.round(d.pythonKeras.peakRssMB)} MB`],
+      ]),
+      '',
+      `shadergrad is **${times(d.speedup)} faster** in this run (target: ≥ 5×) with peak RSS under 300 MB (target).`,
+      `Across the run's ${d.pythonKeras.runs.length} loads with Python, each took between ${range(d.pythonKeras.runs)}; across its ${d.shadergrad.runs.length} with shadergrad, between ${range(d.shadergrad.runs)}.`,
+    ].join('\n');
+  },
+  train: (r) => {
+    const d = r('train');
+    const epochs = d.fused.epochSeconds;
+    const row = (label, run, bold) => {
+      const b = (text) => (bold ? `**${text}**` : text);
+      const range = bold ? ` (${fixed(Math.min(...epochs), 2)}–${fixed(Math.max(...epochs), 2)} s)` : '';
+      const held = run.gpuMemory.bytesAllocatedAfterEachEpoch;
+      const flat = held.every((v) => v === held[0]);
+      const memory = bold ? `${b(mib(run.gpuMemory.peakBytesAllocated))}; ${mib(held[0])} held through training${flat ? ', flat from the first epoch to the last' : ''}` : mib(run.gpuMemory.peakBytesAllocated);
+      return [label, `${b(seconds(run.medianEpochSeconds))}${range}`, seconds(run.seconds.train, 1), b(seconds(run.seconds.total, 1)), `${fixed(run.test.accuracy, 4)} (loss ${fixed(run.test.loss, 4)})`, memory];
+    };
+    return [
+      table(['path', 'median epoch', 'training', 'whole run (load to test accuracy)', 'test accuracy', 'peak GPU memory'], [
+        row('fused (`jitCompile`)', d.fused, true),
+        row('general autograd', d.general, false),
+      ]),
+      '',
+      `The fused path is **${times(d.speedup.wholeRun)} faster over the whole run** (target: ≥ 5×), in this one recorded run.`,
+    ].join('\n');
+  },
+  profile: (r) => {
+    const d = r('profile');
+    const pathRow = (label, run) => [label, seconds(run.medianEpochSeconds), grouped(run.perEpoch.dispatches), grouped(run.perEpoch.submits), grouped(run.perEpoch.readBacks), `${grouped(run.gpuMsPerEpoch)} ms`];
+    const fused = profileRows('fused', d.fused);
+    const general = profileRows('general', d.general);
+    return [
+      table(['path', 'wall per epoch', 'dispatches', 'submits', 'read-backs', 'GPU time per epoch'], [pathRow('fused', d.fused), pathRow('general', d.general)]),
+      '',
+      `Per training step (${d.fused.kernels[0].calls} per epoch), GPU time per kernel:`,
+      '',
+      table(['fused kernel', 'ms per step', 'share', 'general kernel', 'ms per step', 'share'], fused.map((row, i) => [...row, ...general[i]])),
+    ].join('\n');
+  },
+  split: (r) => {
+    const d = r('split');
+    // Dispatches per step and the binding sizes are the code's structure (bench/split.ts), not measurements.
+    const row = (bindings, dispatches, run) => [bindings, dispatches, seconds(run.medianEpochSeconds), seconds(run.seconds.total, 1), fixed(run.test.accuracy, 4), fixed(run.test.loss, 4), mib(run.gpuMemory.peakBytesAllocated)];
+    return table(['bindings', 'dispatches per step', 'median epoch', 'whole run', 'test accuracy', 'test loss', 'peak GPU memory'], [
+      row("the device's (1 GiB)", '5', d.whole),
+      row('512 KiB', '110 (52 forward, 52 backward, 4 Adam, 2 head)', d.split),
+    ]);
+  },
+  'split-slowdown': (r) => fixed(r('split').slowdown.medianEpoch, 1),
+  'browser-train': (r) => {
+    const d = r('browser-train');
+    const median = [...d.epochSeconds].sort((a, b) => a - b);
+    const mid = median.length >> 1;
+    const medianEpoch = median.length % 2 ? median[mid] : (median[mid - 1] + median[mid]) / 2;
+    return [
+      `**Training page** (\`--page train --epochs ${d.settings.epochs}\`, \`browser-train.json\`): ${d.settings.epochs} epochs on the fused`,
+      `path, median **${seconds(medianEpoch)} per epoch**. Test loss ${fixed(d.test.loss, 4)} and accuracy **${fixed(d.test.accuracy, 4)}**, the same`,
+      `figures as the Node runs with the same seed. Peak GPU memory ${mib(d.gpuMemory.peakBytesAllocated)}. The review box gave`,
+      `"${d.review.review}" a probability of ${fixed(d.review.probability, 3)} of being positive.`,
+    ].join('\n');
+  },
+  'compare-train': (r) => {
+    const d = r('browser-compare');
+    const ours = d.shadergrad;
+    const rows = [['shadergrad (fused path)', `**${seconds(ours.medianEpochSeconds)}** (${ours.epochSeconds.map((s) => seconds(s)).join(', then ')})`, '']];
+    for (const b of d.backends) {
+      const name = `TensorFlow.js ${d.tfjsVersion.split('.').slice(0, 2).join('.')} ${{ webgpu: 'WebGPU', wasm: 'WASM', webgl: 'WebGL' }[b.backend] ?? b.backend}`;
+      if (b.error) rows.push([name, `failed: \`${b.error}\`${b.backend === 'wasm' ? ' (no embedding gradient)' : ''}`, '']);
+      else rows.push([name, seconds(b.medianEpochSeconds, 1), `**${times(b.speedup, 0)}**${b.backend === 'webgpu' ? ' (target: ≥ 10×)' : ''}`]);
+    }
+    return table(['trainer', 'median epoch', 'shadergrad is faster by'], rows);
+  },
+  'compare-kernels': (r) => {
+    const labels = [
+      'embedding gather + mean over 256 steps, batch 512 (shadergrad: the fused embedding-bag)',
+      'dense 16→16 + bias + relu, batch 512',
+      'sigmoid, 512 values',
+    ];
+    const perCall = (v) => `${significant(v)} ms`;
+    const ours = r('browser-compare').shadergrad.kernelMs;
+    return table(['kernel', 'TF.js WebGPU', 'TF.js WASM', 'shadergrad'], labels.map((label, i) => [label, perCall(compareKernel(r, 'webgpu', i).tfjsMs), perCall(compareKernel(r, 'wasm', i).tfjsMs), perCall(ours[i])]));
+  },
+  'kernels-copy': (r) => `${fixed(pageKernel(r, 'fused embedding-bag', 'forward').copyGbps, 2)} GB/s`,
+  kernels: (r) => {
+    const rows = KERNEL_ROWS.map(([label, kernel, entries, entryLabel, bold]) => {
+      const ks = entries.map((e) => pageKernel(r, kernel, e));
+      const b = (text) => (bold ? `**${text}**` : text);
+      return [label, entryLabel, b(ks.map((k) => grouped(k.timeUs)).join(' / ')), ks.map((k) => fixed(k.gbps, 2)).join(' / '), b(ks.map((k) => fixed(k.percentOfCopy, 1)).join(' / '))];
+    });
+    return table(['kernel', 'entry', 'time (µs)', 'GB/s', '% of copy'], rows);
+  },
+  'kernels-fused-share': (r) => `${fixed(pageKernel(r, 'fused embedding-bag', 'forward').percentOfCopy, 1)}%`,
+  'kernels-fused-mark-share': (r) => `${fixed(pageKernel(r, 'fused embedding-bag', 'forward + mark').percentOfCopy, 1)}%`,
+  'kernels-unfused-pair': (r) => ms((pageKernel(r, 'embedding', 'forward').timeUs + pageKernel(r, 'mean-pool', 'forward').timeUs) / 1000, 0),
+
+  // README.md
+  'readme-tutorial-run': (r) => {
+    const f = r('train').fused;
+    return [
+      `took ${seconds(f.seconds.train, 1)} in the latest recorded run (\`bench/results/train.json\`), a median of ${seconds(f.medianEpochSeconds)} per epoch`,
+      `with validation included, and ${seconds(f.seconds.total, 1)} in all from data load to test accuracy; the general autograd path (\`--no-jit\`)`,
+      `took ${fixed(r('train').speedup.wholeRun, 1)} times as long in the same process and reached the same test figures.`,
+    ].join('\n');
+  },
+  'readme-speedups': (r) =>
+    `the whole 40-epoch run is **${times(r('train').speedup.wholeRun)} faster** than on the general path in Node; in Chromium an epoch is ` +
+    `**${times(compareBackend(r, 'webgpu').speedup, 0)} faster** than TensorFlow.js ${r('browser-compare').tfjsVersion.split('.').slice(0, 2).join('.')} on its WebGPU backend`,
+  soak: (r) => {
+    const d = r('soak');
+    return table(['run', 'time', 'test accuracy', 'GPU pool', 'GPU in use after', 'host RSS', 'JS heap', 'array buffers'], d.runs.map((run) => [
+      String(run.run), seconds(run.seconds, 1), fixed(run.testAccuracy, 4), mib(run.gpu.bytesAllocated), run.gpu.bytesInUse === 0 ? '0' : mib(run.gpu.bytesInUse), `${Math.round(run.host.rss / MIB)} MiB`, mib(run.host.heapUsed), mib(run.host.arrayBuffers),
+    ]));
+  },
+  fuzz: (r) => {
+    const d = r('fuzz').readers;
+    const errors = ['ZipFormatError', 'NpyFormatError', 'PickleError', 'DatasetError'];
+    const row = (label, x) => [label, grouped(x.inputs), `${grouped(x.outcomes.loaded)} (${grouped(x.verified)})`, ...errors.map((e) => (x.outcomes[e] ? grouped(x.outcomes[e]) : '')), ms(x.slowestMs)];
+    return table(['reader', 'inputs', 'loaded (checked value for value)', ...errors.map((e) => `\`${e}\``), 'slowest input'], [
+      row('zip (both inflaters)', d.zip), row('`.npy`', d.npy), row('pickle (both list forms)', d.pickle), row('`imdbFromNpz`', d.imdb),
+    ], ['---', ...Array(7).fill('---:')]);
+  },
+};
+
+const MARKER = /<!-- figures:([\w-]+) -->([\s\S]*?)<!-- \/figures:([\w-]+) -->/g;
+
+/** `text` with every marked figure re-rendered; `used` collects the renderers' names. */
+export function renderText(text, results, used = new Set()) {
+  return text.replace(MARKER, (_, name, body, closing) => {
+    if (name !== closing) throw new Error(`figures:${name} is closed by /figures:${closing}`);
+    const render = RENDERERS[name];
+    if (!render) throw new Error(`figures:${name}: no renderer of that name in scripts/docs-figures.mjs`);
+    used.add(name);
+    const figure = render(results);
+    // A block keeps its own lines between the markers; an inline figure stays on its line.
+    const rendered = body.startsWith('\n') ? `\n${figure}\n` : figure;
+    return `<!-- figures:${name} -->${rendered}<!-- /figures:${name} -->`;
+  });
+}
+
+/** Each document as it is and as its JSON renders it. */
+export function renderDocuments(results = loadResults(), root = ROOT) {
+  const used = new Set();
+  const docs = DOCUMENTS.map((path) => {
+    const text = readFileSync(join(root, path), 'utf8');
+    return { path, text, rendered: renderText(text, results, used) };
+  });
+  return { docs, used };
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  const check = process.argv.includes('--check');
+  const { docs, used } = renderDocuments();
+  const unused = Object.keys(RENDERERS).filter((n) => !used.has(n));
+  if (unused.length) console.warn(`renderers without markers in ${DOCUMENTS.join(' or ')}: ${unused.join(', ')}`);
+  let drifted = 0;
+  for (const { path, text, rendered } of docs) {
+    if (text === rendered) continue;
+    drifted++;
+    if (check) console.error(`${path}: figures differ from bench/results (run npm run docs:figures)`);
+    else writeFileSync(join(ROOT, path), rendered), console.log(`${path}: figures re-rendered`);
+  }
+  if (!drifted) console.log(`${DOCUMENTS.join(' and ')}: every marked figure matches bench/results`);
+  process.exitCode = check && drifted ? 1 : 0;
+}
