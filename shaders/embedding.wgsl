@@ -36,6 +36,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward: out [N, D]; backward: dTable chunk [R, D], zeroed by the wrapper
 @group(0) @binding(4) var<storage, read> rowStarts: array<i32>; // [U + 1] backward only: rowIds[u]'s positions are rowStarts[u] .. rowStarts[u + 1]
 @group(0) @binding(5) var<storage, read> positions: array<i32>; // [N] backward only: token positions grouped by id, ascending within each
+@group(0) @binding(6) var<storage, read> uniqueCount: array<i32>; // [1] backward only: U (a captured step's index has room for more)
 
 // out[n, d] = table[ids[n], d] for the ids in the chunk; an id outside [0, V) reads as a zero row
 // (as TF's GPU gather does), written by the chunk at row 0, rather than out of bounds: ids live
@@ -61,10 +62,14 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
   let u = params.uStart + i / params.dim;
+  if (u >= u32(uniqueCount[0])) { return; }
+  let id = u32(ids[u]);
+  // Only the chunk's ids: a captured step's dispatch does not know where they start.
+  if (id < params.firstRow || id >= params.firstRow + params.rows) { return; }
   let d = i % params.dim;
   var sum = 0.0;
   for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
     sum += values[u32(positions[k]) * params.dim + d];
   }
-  out[(u32(ids[u]) - params.firstRow) * params.dim + d] = sum;
+  out[(id - params.firstRow) * params.dim + d] = sum;
 }

@@ -48,8 +48,10 @@ export {
   type TokenBatch,
   type Weight,
 } from './nn/layers.js';
-export { Adam, type AdamOptions } from './nn/optimizers.js';
-export { FusedTrainer, TrainingSet, EvaluationSet, fusedLayout, type FusedLayout, type MetricSums } from './nn/fused-training.js';
+export { Adam, AdamW, SGD, RMSprop, Adagrad, ExponentialDecay, LearningRateSchedule, Optimizer, getOptimizer, OPTIMIZER_NAMES, type OptimizerName, type AdamOptions } from './nn/optimizers/index.js';
+export { FusedExecutor, fusedLayout, type FusedLayout } from './nn/fused-training.js';
+export { EagerExecutor, CapturedExecutor, type Executor, type MetricSums } from './nn/execution.js';
+export { ParameterStore, type OptimizerState } from './nn/parameter-store.js';
 export { History, EarlyStopping, type Callback, type Logs, type EarlyStoppingOptions } from './nn/callbacks.js';
 export { Progbar, type Output } from './nn/progress.js';
 export { Tape } from './nn/tape.js';

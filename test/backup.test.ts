@@ -9,7 +9,7 @@ import { BackupAndRestore, CheckpointError, type BackupStorage } from '../src/nn
 import type { Callback, CallbackModel } from '../src/nn/callbacks.js';
 import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential, TrainingError, type TokenMatrix } from '../src/nn/model.js';
-import { Adam } from '../src/nn/optimizers.js';
+import { Adam } from '../src/nn/optimizers/index.js';
 import { encodeWeights } from '../src/nn/weights-file.js';
 import { useGpu } from './gpu-helpers.js';
 
@@ -101,7 +101,7 @@ describe('BackupAndRestore', () => {
     };
     const error = await model(lost, true).fit(train.x, train.y, { ...options, callbacks: [new BackupAndRestore(storage), loseDevice] }).catch((e) => e);
     expect(error).toBeInstanceOf(TrainingError);
-    expect(error.message).toMatch(/GPU failure at epoch 4, steps 1-\d+ \(submitted together; the fused path reads back once per epoch\): .*lost/);
+    expect(error.message).toMatch(/GPU failure at epoch 4, steps 1-\d+ \(submitted together; compiled steps read back once per epoch\): .*lost/);
 
     const fresh = await Gpu.create();
     try {

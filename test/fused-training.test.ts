@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Gpu } from '../src/gpu/gpu.js';
 import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../src/nn/layers.js';
 import { Sequential, type TokenMatrix } from '../src/nn/model.js';
-import { Adam } from '../src/nn/optimizers.js';
+import { Adam } from '../src/nn/optimizers/index.js';
 import { expectClose, useGpu, syntheticReviews } from './gpu-helpers.js';
 
 const VOCAB = 300;
@@ -145,7 +145,7 @@ describe('fused training path', () => {
     wa.forEach((w, i) => expectClose(w, wb[i], { atol: 2e-5, rtol: 1e-3 }));
   });
 
-  it('keeps models it cannot fuse on the general path, saying why; jitCompile: true refuses them', async () => {
+  it('keeps models it cannot fuse on the per-op captured steps, saying why; fuse: true refuses them', async () => {
     const cases: [Layer[], RegExp][] = [
       [[new Embedding(VOCAB, 6), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })], /dimension 6 is not a multiple of 4/],
       [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })], /not Embedding -> GlobalAveragePooling1D -> Dense/],
@@ -157,8 +157,9 @@ describe('fused training path', () => {
       if (layers.at(-1) instanceof Dense && (layers.at(-1) as Dense).units === 1) {
         await m.fit(train.x, train.y, { epochs: 1, batchSize: 64, verbose: 0 });
         expect(m.fusedReason).toMatch(reason);
+        expect(m.execution).toBe('captured');
       }
-      m.compile({ jitCompile: true });
+      m.compile({ fuse: true });
       await expect(m.fit(train.x, train.y, { epochs: 1, batchSize: 64, verbose: 0 })).rejects.toThrow(reason);
     }
     const big = model(gpu(), 'auto');

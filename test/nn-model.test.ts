@@ -3,7 +3,7 @@ import { Gpu } from '../src/gpu/gpu.js';
 import { EarlyStopping, type Callback } from '../src/nn/callbacks.js';
 import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential, TrainingError, type TokenMatrix } from '../src/nn/model.js';
-import { Adam } from '../src/nn/optimizers.js';
+import { Adam } from '../src/nn/optimizers/index.js';
 import { WeightsFileError } from '../src/nn/weights-file.js';
 import { useGpu } from './gpu-helpers.js';
 

@@ -37,6 +37,8 @@ const SIZE_CLASSES_PER_OCTAVE = 4;
 /** One buffer of a tensor: rows [firstRow, firstRow + rows) of its first dimension. */
 export interface TensorChunk {
   readonly buffer: GPUBuffer;
+  /** Where the chunk starts in its buffer: 0 for a tensor of its own, a multiple of the device's storage offset alignment for a view (a weight in the parameter store). */
+  readonly bufferOffset: number;
   readonly firstRow: number;
   readonly rows: number;
   /** Where the chunk's bytes start in the tensor's, and how many it holds. */
@@ -53,6 +55,8 @@ export class Tensor {
     readonly dtype: DType,
     /** One chunk, unless the tensor is larger than one binding (see the file's comment). */
     readonly chunks: readonly TensorChunk[],
+    /** False for a view into buffers that another owner keeps (`Gpu.view`): disposing it frees nothing. */
+    readonly ownsBuffers = true,
   ) {}
 
   /** The tensor's buffer; a GpuError for a tensor split into chunks, whose kernel must take them one by one. */
@@ -84,7 +88,7 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const chunk of this.chunks) this.gpu.release(chunk.buffer);
+    if (this.ownsBuffers) for (const chunk of this.chunks) this.gpu.release(chunk.buffer);
   }
 
   /** Copy to the host (flushes pending work). */
@@ -152,6 +156,9 @@ export class Gpu {
   /** When set, every dispatch's pass writes timestamps into it (src/gpu/timer.ts). */
   timer: GpuTimer | null = null;
 
+  /** Set while `capture` records a step. */
+  private capturing: CaptureState | null = null;
+
   /** The first WebGPU error or device loss seen; every later read-back throws it. */
   private failure: GpuError | null = null;
 
@@ -218,7 +225,22 @@ export class Gpu {
   }
 
   private chunk(firstRow: number, rows: number, byteOffset: number, byteLength: number): TensorChunk {
-    return { buffer: this.acquire(Math.min(sizeClass(byteLength), this.maxBindingBytes)), firstRow, rows, byteOffset, byteLength };
+    return { buffer: this.acquire(Math.min(sizeClass(byteLength), this.maxBindingBytes)), bufferOffset: 0, firstRow, rows, byteOffset, byteLength };
+  }
+
+  /**
+   * A tensor of `shape` over parts of buffers someone else owns (the parameter store's shards):
+   * it reads, writes, copies and binds like any tensor, and disposing it frees nothing.
+   */
+  view(shape: readonly number[], chunks: readonly TensorChunk[], dtype: DType = 'f32'): Tensor {
+    const align = this.device.limits.minStorageBufferOffsetAlignment;
+    for (const c of chunks) {
+      if (c.bufferOffset % align !== 0) throw new RangeError(`view: a chunk at byte ${c.bufferOffset} of its buffer is not aligned to ${align} bytes`);
+      if (c.byteLength > this.maxBindingBytes) throw new RangeError(`view: a chunk of ${c.byteLength} bytes passes one binding of ${this.maxBindingBytes}`);
+    }
+    const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
+    if (bytes !== shapeSize(shape) * 4) throw new RangeError(`view: chunks of ${bytes} bytes for shape [${shape.join(', ')}]`);
+    return new Tensor(this, [...shape], dtype, chunks, false);
   }
 
   /** A new tensor filled with zeros (cleared on the GPU, in order with other work). */
@@ -241,8 +263,9 @@ export class Gpu {
     if (data.length !== t.size) throw new RangeError(`write: ${data.length} values for a tensor of ${t.size}`);
     // queue.writeBuffer runs before any later submit: flush what was recorded first to keep order.
     this.flush();
+    if (this.capturing) for (const c of t.chunks) this.capturing.pinned.add(c.buffer);
     for (const c of t.chunks) {
-      if (t.size > 0) this.device.queue.writeBuffer(c.buffer, 0, data.buffer, data.byteOffset + c.byteOffset, c.byteLength);
+      if (t.size > 0) this.device.queue.writeBuffer(c.buffer, c.bufferOffset, data.buffer, data.byteOffset + c.byteOffset, c.byteLength);
     }
   }
 
@@ -257,7 +280,6 @@ export class Gpu {
     if (srcStart < 0 || dstStart < 0 || srcStart + count > src.size || dstStart + count > dst.size) {
       throw new RangeError(`copyElements: [${srcStart}, ${srcStart + count}) of ${src.size} elements into [${dstStart}, ${dstStart + count}) of ${dst.size}`);
     }
-    const encoder = this.commandEncoder();
     let from = srcStart * 4;
     let to = dstStart * 4;
     const end = from + count * 4;
@@ -265,7 +287,7 @@ export class Gpu {
       const s = chunkAt(src, from);
       const d = chunkAt(dst, to);
       const bytes = Math.min(end - from, s.byteOffset + s.byteLength - from, d.byteOffset + d.byteLength - to);
-      encoder.copyBufferToBuffer(s.buffer, from - s.byteOffset, d.buffer, to - d.byteOffset, bytes);
+      this.recordCopy(s.buffer, from - s.byteOffset + s.bufferOffset, d.buffer, to - d.byteOffset + d.bufferOffset, bytes);
       from += bytes;
       to += bytes;
     }
@@ -289,7 +311,7 @@ export class Gpu {
       pipeline = this.device.createComputePipeline(this.pipelineDescriptor(code, entryPoint));
       this.pipelines.set(key, pipeline);
     }
-    const uniform = params ? this.uniform(params) : undefined;
+    const uniform = params ? (this.capturing ? this.capturedUniform(this.capturing, params) : this.uniform(params)) : undefined;
     this.record([{ label: `${name}:${entryPoint}`, pipeline, bindGroup: this.bindGroup(name, pipeline, buffers, uniform), workgroups: xyz(workgroups) }]);
   }
 
@@ -328,12 +350,64 @@ export class Gpu {
 
   /** Record a copy of `bytes` between buffers, in order with the dispatches. */
   recordCopy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
-    this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    if (this.capturing) this.capturing.commands.push({ copy: [src, srcOffset, dst, dstOffset, bytes] });
+    else this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
   /** Record zeroing a tensor, in order with the dispatches. */
   recordClear(t: Tensor): void {
-    for (const c of t.chunks) this.commandEncoder().clearBuffer(c.buffer);
+    for (const c of t.chunks) {
+      // A tensor of its own clears its whole (pooled, possibly larger) buffer; a view only its part.
+      const clear: [GPUBuffer, number, number] = t.ownsBuffers ? [c.buffer, 0, c.buffer.size] : [c.buffer, c.bufferOffset, c.byteLength];
+      if (clear[2] === 0) continue;
+      if (this.capturing) this.capturing.commands.push({ clear });
+      else this.commandEncoder().clearBuffer(...clear);
+    }
+  }
+
+  /**
+   * Run `fn` (a step made of ops) without running it: its dispatches, copies and clears are
+   * recorded into a `CapturedWork` that `replay` encodes again any number of times, with nothing
+   * created per replay (tinygrad's TinyJit, on WebGPU's terms). Buffers the step allocates stay
+   * the capture's until it is disposed (a buffer freed inside the step may serve a later tensor
+   * of the same step, as it would each time the step runs); each dispatch gets its own uniform.
+   * Host writes inside `fn` happen once, now, and their buffers are never reused: they must be
+   * constants (the tape's seed), not data. Inputs that change per step are written outside.
+   */
+  capture<T>(fn: () => T): { work: CapturedWork; result: T } {
+    if (this.capturing) throw new Error('Gpu.capture: captures do not nest');
+    const state: CaptureState = { commands: [], held: new Set(), free: new Map(), pinned: new Set(), uniforms: [] };
+    this.capturing = state;
+    try {
+      const result = fn();
+      return { work: new CapturedWork(this, state.commands, [...state.held], state.uniforms), result };
+    } catch (error) {
+      for (const u of state.uniforms) u.destroy();
+      for (const b of state.held) this.release(b);
+      throw error;
+    } finally {
+      this.capturing = null;
+    }
+  }
+
+  /** Encode captured work again, in order with everything recorded so far. */
+  replay(work: CapturedWork): void {
+    if (this.capturing) throw new Error('Gpu.replay: not while capturing');
+    let run: PreparedDispatch[] = [];
+    const flushRun = () => {
+      if (run.length) this.record(run);
+      run = [];
+    };
+    for (const command of work.commands) {
+      if ('dispatch' in command) {
+        run.push(command.dispatch);
+        continue;
+      }
+      flushRun();
+      if ('copy' in command) this.commandEncoder().copyBufferToBuffer(...command.copy);
+      else this.commandEncoder().clearBuffer(...command.clear);
+    }
+    flushRun();
   }
 
   /** A uniform buffer holding `data`, outside the pool: for prepared dispatches; destroy it when done. */
@@ -357,7 +431,12 @@ export class Gpu {
         );
       }
       // A tensor (or chunk) is bound at its own length, so arrayLength() in a shader is its.
-      const resource = b instanceof Tensor ? { buffer: b.buffer, size: b.byteLength } : isChunk(b) ? { buffer: b.buffer, size: Math.max(4, b.byteLength) } : { buffer: b };
+      const resource =
+        b instanceof Tensor
+          ? { buffer: b.buffer, offset: b.chunks[0].bufferOffset, size: b.byteLength }
+          : isChunk(b)
+            ? { buffer: b.buffer, offset: b.bufferOffset, size: Math.max(4, b.byteLength) }
+            : { buffer: b };
       entries.push({ binding, resource });
     }
     return this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
@@ -365,6 +444,10 @@ export class Gpu {
 
   /** Record dispatches in order: one compute pass for all (one each while a timer is attached). */
   record(dispatches: readonly PreparedDispatch[]): void {
+    if (this.capturing) {
+      for (const dispatch of dispatches) this.capturing.commands.push({ dispatch });
+      return;
+    }
     const encoder = this.commandEncoder();
     let pass: GPUComputePassEncoder | null = null;
     for (const d of dispatches) {
@@ -408,7 +491,7 @@ export class Gpu {
     let bytes = 0;
     for (const t of tensors) {
       starts.push(bytes);
-      for (const c of t.chunks) if (t.size > 0) segments.push({ buffer: c.buffer, offset: 0, bytes: c.byteLength });
+      for (const c of t.chunks) if (t.size > 0) segments.push({ buffer: c.buffer, offset: c.bufferOffset, bytes: c.byteLength });
       bytes += t.size * 4;
     }
     const copy = await this.readBack(segments);
@@ -417,7 +500,7 @@ export class Gpu {
 
   /** The first element of each tensor, read back together (one wait for the GPU). */
   async readScalars(tensors: readonly Tensor[]): Promise<number[]> {
-    const bytes = await this.readBack(tensors.map((t) => ({ buffer: t.chunks[0].buffer, offset: 0, bytes: 4 })));
+    const bytes = await this.readBack(tensors.map((t) => ({ buffer: t.chunks[0].buffer, offset: t.chunks[0].bufferOffset, bytes: 4 })));
     const f32 = new Float32Array(bytes);
     const i32 = new Int32Array(bytes);
     return tensors.map((t, i) => (t.dtype === 'i32' ? i32[i] : f32[i]));
@@ -429,6 +512,7 @@ export class Gpu {
    * A WebGPU error or a lost device since the last read-back is thrown here.
    */
   private async readBack(segments: readonly Segment[]): Promise<ArrayBuffer> {
+    if (this.capturing) throw new Error('Gpu: a captured step cannot read back (it is recorded, not run)');
     this.throwIfFailed();
     const encoder = this.commandEncoder();
     const stagings: { buffer: GPUBuffer; bytes: number }[] = [];
@@ -480,6 +564,17 @@ export class Gpu {
   /** Called by Tensor.dispose. */
   release(buffer: GPUBuffer): void {
     const bytes = this.sizes.get(buffer)!;
+    const state = this.capturing;
+    if (state) {
+      // Freed inside a captured step: reusable later in the same step (unless it holds a constant), kept after.
+      state.held.add(buffer);
+      if (!state.pinned.has(buffer)) {
+        const list = state.free.get(bytes);
+        if (list) list.push(buffer);
+        else state.free.set(bytes, [buffer]);
+      }
+      return;
+    }
     this.stats.bytesInUse -= bytes;
     const list = this.free.get(bytes);
     if (list) list.push(buffer);
@@ -498,6 +593,8 @@ export class Gpu {
   }
 
   private acquire(bytes: number): GPUBuffer {
+    const reused = this.capturing?.free.get(bytes)?.pop();
+    if (reused) return reused;
     let buffer = this.free.get(bytes)?.pop();
     if (!buffer) {
       buffer = this.device.createBuffer({
@@ -509,6 +606,14 @@ export class Gpu {
       this.stats.peakBytesAllocated = Math.max(this.stats.peakBytesAllocated, this.stats.bytesAllocated);
     }
     this.stats.bytesInUse += bytes;
+    this.capturing?.held.add(buffer);
+    return buffer;
+  }
+
+  /** A captured dispatch's own uniform, written once: the capture keeps it until disposed. */
+  private capturedUniform(state: CaptureState, params: ArrayBufferView): GPUBuffer {
+    const buffer = this.createUniform(params);
+    state.uniforms.push(buffer);
     return buffer;
   }
 
@@ -528,6 +633,47 @@ export class Gpu {
 
   private commandEncoder(): GPUCommandEncoder {
     return (this.encoder ??= this.device.createCommandEncoder());
+  }
+}
+
+/** One command of captured work. */
+type CapturedCommand =
+  | { dispatch: PreparedDispatch }
+  | { copy: [src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number] }
+  | { clear: [buffer: GPUBuffer, offset: number, bytes: number] };
+
+interface CaptureState {
+  commands: CapturedCommand[];
+  /** Every pooled buffer the step acquired or freed: the capture's until disposed. */
+  held: Set<GPUBuffer>;
+  /** Buffers freed inside the step, by size: the step's later tensors reuse them. */
+  free: Map<number, GPUBuffer[]>;
+  /** Buffers written from the host inside the step (constants): never reused. */
+  pinned: Set<GPUBuffer>;
+  uniforms: GPUBuffer[];
+}
+
+/** A step recorded by `Gpu.capture`, replayed by `Gpu.replay`. */
+export class CapturedWork {
+  private disposed = false;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly commands: readonly CapturedCommand[],
+    private readonly held: readonly GPUBuffer[],
+    private readonly uniforms: readonly GPUBuffer[],
+  ) {}
+
+  get dispatches(): number {
+    return this.commands.filter((c) => 'dispatch' in c).length;
+  }
+
+  /** Give the step's buffers back to the pool (tensors it returned must not be used afterwards). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.held) this.gpu.release(b);
+    for (const u of this.uniforms) u.destroy();
   }
 }
 

@@ -24,14 +24,24 @@ export interface EmbeddingGradientCsr {
   positions: Int32Array;
 }
 
-/** An `EmbeddingGradientCsr` uploaded for `embeddingBackward`. */
+/**
+ * An `EmbeddingGradientCsr` on the GPU for `embeddingBackward`. Uploaded per batch on the eager
+ * path; on a captured step (src/nn/execution.ts) the same tensors have a fixed capacity and are
+ * refilled before each replay, so U lives on the GPU too (`uniqueCountTensor`).
+ */
 export interface EmbeddingGradientIndex {
   readonly rowIds: Tensor;
   readonly rowStarts: Tensor;
   readonly positions: Tensor;
-  /** rowIds on the host, to find the ids that fall in each chunk of a split table. */
-  readonly hostRowIds: Int32Array;
-  /** U: distinct ids in the batch. */
+  /** i32 [1]: U, the distinct ids present; rowIds past it are stale. */
+  readonly uniqueCountTensor: Tensor;
+  /**
+   * rowIds on the host, to dispatch each chunk of a split table over exactly its ids; null when
+   * only the GPU knows them (a captured step): every dispatch then covers `uniqueCount` and skips
+   * the ids outside its chunk.
+   */
+  readonly hostRowIds: Int32Array | null;
+  /** U: distinct ids in the batch, or the capacity when only the GPU knows U. */
   readonly uniqueCount: number;
   /** N: tokens in the batch (B·T). */
   readonly tokenCount: number;
@@ -96,6 +106,7 @@ export function uploadEmbeddingGradientIndex(gpu: Gpu, index: EmbeddingGradientC
     rowIds: gpu.upload(rowIds),
     rowStarts: gpu.upload(rowStarts),
     positions: gpu.upload(positions),
+    uniqueCountTensor: gpu.upload(Int32Array.of(uniqueCount)),
   };
   return {
     ...tensors,
@@ -104,9 +115,7 @@ export function uploadEmbeddingGradientIndex(gpu: Gpu, index: EmbeddingGradientC
     tokenCount: positions.length,
     maxId: uniqueCount > 0 ? rowIds[uniqueCount - 1] : -1,
     dispose() {
-      tensors.rowIds.dispose();
-      tensors.rowStarts.dispose();
-      tensors.positions.dispose();
+      for (const t of Object.values(tensors)) t.dispose();
     },
   };
 }
@@ -127,18 +136,20 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
   }
   if (index.maxId >= vocabSize) throw new RangeError(`${op}: the index holds id ${index.maxId}, outside a table of ${vocabSize} rows`);
   const dTable = gpu.zeros([vocabSize, dim]);
-  // The ids of each chunk are the next run of the ascending rowIds: [uStart, uEnd).
+  // The ids of each chunk are the next run of the ascending rowIds: [uStart, uEnd) (all of them when the host does not know them).
+  const { hostRowIds } = index;
   let uEnd = 0;
   for (const chunk of dTable.chunks) {
-    const uStart = uEnd;
-    while (uEnd < index.uniqueCount && index.hostRowIds[uEnd] < chunk.firstRow + chunk.rows) uEnd++;
+    const uStart = hostRowIds ? uEnd : 0;
+    if (hostRowIds) while (uEnd < index.uniqueCount && hostRowIds[uEnd] < chunk.firstRow + chunk.rows) uEnd++;
+    else uEnd = index.uniqueCount;
     const count = (uEnd - uStart) * dim;
     if (count === 0) continue;
     gpu.dispatch(
       'embedding',
       source,
       'backward',
-      [dOut, index.rowIds, chunk, index.rowStarts, index.positions],
+      [dOut, index.rowIds, chunk, index.rowStarts, index.positions, index.uniqueCountTensor],
       linearWorkgroups(count, WORKGROUP_SIZE),
       new Uint32Array([count, dim, vocabSize, chunk.firstRow, chunk.rows, uStart]),
     );

@@ -5,8 +5,9 @@
  * process, a lost GPU) resumed to the end gives the same weights as an uninterrupted one.
  *
  * The checkpoint is a `.sgw` weights file (weights-file.ts) whose entries are the model's
- * weights then `optimizer/m/<name>` and `optimizer/v/<name>`, with the training state in its
- * checksummed `meta`. Before writing, every weight and moment is checked to be finite: a NaN
+ * weights then, for each slot the optimizer declares (Adam: `momentum`, `velocity`; SGD without
+ * momentum: none), `optimizer/<slot>/<name>` for every weight, with the training state (the
+ * optimizer's name, slots and iterations included) in its checksummed `meta`. Before writing, every weight and moment is checked to be finite: a NaN
  * stops the run and the last good checkpoint stays. Where the bytes live is the storage's
  * business (Node: backup-file.ts writes then renames, so a checkpoint is never half-written).
  */
@@ -44,7 +45,9 @@ export interface CheckpointState {
   history: Record<string, number[]>;
   /** How fit was called: a resume must match (the epochs may grow). */
   params: Omit<TrainParams, 'epochs'> & { epochs: number };
+  /** The optimizer's step count and the slots whose entries follow the weights, in order. */
   iterations: number;
+  optimizer: { name: string; slots: string[] };
 }
 
 export interface BackupAndRestoreOptions {
@@ -78,10 +81,15 @@ export class BackupAndRestore implements Callback {
     this.checkpointEpoch = 0;
     const bytes = await this.storage.read();
     if (!bytes) return;
-    const { weights, state } = readCheckpoint(bytes, this.storage.description, model.weightShapes, params);
+    const current = await model.getOptimizerState();
+    const slotNames = current.slots.map((s) => s.name);
+    const { weights, state } = readCheckpoint(bytes, this.storage.description, model.weightShapes, params, slotNames);
     const count = model.weightShapes.length;
     model.setWeights(weights.slice(0, count).map((w) => w.values));
-    model.setOptimizerState({ iterations: state.iterations, m: weights.slice(count, 2 * count).map((w) => w.values), v: weights.slice(2 * count).map((w) => w.values) });
+    model.setOptimizerState({
+      iterations: state.iterations,
+      slots: slotNames.map((name, k) => ({ name, values: weights.slice((k + 1) * count, (k + 2) * count).map((w) => w.values) })),
+    });
     model.initialEpoch = state.epoch;
     Object.assign(this.history, state.history);
     this.checkpointEpoch = state.epoch;
@@ -94,7 +102,7 @@ export class BackupAndRestore implements Callback {
     const [names, shapes] = [model.weightNames, model.weightShapes];
     const [values, optimizer] = [await model.getWeights(), await model.getOptimizerState()];
     const named = (prefix: string, list: Float32Array[]) => list.map((v, i): NamedWeights => ({ name: `${prefix}${names[i]}`, shape: shapes[i], values: v }));
-    const entries = [...named('', values), ...named('optimizer/m/', optimizer.m), ...named('optimizer/v/', optimizer.v)];
+    const entries = [...named('', values), ...optimizer.slots.flatMap((slot) => named(`optimizer/${slot.name}/`, slot.values))];
     for (const entry of entries) {
       const bad = entry.values.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) {
@@ -102,7 +110,14 @@ export class BackupAndRestore implements Callback {
         throw new TrainingError(`after epoch ${epoch + 1}, ${entry.name} holds ${entry.values[bad]} at index ${bad}: training stopped; ${kept}`);
       }
     }
-    const state: CheckpointState = { kind: KIND, epoch: epoch + 1, history: this.history, params: this.params!, iterations: optimizer.iterations };
+    const state: CheckpointState = {
+      kind: KIND,
+      epoch: epoch + 1,
+      history: this.history,
+      params: this.params!,
+      iterations: optimizer.iterations,
+      optimizer: { name: model.optimizerName, slots: optimizer.slots.map((s) => s.name) },
+    };
     await this.storage.write(encodeWeights(entries, state as unknown as Record<string, unknown>));
     this.checkpointEpoch = epoch + 1;
   }
@@ -116,7 +131,13 @@ export class BackupAndRestore implements Callback {
  * Decode and check a checkpoint against the model's weights and the fit's settings. Weights match
  * by order and shape, as Keras restores them (names carry a per-process counter: `dense_3`).
  */
-export function readCheckpoint(bytes: Uint8Array, file: string, weightShapes: readonly number[][], params: TrainParams): { weights: NamedWeights[]; state: CheckpointState } {
+export function readCheckpoint(
+  bytes: Uint8Array,
+  file: string,
+  weightShapes: readonly number[][],
+  params: TrainParams,
+  slotNames: readonly string[],
+): { weights: NamedWeights[]; state: CheckpointState } {
   let decoded: ReturnType<typeof decodeWeightsFile>;
   try {
     decoded = decodeWeightsFile(bytes, file);
@@ -128,10 +149,19 @@ export function readCheckpoint(bytes: Uint8Array, file: string, weightShapes: re
     throw new CheckpointError(`${file}: not a shadergrad checkpoint (a weights file without training state?)`);
   }
   const describe = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
-  const expected = describe([...weightShapes, ...weightShapes, ...weightShapes]);
-  if (describe(decoded.weights.map((w) => w.shape)) !== expected) {
-    const saved = decoded.weights.slice(0, Math.ceil(decoded.weights.length / 3)).map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ');
-    throw new CheckpointError(`${file}: its weights (${saved}) are not this model's (${describe(weightShapes)})`);
+  const model = decoded.weights.slice(0, weightShapes.length);
+  if (describe(model.map((w) => w.shape)) !== describe(weightShapes)) {
+    const saved = model.map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ');
+    throw new CheckpointError(`${file}: its weights (${saved.slice(0, 400)}) are not this model's (${describe(weightShapes)})`);
+  }
+  const savedSlots = Array.isArray(state.optimizer?.slots) ? state.optimizer.slots.map(String) : [];
+  if (savedSlots.join(',') !== slotNames.join(',')) {
+    throw new CheckpointError(
+      `${file}: written with an optimizer whose slots are (${savedSlots.join(', ').slice(0, 200)}); this run's has (${slotNames.join(', ')}): resume with the same optimizer`,
+    );
+  }
+  if (describe(decoded.weights.map((w) => w.shape)) !== describe(Array.from({ length: slotNames.length + 1 }, () => weightShapes).flat())) {
+    throw new CheckpointError(`${file}: its optimizer slots do not have the model's ${weightShapes.length} weight shapes each`);
   }
   for (const key of ['batchSize', 'samples', 'shuffle', 'seed'] as const) {
     if (state.params?.[key] !== params[key]) {

@@ -1,5 +1,5 @@
 /** Keras' callbacks that the tutorial uses or names: History and EarlyStopping (BackupAndRestore: backup.ts). */
-import type { AdamState } from './optimizers.js';
+import type { OptimizerState } from './parameter-store.js';
 
 export type Logs = Record<string, number>;
 
@@ -13,8 +13,11 @@ export interface CallbackModel {
   readonly weightShapes: number[][];
   getWeights(): Promise<Float32Array[]>;
   setWeights(weights: Float32Array[]): void;
-  getOptimizerState(): Promise<AdamState>;
-  setOptimizerState(state: AdamState): void;
+  /** The compiled optimizer's Keras name ('adam', ...): checkpoints record it. */
+  readonly optimizerName: string;
+  /** The compiled optimizer's variables: its step count and each slot it declares. */
+  getOptimizerState(): Promise<OptimizerState>;
+  setOptimizerState(state: OptimizerState): void;
 }
 
 /** Keras' `callback.params`: how fit was called. */

@@ -12,15 +12,22 @@
 import type { Gpu, Tensor } from '../gpu/gpu.js';
 import type { RandomState } from '../data/random-state.js';
 import type { Conv1DPadding } from '../kernels/conv1d.js';
+import type { EmbeddingGradientIndex } from '../kernels/embedding.js';
 import { conv1d, dense, dropout, embedding, maskedMeanPool, maxPool, meanPool, paddingMask, relu, sigmoid } from './ops.js';
 
 /** A shape with `null` for the batch (and any unknown) dimension, as Keras prints it. */
 export type Shape = (number | null)[];
 
-/** What the first layer of a text model reads: token ids on the GPU and on the host. */
+/**
+ * What the first layer of a text model reads: token ids on the GPU, and what the embedding's
+ * gradient needs to group them by id: the ids on the host (eager steps build the index from them)
+ * or the index itself, prepared outside the step (captured steps, src/nn/execution.ts). Neither is
+ * needed where no gradient is taken.
+ */
 export interface TokenBatch {
   ids: Tensor;
-  hostIds: Int32Array;
+  hostIds?: Int32Array;
+  gradientIndex?: EmbeddingGradientIndex;
 }
 
 export type LayerInput = Tensor | TokenBatch;
@@ -185,7 +192,7 @@ export class Embedding extends Layer {
 
   call(input: LayerInput): Tensor {
     if (!isTokenBatch(input)) throw new TypeError(`${this.name}: Embedding takes token ids (a TokenBatch)`);
-    return embedding(this.weights[0].tensor, input.ids, input.hostIds);
+    return embedding(this.weights[0].tensor, input.ids, input.gradientIndex ?? input.hostIds);
   }
 
   /** keras/src/layers/core/embedding.py `compute_mask`: `ops.not_equal(inputs, 0)` when mask_zero. */

@@ -1,20 +1,20 @@
 /**
- * keras.Sequential for text models: `add`, `build`, `summary`, `compile`, `fit`,
- * `evaluate`, `predict`, and weights in and out. Models of the tutorial's shape train on
- * the fused path (fused-training.ts); any other on the general autograd path: every op a
- * kernel, recorded on a tape, one read-back per step.
+ * keras.Sequential for text models: `add`, `build`, `summary`, `compile`, `fit`, `evaluate`,
+ * `predict`, and weights in and out. After `build` every weight lives in the parameter store
+ * (parameter-store.ts); `fit`, `evaluate` and `predict` share one epoch loop, one metric
+ * accumulator and one NaN guard, whichever executor runs the steps (execution.ts: eager, captured
+ * or the hand-fused kernels of fused-training.ts).
  */
 import type { PaddedSequences } from '../data/sequences.js';
 import { RandomState, shuffledIndices } from '../data/random-state.js';
-import type { Gpu, Tensor } from '../gpu/gpu.js';
-import { binaryAccuracyCount } from '../kernels/accuracy.js';
+import { GpuError, type Gpu, type Tensor } from '../gpu/gpu.js';
 import { History, type Callback, type CallbackModel, type Logs } from './callbacks.js';
-import { FusedTrainer, type MetricSums } from './fused-training.js';
-import { callLayers, Embedding, formatShape, inferenceContext, type Layer, type Shape } from './layers.js';
-import { binaryCrossentropy } from './ops.js';
-import { Adam, type AdamState } from './optimizers.js';
+import { CapturedExecutor, EagerExecutor, StepGpuError, type Examples, type ExecutionContext, type Executor, type MetricSums } from './execution.js';
+import { FusedExecutor } from './fused-training.js';
+import { Embedding, formatShape, type Layer, type Shape } from './layers.js';
+import { getOptimizer, type Optimizer, type OptimizerName } from './optimizers/index.js';
+import { ParameterStore, type OptimizerState } from './parameter-store.js';
 import { defaultOutput, Progbar, type Output } from './progress.js';
-import { Tape } from './tape.js';
 import { decodeWeights, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
 
 /** Token ids, row-major `[samples, steps]` (what padSequences returns). */
@@ -31,16 +31,24 @@ export class TrainingError extends Error {
 }
 
 export interface CompileOptions {
-  optimizer?: 'adam' | Adam;
+  /** Keras' optimizer argument: a name ('adam', 'adamw', 'sgd', 'rmsprop', 'adagrad') or an instance. */
+  optimizer?: OptimizerName | Optimizer;
   loss?: 'binary_crossentropy';
   metrics?: 'accuracy'[];
   /**
-   * Keras' `jit_compile`: compile the training step. 'auto' (the default) and true train models
-   * of the tutorial's shape on the fused path (src/nn/fused-training.ts: data resident on the GPU,
-   * five prepared dispatches per step, one read per epoch) and others on the general autograd
-   * path; false always takes the general path. `fusedReason` says why a model was not fused.
+   * Keras' `jit_compile`: compile the training step. 'auto' (the default) and true record each
+   * step once and replay it (data prepared per epoch, nothing created per step, one read per
+   * epoch); false runs it eagerly, op by op with a read-back per step (live progress, the exact
+   * step of a NaN).
    */
   jitCompile?: boolean | 'auto';
+  /**
+   * Let the engine run a model of the tutorial's shape on its hand-fused kernels (embedding-bag +
+   * classifier head, fused-training.ts) when it compiles the step: 'auto' (the default) does
+   * where the model fits, false never does (per-op captured steps), true refuses a model that does
+   * not fit. `executionReason` says what was chosen and why.
+   */
+  fuse?: boolean | 'auto';
 }
 
 export interface FitOptions {
@@ -48,8 +56,8 @@ export interface FitOptions {
   batchSize?: number;
   validationData?: [TokenMatrix, LabelArray];
   shuffle?: boolean;
-  /** 0 silent, 1 progress bar (one line per epoch when not a terminal). */
-  verbose?: 0 | 1;
+  /** Keras' verbose: 0 silent, 1 progress bar (one line per epoch when not a terminal), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
   callbacks?: Callback[];
   /** Seed of the per-epoch shuffle (Keras draws it from TensorFlow's global seed). */
   seed?: number;
@@ -64,15 +72,11 @@ export interface FitOptions {
 
 export interface EvaluateOptions {
   batchSize?: number;
-  verbose?: 0 | 1;
+  verbose?: 0 | 1 | 2;
   output?: Output;
 }
 
-interface Totals {
-  loss: number;
-  correct: number;
-  samples: number;
-}
+export type ExecutionKind = Executor['kind'];
 
 export class Sequential implements CallbackModel {
   readonly layers: Layer[] = [];
@@ -81,9 +85,15 @@ export class Sequential implements CallbackModel {
   initialEpoch = 0;
   private gpu: Gpu | null = null;
   private inputShape: Shape | null = null;
-  private optimizer: Adam | null = null;
+  private store: ParameterStore | null = null;
+  private optimizer: Optimizer | null = null;
   private jitCompile: boolean | 'auto' = 'auto';
-  /** Why the last fit or evaluate took the general path (null: it was fused). */
+  private fuse: boolean | 'auto' = 'auto';
+  /** i32 [1]: the optimizer's iterations at the current step (Dropout's mask source). */
+  private stepTensor: Tensor | null = null;
+  /** How the last fit, evaluate or predict ran its steps. */
+  execution: ExecutionKind | null = null;
+  /** Why it did not run on the fused kernels (null: it did). */
   fusedReason: string | null = null;
 
   constructor(
@@ -98,15 +108,22 @@ export class Sequential implements CallbackModel {
     this.layers.push(layer);
   }
 
-  /** Create every weight on `gpu` for inputs of `inputShape` (without the batch), drawing from `seed`. */
+  /**
+   * Create every weight on `gpu` for inputs of `inputShape` (without the batch), drawing from
+   * `seed`, and move them into the parameter store. Shape and configuration errors are raised
+   * here, naming the layer and the shapes.
+   */
   build(gpu: Gpu, inputShape: number[], options: { seed?: number } = {}): void {
     if (this.layers.length === 0) throw new Error(`${this.name}: no layers to build`);
+    if (this.gpu) throw new Error(`${this.name}: already built`);
     const rng = new RandomState(options.seed ?? 0);
     let shape: Shape = [null, ...inputShape];
     for (const layer of this.layers) {
       layer.build(gpu, shape, rng);
       shape = layer.computeOutputShape(shape);
     }
+    this.store = ParameterStore.adopt(gpu, this.layers.flatMap((l) => l.weights));
+    this.stepTensor = gpu.zeros([1], 'i32');
     this.gpu = gpu;
     this.inputShape = [null, ...inputShape];
   }
@@ -149,24 +166,36 @@ export class Sequential implements CallbackModel {
   }
 
   compile(options: CompileOptions = {}): void {
-    const { optimizer = 'adam', loss = 'binary_crossentropy', metrics = ['accuracy'], jitCompile = 'auto' } = options;
+    const { optimizer = 'adam', loss = 'binary_crossentropy', metrics = ['accuracy'], jitCompile = 'auto', fuse = 'auto' } = options;
     if (loss !== 'binary_crossentropy') throw new RangeError(`compile: unsupported loss '${loss}'`);
     if (metrics.some((m) => m !== 'accuracy')) throw new RangeError(`compile: unsupported metrics ${metrics.join(', ')}`);
-    const next = optimizer === 'adam' ? new Adam() : optimizer;
-    if (this.optimizer !== next) this.optimizer?.dispose();
-    this.optimizer = next;
+    if (![true, false, 'auto'].includes(jitCompile)) throw new RangeError(`compile: jitCompile must be true, false or 'auto', got ${String(jitCompile)}`);
+    if (![true, false, 'auto'].includes(fuse)) throw new RangeError(`compile: fuse must be true, false or 'auto', got ${String(fuse)}`);
+    this.optimizer = getOptimizer(optimizer);
+    this.store?.setOptimizer(this.optimizer);
     this.jitCompile = jitCompile;
+    this.fuse = fuse;
+  }
+
+  /** The compiled optimizer (Keras' `model.optimizer`). */
+  get compiledOptimizer(): Optimizer | null {
+    return this.optimizer;
+  }
+
+  get optimizerName(): string {
+    return this.optimizer?.name ?? '';
   }
 
   /** Train; returns Keras' History (`loss`, `accuracy`, `val_loss`, `val_accuracy` per epoch). */
   async fit(x: TokenMatrix, y: LabelArray, options: FitOptions = {}): Promise<History> {
-    const gpu = this.requireBuilt('fit');
+    this.requireBuilt('fit');
     if (!this.optimizer) throw new Error(`${this.name}: call compile() before fit()`);
     const { epochs = 1, batchSize = 32, shuffle = true, verbose = 1, validationData, output = defaultOutput() } = options;
     positiveInteger('fit: epochs', epochs);
     positiveInteger('fit: batchSize', batchSize);
-    const labels = this.checkData(x, y, 'training data');
-    if (validationData) this.checkData(validationData[0], validationData[1], 'validationData');
+    checkVerbose('fit', verbose);
+    const train = this.examples(x, y, 'training data');
+    const val = validationData ? this.examples(validationData[0], validationData[1], 'validationData') : null;
 
     const history = new History();
     const callbacks: Callback[] = [history, ...(options.callbacks ?? [])];
@@ -176,11 +205,8 @@ export class Sequential implements CallbackModel {
     const steps = Math.ceil(samples / batchSize);
     this.initialEpoch = options.initialEpoch ?? 0;
     nonNegative('fit: initialEpoch', this.initialEpoch);
-    const fused = await this.fusedTrainer(gpu, this.optimizer, batchSize);
-    const sets = fused && (await this.guard(0, null, async () => ({
-      train: await fused.trainingSet(x, labels),
-      val: validationData ? await fused.evaluationSet(validationData[0], Float32Array.from(validationData[1])) : null,
-    })));
+    const executor = await this.executor(batchSize, this.optimizer);
+    const [trainSet, valSet] = await this.guard(0, null, () => Promise.all([executor.prepare(train), val && executor.prepare(val)]));
     try {
       const params = { epochs, batchSize, samples, steps, shuffle, seed: options.seed ?? 0 };
       for (const c of callbacks) await c.onTrainBegin?.(this, params);
@@ -189,99 +215,87 @@ export class Sequential implements CallbackModel {
       for (let epoch = this.initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
         if (verbose) output.write(`Epoch ${epoch + 1}/${epochs}\n`);
         const order = orderOf();
-        const bar = verbose ? new Progbar(steps, output) : null;
-        let logs: Logs;
-        if (fused && sets) {
-          // One read per epoch: the steps' metrics and the validation's together.
-          const sums = await this.guard(epoch, [1, steps], () => fused.epoch(sets.train, order, sets.val ? [sets.val] : []));
-          const bad = sums.train.loss.findIndex((v) => !Number.isFinite(v));
-          if (bad >= 0) {
-            throw new TrainingError(
-              `loss is ${sums.train.loss[bad]} at epoch ${epoch + 1}, step ${bad + 1}: training stopped (the fused path ran the rest of the epoch before reading it back, so the weights are not intact; saved files are untouched)`,
-            );
-          }
-          logs = epochLogs(sums.train, samples);
-          if (sets.val) Object.assign(logs, prefixed('val_', epochLogs(sums.evaluations[0], sets.val.rows)));
-        } else {
-          const totals: Totals = { loss: 0, correct: 0, samples: 0 };
-          for (let step = 0; step < steps; step++) {
-            const rows = order.subarray(step * batchSize, Math.min(samples, (step + 1) * batchSize));
-            const [loss, correct] = await this.guard(epoch, step, () => this.trainStep(gpu, x, labels, rows));
-            if (!Number.isFinite(loss)) {
-              throw new TrainingError(`loss is ${loss} at epoch ${epoch + 1}, step ${step + 1}: training stopped (weights from before this step are no longer intact on the GPU; saved files are untouched)`);
+        const bar = verbose ? new Progbar(steps, output, verbose) : null;
+        const totals = new MetricTotals();
+        const stepRange: [number, number] | null = executor.kind === 'eager' ? null : [1, steps];
+        const result = await this.guard(epoch, stepRange, () =>
+          executor.epoch({ set: trainSet, order }, valSet ? [valSet] : [], (step, lossSum, correct, rows) => {
+            // The one NaN guard: the eager executor stops at the step; the others read an epoch at once.
+            if (!Number.isFinite(lossSum)) {
+              const after =
+                executor.kind === 'eager'
+                  ? 'weights from before this step are no longer intact on the GPU'
+                  : `the ${executor.kind} steps ran the rest of the epoch before reading it back, so the weights are not intact`;
+              throw new TrainingError(`loss is ${lossSum / rows} at epoch ${epoch + 1}, step ${step + 1}: training stopped (${after}; saved files are untouched)`);
             }
-            addBatch(totals, loss, correct, rows.length);
-            bar?.update(step + 1, metricsOf(totals), false);
-          }
-          logs = { accuracy: totals.correct / totals.samples, loss: totals.loss / totals.samples };
-          if (validationData) {
-            const val = await this.guard(epoch, steps, () => this.totals(gpu, validationData[0], validationData[1], batchSize));
-            logs.val_accuracy = val.correct / val.samples;
-            logs.val_loss = val.loss / val.samples;
-          }
-        }
+            totals.add(lossSum, correct, rows);
+            if (executor.kind === 'eager') bar?.update(step + 1, totals.metrics(), false);
+          }),
+        );
+        const logs = totals.logs();
+        if (result.evaluations[0] && valSet) Object.assign(logs, prefixed('val_', MetricTotals.of(result.evaluations[0], valSet.rows).logs()));
         bar?.update(steps, Object.entries(logs), true);
         for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
       }
       for (const c of callbacks) await c.onTrainEnd?.();
     } finally {
-      sets?.train.dispose();
-      sets?.val?.dispose();
-      fused?.dispose();
+      trainSet.dispose();
+      valSet?.dispose();
+      executor.dispose();
     }
     return history;
   }
 
   /** `[loss, accuracy]` over the data, batch by batch. */
   async evaluate(x: TokenMatrix, y: LabelArray, options: EvaluateOptions = {}): Promise<[number, number]> {
-    const gpu = this.requireBuilt('evaluate');
+    this.requireBuilt('evaluate');
     const { batchSize = 32, verbose = 1, output = defaultOutput() } = options;
     positiveInteger('evaluate: batchSize', batchSize);
-    const labels = this.checkData(x, y, 'evaluate data');
+    checkVerbose('evaluate', verbose);
+    const data = this.examples(x, y, 'evaluate data');
     const steps = Math.ceil(x.shape[0] / batchSize);
-    const bar = verbose ? new Progbar(steps, output) : null;
-    const fused = await this.fusedTrainer(gpu, null, batchSize);
-    if (fused) {
-      try {
-        const logs = await this.guard(0, null, async () => {
-          const set = await fused.evaluationSet(x, labels);
-          try {
-            return epochLogs(await fused.evaluate(set), set.rows);
-          } finally {
-            set.dispose();
-          }
-        });
-        bar?.update(steps, Object.entries(logs), true);
-        return [logs.loss, logs.accuracy];
-      } finally {
-        fused.dispose();
-      }
+    const bar = verbose ? new Progbar(steps, output, verbose) : null;
+    const executor = await this.executor(batchSize, null);
+    try {
+      const sums = await this.guard(0, null, async () => {
+        const set = await executor.prepare(data);
+        try {
+          return (await executor.epoch(null, [set])).evaluations[0];
+        } finally {
+          set.dispose();
+        }
+      });
+      const logs = MetricTotals.of(sums, data.labels.length).logs();
+      bar?.update(steps, Object.entries(logs), true);
+      return [logs.loss, logs.accuracy];
+    } finally {
+      executor.dispose();
     }
-    const totals = await this.guard(0, 0, () => this.totals(gpu, x, y, batchSize, bar));
-    return [totals.loss / totals.samples, totals.correct / totals.samples];
   }
 
-  /** The model's outputs (probabilities for the tutorial model), one per sample. */
+  /** The model's outputs (probabilities for a sigmoid output), one per sample. */
   async predict(x: TokenMatrix, options: { batchSize?: number } = {}): Promise<Float32Array> {
-    const gpu = this.requireBuilt('predict');
+    this.requireBuilt('predict');
     const batchSize = options.batchSize ?? 32;
     positiveInteger('predict: batchSize', batchSize);
     this.checkIds(x, 'predict data');
-    const [samples] = x.shape;
-    const out = new Float32Array(samples);
-    for (let start = 0; start < samples; start += batchSize) {
-      const rows = range(start, Math.min(samples, start + batchSize));
-      const tape = new Tape(false);
-      const { ids, hostIds } = this.uploadRows(gpu, x, rows);
-      const output = tape.watch(() => this.call(ids, hostIds));
-      out.set((await output.read()).subarray(0, rows.length), start);
-      tape.dispose();
-      ids.dispose();
+    const data: Examples = { ids: x.data, length: x.shape[1], labels: new Float32Array(x.shape[0]) };
+    const executor = await this.executor(batchSize, null);
+    try {
+      return await this.guard(0, null, async () => {
+        const set = await executor.prepare(data);
+        try {
+          return await executor.predict(set);
+        } finally {
+          set.dispose();
+        }
+      });
+    } finally {
+      executor.dispose();
     }
-    return out;
   }
 
-  /** Every weight, in layer order. */
+  /** Every weight, in layer order: views into the parameter store after build. */
   get weights(): { name: string; tensor: Tensor }[] {
     return this.layers.flatMap((layer) => layer.weights);
   }
@@ -296,26 +310,29 @@ export class Sequential implements CallbackModel {
 
   /** Give every weight and the optimizer's variables back to the GPU pool; the model is unusable afterwards. */
   dispose(): void {
-    this.optimizer?.dispose();
-    this.optimizer = null;
-    for (const w of this.weights) w.tensor.dispose();
+    this.store?.dispose();
+    this.store = null;
+    this.stepTensor?.dispose();
+    this.stepTensor = null;
     for (const layer of this.layers) layer.weights = [];
     this.gpu = null;
   }
 
-  /** The optimizer's variables (compile first). */
-  async getOptimizerState(): Promise<AdamState> {
-    if (!this.optimizer) throw new Error(`${this.name}: call compile() before getOptimizerState()`);
-    return this.optimizer.getState(this.weights.map((w) => w.tensor));
+  /** The optimizer's variables: its step count and every slot it declares (compile first). */
+  async getOptimizerState(): Promise<OptimizerState> {
+    if (!this.optimizer || !this.store) throw new Error(`${this.name}: call build() and compile() before getOptimizerState()`);
+    return this.store.getOptimizerState();
   }
 
-  setOptimizerState(state: AdamState): void {
-    if (!this.optimizer) throw new Error(`${this.name}: call compile() before setOptimizerState()`);
-    this.optimizer.setState(this.weights.map((w) => w.tensor), state);
+  setOptimizerState(state: OptimizerState): void {
+    if (!this.optimizer || !this.store) throw new Error(`${this.name}: call build() and compile() before setOptimizerState()`);
+    this.store.setOptimizerState(state);
   }
 
   async getWeights(): Promise<Float32Array[]> {
-    return Promise.all(this.weights.map(async (w) => (await w.tensor.read()) as Float32Array));
+    const weights = this.weights;
+    if (!weights.length) return [];
+    return (await this.gpu!.readAll(weights.map((w) => w.tensor))) as Float32Array[];
   }
 
   setWeights(values: Float32Array[]): void {
@@ -323,8 +340,8 @@ export class Sequential implements CallbackModel {
     if (values.length !== weights.length) throw new RangeError(`setWeights: ${values.length} arrays for ${weights.length} weights`);
     weights.forEach((w, i) => {
       if (values[i].length !== w.tensor.size) throw new RangeError(`setWeights: ${w.name} needs ${w.tensor.size} values, got ${values[i].length}`);
-      w.tensor.gpu.write(w.tensor, values[i]);
     });
+    weights.forEach((w, i) => w.tensor.gpu.write(w.tensor, values[i]));
   }
 
   /** The weights as a `.sgw` file (see weights-file.ts). */
@@ -345,93 +362,48 @@ export class Sequential implements CallbackModel {
     this.setWeights(saved.map((w) => w.values));
   }
 
-  private call(ids: Tensor, hostIds: Int32Array): Tensor {
-    return callLayers(this.layers, { ids, hostIds }, inferenceContext(ids.gpu));
-  }
-
-  /** One step: forward, loss, backward, Adam; returns [mean loss, correct predictions]. */
-  private async trainStep(gpu: Gpu, x: TokenMatrix, labels: Float32Array, rows: Int32Array): Promise<[number, number]> {
-    const { ids, hostIds } = this.uploadRows(gpu, x, rows);
-    const y = gpu.upload(gather(labels, rows));
-    const tape = new Tape();
-    const { output, loss } = tape.watch(() => {
-      const output = this.call(ids, hostIds);
-      return { output, loss: binaryCrossentropy(output, y) };
-    });
-    const correct = binaryAccuracyCount(gpu, output, y);
-    const weights = this.weights.map((w) => w.tensor);
-    const grads = tape.gradients(loss, weights);
-    this.optimizer!.apply(weights.map((w) => [w, grads.get(w)!]));
-    const read = gpu.readScalars([loss, correct]);
-    for (const g of grads.values()) g.dispose();
-    tape.dispose();
-    for (const t of [ids, y, correct]) t.dispose();
-    const [lossValue, correctValue] = await read;
-    return [lossValue, correctValue];
-  }
-
-  /** Summed loss (weighted by batch size) and correct predictions over a dataset. */
-  private async totals(gpu: Gpu, x: TokenMatrix, y: LabelArray, batchSize: number, bar: Progbar | null = null): Promise<Totals> {
-    const labels = Float32Array.from(y);
-    const [samples] = x.shape;
-    const totals: Totals = { loss: 0, correct: 0, samples: 0 };
-    const steps = Math.ceil(samples / batchSize);
-    for (let step = 0; step < steps; step++) {
-      const rows = range(step * batchSize, Math.min(samples, (step + 1) * batchSize));
-      const { ids, hostIds } = this.uploadRows(gpu, x, rows);
-      const yBatch = gpu.upload(gather(labels, rows));
-      const tape = new Tape(false);
-      const { output, loss } = tape.watch(() => {
-        const output = this.call(ids, hostIds);
-        return { output, loss: binaryCrossentropy(output, yBatch) };
-      });
-      const correct = binaryAccuracyCount(gpu, output, yBatch);
-      const read = gpu.readScalars([loss, correct]);
-      tape.dispose();
-      for (const t of [ids, yBatch, correct]) t.dispose();
-      const [lossValue, correctValue] = await read;
-      addBatch(totals, lossValue, correctValue, rows.length);
-      bar?.update(step + 1, metricsOf(totals), step === steps - 1);
-    }
-    return totals;
-  }
-
-  private uploadRows(gpu: Gpu, x: TokenMatrix, rows: Int32Array): { ids: Tensor; hostIds: Int32Array } {
-    const steps = x.shape[1];
-    const hostIds = new Int32Array(rows.length * steps);
-    rows.forEach((row, i) => hostIds.set(x.data.subarray(row * steps, (row + 1) * steps), i * steps));
-    return { ids: gpu.upload(hostIds, [rows.length, steps]), hostIds };
-  }
-
-  /** The fused trainer when compile's jitCompile allows it and the model fits; else null, with `fusedReason` set. */
-  private async fusedTrainer(gpu: Gpu, optimizer: Adam | null, batchSize: number): Promise<FusedTrainer | null> {
+  /**
+   * The executor for this compile's settings (see execution.ts); records which one and why in
+   * `execution` and `fusedReason`. `optimizer` null: evaluation and prediction only.
+   */
+  private async executor(batchSize: number, optimizer: Optimizer | null): Promise<Executor> {
+    const ctx: ExecutionContext = { gpu: this.gpu!, layers: this.layers, store: this.store!, optimizer, batchSize, step: this.stepTensor! };
+    let executor: Executor;
     if (this.jitCompile === false) {
+      if (this.fuse === true) throw new Error(`${this.name}: fuse: true needs a compiled step; jitCompile is false`);
       this.fusedReason = 'compiled with jitCompile: false';
-      return null;
+      executor = await EagerExecutor.create(ctx);
+    } else if (this.fuse === false) {
+      this.fusedReason = 'compiled with fuse: false';
+      executor = await CapturedExecutor.create(ctx);
+    } else {
+      const fused = await FusedExecutor.create(ctx);
+      if (typeof fused === 'string') {
+        if (this.fuse === true) throw new Error(`${this.name}: fuse is true but the model cannot be fused: ${fused}`);
+        this.fusedReason = fused;
+        executor = await CapturedExecutor.create(ctx);
+      } else {
+        this.fusedReason = null;
+        executor = fused;
+      }
     }
-    const trainer = await FusedTrainer.create(gpu, this.layers, optimizer, batchSize);
-    if (typeof trainer === 'string') {
-      if (this.jitCompile === true) throw new Error(`${this.name}: jitCompile is true but the model cannot be fused: ${trainer}`);
-      this.fusedReason = trainer;
-      return null;
-    }
-    this.fusedReason = null;
-    return trainer;
+    this.execution = executor.kind;
+    return executor;
   }
 
   /**
    * Turn a device loss or a failed GPU call into a TrainingError that says where: a step (0-based),
-   * the 1-based range of steps a fused epoch submits together (it learns of a failure at its one
-   * read, so the step within cannot be told), or null before the first step.
+   * the 1-based range of steps an epoch submits together (a compiled epoch learns of a failure at
+   * its one read, so the step within cannot be told), or null before the first step. Other errors
+   * (a TrainingError, a bug) pass through as they are.
    */
-  private async guard<T>(epoch: number, step: number | [number, number] | null, fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(epoch: number, step: [number, number] | null, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof TrainingError) throw error;
-      const steps = Array.isArray(step) ? `, steps ${step[0]}-${step[1]} (submitted together; the fused path reads back once per epoch)` : '';
-      const where = step === null || Array.isArray(step) ? `epoch ${epoch + 1}${steps}` : `epoch ${epoch + 1}, step ${step + 1}`;
-      throw new TrainingError(`GPU failure at ${where}: ${(error as Error).message}`);
+      if (!(error instanceof GpuError)) throw error;
+      const where = error instanceof StepGpuError ? `epoch ${epoch + 1}, step ${error.step + 1}` : step ? `epoch ${epoch + 1}, steps ${step[0]}-${step[1]} (submitted together; compiled steps read back once per epoch)` : `epoch ${epoch + 1}`;
+      throw new TrainingError(`GPU failure at ${where}: ${error.message}`);
     }
   }
 
@@ -441,13 +413,13 @@ export class Sequential implements CallbackModel {
   }
 
   /** Shapes, sizes, token ids and labels, checked once on the host before any GPU work. */
-  private checkData(x: TokenMatrix, y: LabelArray, what: string): Float32Array {
+  private examples(x: TokenMatrix, y: LabelArray, what: string): Examples {
     this.checkIds(x, what);
     if (!y || y.length !== x.shape[0]) throw new RangeError(`${what}: ${y?.length ?? 0} labels for ${x.shape[0]} samples`);
     const labels = Float32Array.from(y);
     const bad = labels.findIndex((v) => v !== 0 && v !== 1);
     if (bad >= 0) throw new RangeError(`${what}: label ${bad} is ${y[bad]}; binary_crossentropy needs 0 or 1`);
-    return labels;
+    return { ids: x.data, length: x.shape[1], labels };
   }
 
   private checkIds(x: TokenMatrix, what: string): void {
@@ -471,37 +443,47 @@ export class Sequential implements CallbackModel {
   }
 }
 
-function addBatch(totals: Totals, loss: number, correct: number, size: number): void {
-  // Keras' loss tracker is a mean weighted by batch size; accuracy a mean over samples.
-  totals.loss += loss * size;
-  totals.correct += correct;
-  totals.samples += size;
+/** Keras' epoch metrics: loss a mean weighted by batch size, accuracy a mean over samples (summed in float64). */
+class MetricTotals {
+  private loss = 0;
+  private correct = 0;
+  private samples = 0;
+
+  static of(sums: MetricSums, samples: number): MetricTotals {
+    const totals = new MetricTotals();
+    totals.loss = sums.loss.reduce((a, b) => a + b, 0);
+    totals.correct = sums.correct.reduce((a, b) => a + b, 0);
+    totals.samples = samples;
+    return totals;
+  }
+
+  add(lossSum: number, correct: number, rows: number): void {
+    this.loss += lossSum;
+    this.correct += correct;
+    this.samples += rows;
+  }
+
+  metrics(): [string, number][] {
+    return Object.entries(this.logs());
+  }
+
+  logs(): Logs {
+    return { accuracy: this.correct / this.samples, loss: this.loss / this.samples };
+  }
 }
 
-/** Keras' epoch logs from per-batch loss sums and correct counts over `samples` samples (summed in float64). */
-function epochLogs(sums: MetricSums, samples: number): Logs {
-  const total = (values: Float64Array) => values.reduce((a, b) => a + b, 0);
-  return { accuracy: total(sums.correct) / samples, loss: total(sums.loss) / samples };
+function checkVerbose(op: string, verbose: number): void {
+  if (![0, 1, 2].includes(verbose)) throw new RangeError(`${op}: verbose must be 0, 1 or 2, got ${verbose}`);
 }
+
+
 
 function prefixed(prefix: string, logs: Logs): Logs {
   return Object.fromEntries(Object.entries(logs).map(([k, v]) => [prefix + k, v]));
 }
 
-function metricsOf(t: Totals): [string, number][] {
-  return [
-    ['accuracy', t.correct / t.samples],
-    ['loss', t.loss / t.samples],
-  ];
-}
 
-function gather(values: Float32Array, rows: Int32Array): Float32Array {
-  return Float32Array.from(rows, (r) => values[r]);
-}
 
-function range(start: number, end: number): Int32Array {
-  return Int32Array.from({ length: end - start }, (_, i) => start + i);
-}
 
 function nonNegative(what: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be a non-negative integer, got ${n}`);

@@ -8,7 +8,7 @@ import { bceBackward, bceForward, bceFromLogitsBackward, bceFromLogitsForward } 
 import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, type Conv1DPadding } from '../kernels/conv1d.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
 import { dropoutForward, type DropoutSettings } from '../kernels/dropout.js';
-import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../kernels/embedding.js';
+import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
 import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
 import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
 import { meanPoolBackward, meanPoolForward } from '../kernels/mean-pool.js';
@@ -24,15 +24,20 @@ import { Tape } from './tape.js';
  */
 const logitsOf = new WeakMap<Tensor, Tensor>();
 
-/** Rows of `table` picked by `ids` ([B, T] i32); `hostIds` is the same ids, for the gradient's index. */
-export function embedding(table: Tensor, ids: Tensor, hostIds: Int32Array): Tensor {
+/**
+ * Rows of `table` picked by `ids` ([B, T] i32). The gradient groups the batch's positions by id:
+ * from `grouping`, the same ids on the host (the index is built and uploaded when the backward
+ * runs), or an index already on the GPU (a captured step fills it before each replay).
+ */
+export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | EmbeddingGradientIndex): Tensor {
   const gpu = table.gpu;
   const [vocabSize, dim] = table.shape;
   const out = embeddingForward(gpu, table, ids);
   Tape.record(out, [table, ids], (dOut) => {
-    const index = uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(hostIds, vocabSize));
-    const dTable = embeddingBackward(gpu, dOut, index, vocabSize, dim);
-    index.dispose();
+    if (!grouping) throw new Error('embedding: a gradient needs the ids on the host or a gradient index (TokenBatch.hostIds or gradientIndex)');
+    const built = grouping instanceof Int32Array ? uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(grouping, vocabSize)) : null;
+    const dTable = embeddingBackward(gpu, dOut, built ?? (grouping as EmbeddingGradientIndex), vocabSize, dim);
+    built?.dispose();
     return [dTable, null];
   });
   return out;

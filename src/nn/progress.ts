@@ -36,10 +36,19 @@ export class Progbar {
   constructor(
     private readonly target: number,
     private readonly out: Output = defaultOutput(),
+    /** Keras' verbose: 1 the bar, 2 one plain line when done (`782/782 - 2s - 3ms/step - ...`). */
+    private readonly verbose: 1 | 2 = 1,
   ) {}
 
   /** Show `current` of `target` steps done with the metrics so far; `finalize` ends the line. */
   update(current: number, metrics: [string, number][], finalize = false): void {
+    if (this.verbose === 2) {
+      if (!finalize) return;
+      const elapsed = (performance.now() - this.started) / 1000;
+      const count = `${String(current).padStart(String(this.target).length)}/${this.target}`;
+      this.out.write(`${count} - ${Math.round(elapsed)}s - ${formatPerStep(elapsed / Math.max(current, 1))}${formatMetrics(metrics)}\n`);
+      return;
+    }
     const dynamic = this.out.isTTY === true;
     if (!dynamic && !finalize) return;
     const elapsed = (performance.now() - this.started) / 1000;
@@ -52,8 +61,7 @@ export class Progbar {
     const timing = finalize
       ? ` ${formatSeconds(elapsed)} ${formatPerStep(elapsed / Math.max(current, 1))}`
       : ` ${formatSeconds(((this.target - current) * elapsed) / Math.max(current, 1))}`;
-    const info = metrics.map(([name, value]) => ` - ${name}: ${value.toFixed(4)}`).join('');
-    const line = `${bar}${timing}${info}`;
+    const line = `${bar}${timing}${formatMetrics(metrics)}`;
     if (dynamic) {
       const pad = Math.max(0, this.lastWidth - line.length);
       this.out.write(`\r${line}${' '.repeat(pad)}${finalize ? '\n' : ''}`);
@@ -62,6 +70,17 @@ export class Progbar {
       this.out.write(`${line}\n`);
     }
   }
+}
+
+/** Keras' ` - name: value`: four decimals above 1e-3, else Python's `%.4e` (progbar.py). */
+function formatMetrics(metrics: [string, number][]): string {
+  return metrics.map(([name, value]) => ` - ${name}: ${value > 1e-3 ? value.toFixed(4) : pythonExponent(value)}`).join('');
+}
+
+function pythonExponent(value: number): string {
+  const [mantissa, exponent] = value.toExponential(4).split('e');
+  const e = Number(exponent);
+  return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
 function formatSeconds(seconds: number): string {
