@@ -288,6 +288,7 @@ describe('the registry', () => {
       expect(copy.getConfig()).toEqual(optimizer.getConfig());
       expect(copy.params(7)).toEqual(optimizer.params(7));
       expect(getOptimizer(serialized).getConfig()).toEqual(optimizer.getConfig());
+      expect(optimizerFromConfig(optimizer.getConfig()).getConfig()).toEqual(optimizer.getConfig());
     }
     expect(serializeOptimizer(new AdamW()).class_name).toBe('AdamW');
   });

@@ -52,14 +52,16 @@ export function serializeOptimizer(optimizer: Optimizer): SerializedOptimizer {
 }
 
 /**
- * `keras.optimizers.deserialize`: the optimizer `serializeOptimizer` (or Keras) wrote. Keras options
+ * `keras.optimizers.deserialize`: the optimizer `serializeOptimizer` (or Keras) wrote, or a bare `getConfig()`. Keras options
  * shadergrad does not implement (clipnorm, use_ema, ...) must be at their off values; `name` is Keras'
  * default name of the class (custom names are not kept).
  */
-export function optimizerFromConfig(serialized: SerializedOptimizer): Optimizer {
-  const Class = optimizerClass('optimizerFromConfig', serialized.class_name);
+export function optimizerFromConfig(serialized: SerializedOptimizer | Record<string, unknown>): Optimizer {
+  // A bare get_config() names its class by Keras' default name ('adam', 'sgd', ...).
+  const { class_name: className, config } = typeof serialized.class_name === 'string' ? (serialized as SerializedOptimizer) : { class_name: String((serialized as Record<string, unknown>).name), config: serialized };
+  const Class = optimizerClass('optimizerFromConfig', className);
   const options: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(serialized.config ?? {})) {
+  for (const [key, value] of Object.entries(config ?? {})) {
     if (key === 'name' || key === 'ema_momentum') continue; // ema_momentum only matters with use_ema
     if (key in UNSUPPORTED_BASE_CONFIG) {
       if (value !== UNSUPPORTED_BASE_CONFIG[key]) throw new RangeError(`optimizerFromConfig: ${key} is not supported (found ${JSON.stringify(value)}, only ${JSON.stringify(UNSUPPORTED_BASE_CONFIG[key])})`);
