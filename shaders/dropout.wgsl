@@ -54,8 +54,12 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
   let d = params.dims;
-  let coords = vec4u(i / (d.y * d.z * d.w), (i / (d.z * d.w)) % d.y, (i / d.w) % d.z, i % d.w);
-  let noiseIndex = dot(coords, params.noiseStrides);
+  // x of one axis (dims (1, 1, 1, count), always so without broadcasting): no divisions needed.
+  var noiseIndex = i * params.noiseStrides.w;
+  if (any(d.xyz != vec3u(1u))) {
+    let coords = vec4u(i / (d.y * d.z * d.w), (i / (d.z * d.w)) % d.y, (i / d.w) % d.z, i % d.w);
+    noiseIndex = dot(coords, params.noiseStrides);
+  }
   let kept = draw(params.seed, bitcast<u32>(step[0]), noiseIndex) >= params.dropBelow;
   out[i] = select(0.0, src[i] * params.scale, kept);
 }
