@@ -5,7 +5,7 @@
  */
 import source from '../../../shaders/optimizer-adagrad.wgsl';
 import { Optimizer, optimizerShader, type OptimizerOptions } from './optimizer.js';
-import { checkNumber } from './validation.js';
+import { checkEpsilon, checkNumber } from './validation.js';
 
 export interface AdagradOptions extends OptimizerOptions {
   /** The accumulator's starting value; non-negative (Keras' docstring). */
@@ -30,7 +30,7 @@ export class Adagrad extends Optimizer {
     super('Adagrad', options, ['initialAccumulatorValue', 'epsilon'], ADAGRAD_DEFAULTS);
     const { initialAccumulatorValue = ADAGRAD_DEFAULTS.initialAccumulatorValue, epsilon = ADAGRAD_DEFAULTS.epsilon } = options;
     this.initialAccumulatorValue = checkNumber('Adagrad', 'initialAccumulatorValue', initialAccumulatorValue, { min: 0 });
-    this.epsilon = checkNumber('Adagrad', 'epsilon', epsilon, { min: 0 });
+    this.epsilon = checkEpsilon('Adagrad', epsilon);
   }
 
   /** The accumulator starts at initialAccumulatorValue (Keras' `initializers.Constant`). */

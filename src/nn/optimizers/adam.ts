@@ -7,7 +7,7 @@
  */
 import source from '../../../shaders/optimizer-adam.wgsl';
 import { Optimizer, optimizerShader, type OptimizerOptions } from './optimizer.js';
-import { checkNumber } from './validation.js';
+import { checkEpsilon, checkNumber } from './validation.js';
 
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;
@@ -39,7 +39,7 @@ export abstract class AdamRule extends Optimizer {
     // A beta of 1 would make 1 - beta^t zero (alpha infinite); Keras does not check.
     this.beta1 = checkNumber(className, 'beta1', beta1, { min: 0, max: 1, maxExclusive: true });
     this.beta2 = checkNumber(className, 'beta2', beta2, { min: 0, max: 1, maxExclusive: true });
-    this.epsilon = checkNumber(className, 'epsilon', epsilon, { min: 0 });
+    this.epsilon = checkEpsilon(className, epsilon);
   }
 
   /**

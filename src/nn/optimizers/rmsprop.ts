@@ -9,7 +9,7 @@
  */
 import source from '../../../shaders/optimizer-rmsprop.wgsl';
 import { Optimizer, optimizerShader, type OptimizerOptions } from './optimizer.js';
-import { checkBoolean, checkNumber } from './validation.js';
+import { checkBoolean, checkEpsilon, checkNumber } from './validation.js';
 
 export interface RMSpropOptions extends OptimizerOptions {
   /** Discount of the old squared gradients, in [0, 1]. */
@@ -41,7 +41,7 @@ export class RMSprop extends Optimizer {
     const { rho = RMSPROP_DEFAULTS.rho, momentum = RMSPROP_DEFAULTS.momentum, epsilon = RMSPROP_DEFAULTS.epsilon, centered = RMSPROP_DEFAULTS.centered } = options;
     this.rho = checkNumber('RMSprop', 'rho', rho, { min: 0, max: 1 });
     this.momentum = checkNumber('RMSprop', 'momentum', momentum, { min: 0, max: 1 });
-    this.epsilon = checkNumber('RMSprop', 'epsilon', epsilon, { min: 0 });
+    this.epsilon = checkEpsilon('RMSprop', epsilon);
     this.centered = checkBoolean('RMSprop', 'centered', centered);
     const hasMomentum = this.momentum > 0;
     this.slotNames = ['velocity', ...(hasMomentum ? ['momentum'] : []), ...(this.centered ? ['average_gradient'] : [])];

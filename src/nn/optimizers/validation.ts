@@ -32,3 +32,11 @@ export function checkBoolean(className: string, option: string, value: unknown):
   if (typeof value !== 'boolean') throw new RangeError(`${className}: ${option} must be a boolean, found ${String(value)}`);
   return value;
 }
+
+/**
+ * epsilon > 0. Keras accepts 0, but then a weight whose gradients have all been zero (an unused embedding
+ * row, the store's padding) divides 0 by 0 and becomes NaN.
+ */
+export function checkEpsilon(className: string, value: unknown): number {
+  return checkNumber(className, 'epsilon', value, { min: 0, minExclusive: true });
+}
