@@ -210,6 +210,9 @@ describe('text layers through callLayers and the tape', () => {
     expect(build([new Embedding(VOCAB, DIM), new Dropout(0.5, { noiseShape: [null, 2, 1], name: 'drop' })])).toThrow(
       /drop: noise_shape \(None, 2, 1\) does not broadcast to the input: axis 1 must be 1, None or 6, found input shape \(None, 6, 4\)/,
     );
+    expect(build([new Embedding(VOCAB, DIM), new Dropout(0.5, { noiseShape: [32, 1, null], name: 'drop_batch' })])).toThrow(
+      /drop_batch: noise_shape \(32, 1, None\) does not broadcast to the input: axis 0 must be 1 or None \(its size is known only in fit/,
+    );
     expect(build([new Embedding(VOCAB, DIM), new GlobalAveragePooling1D(), new Conv1D(2, 2, { name: 'flat' })])).toThrow(/flat: Conv1D expects \(batch, steps, channels\), found input shape \(None, 4\)/);
     expect(() => new Conv1D(4, 3, { strides: 2 })).toThrow(new LayerConfigError('Conv1D: only strides 1 is supported, got 2'));
     expect(() => new Conv1D(4, 3, { padding: 'causal' as 'same' })).toThrow(/Conv1D: padding must be 'valid' or 'same', got 'causal'/);

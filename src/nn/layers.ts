@@ -344,7 +344,10 @@ export class Dropout extends Layer {
     if (noise) {
       if (noise.length !== inputShape.length) throw this.shapeError(inputShape, `noise_shape (${formatShape(noise)}) has ${noise.length} axes for an input of ${inputShape.length}`);
       const bad = noise.findIndex((d, i) => d !== null && d !== 1 && d !== inputShape[i]);
-      if (bad >= 0) throw this.shapeError(inputShape, `noise_shape (${formatShape(noise)}) does not broadcast to the input: axis ${bad} must be 1, None or ${inputShape[bad] ?? 'None'}`);
+      if (bad >= 0) {
+        const allowed = inputShape[bad] === null ? '1 or None (its size is known only in fit, and the last batch is smaller)' : `1, None or ${inputShape[bad]}`;
+        throw this.shapeError(inputShape, `noise_shape (${formatShape(noise)}) does not broadcast to the input: axis ${bad} must be ${allowed}`);
+      }
       if (inputShape.length > 4 && noise.some((d, i) => d === 1 && inputShape[i] !== 1)) throw this.shapeError(inputShape, 'a broadcast noise_shape is supported on inputs of rank 4 at most');
     }
     return inputShape;
