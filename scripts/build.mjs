@@ -25,6 +25,7 @@ await Promise.all([
       'bench/split': 'bench/split.ts',
       'bench/soak': 'bench/soak.ts',
       'bench/fuzz': 'bench/fuzz.ts',
+      'bench/vectorize': 'bench/vectorize.ts',
       'bench/run': 'bench/run.ts',
     },
     outdir: 'dist',

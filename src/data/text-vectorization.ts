@@ -358,6 +358,23 @@ export class TextVectorization {
     if (!Array.isArray(texts)) throw new TextVectorizationError('TextVectorization.call: expected an array of strings');
     const L = this.outputSequenceLength;
     const scan = this.scanSetup();
+    if (scan && L !== null) {
+      // Straight into the output: each row's ids up to L, the rest stays 0.
+      const data = new Int32Array(texts.length * L);
+      let at = 0;
+      let end = 0;
+      const put = (units: Uint16Array, length: number, hash: number) => {
+        if (at === end) return;
+        const id = this.lookup.find(units, length, hash);
+        data[at++] = id < 0 ? OOV_INDEX : id + TOKEN_START;
+      };
+      for (let i = 0; i < texts.length; i++) {
+        at = i * L;
+        end = at + L;
+        scanTokens(scan.standardize(texts[i]), scan.steps, put);
+      }
+      return { data, shape: [texts.length, L] };
+    }
     const idsOf = (text: string): number[] => {
       if (!scan) return this.tokenize(text).map((t) => this.tokenId(t));
       const ids: number[] = [];
