@@ -409,7 +409,19 @@ export class Sequential implements CallbackModel {
 
   private requireBuilt(what: string): Gpu {
     if (!this.gpu || !this.inputShape) throw new Error(`${this.name}: call build() before ${what}()`);
+    this.checkOutputShape(what);
     return this.gpu;
+  }
+
+  /** The loss, the metric and predict take one probability per sample: say so before any step runs. */
+  private checkOutputShape(what: string): void {
+    const shape = this.layers.reduce((s, layer) => layer.computeOutputShape(s), this.inputShape!);
+    if (!(shape.length === 2 && shape[1] === 1) && shape.length !== 1) {
+      throw new RangeError(
+        `${this.name}.${what}: the model's output (${formatShape(shape)}) is not one probability per sample; ` +
+          `binary_crossentropy with one 0/1 label per sample needs (None, 1) (pool the steps axis first, e.g. GlobalAveragePooling1D)`,
+      );
+    }
   }
 
   /** Shapes, sizes, token ids and labels, checked once on the host before any GPU work. */
