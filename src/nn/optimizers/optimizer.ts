@@ -5,7 +5,7 @@
  * shader's test oracle), and Keras' config. Keras 3: keras/src/optimizers/base_optimizer.py.
  */
 import commonShader from '../../../shaders/optimizer-common.wgsl';
-import { LearningRateSchedule, serializeSchedule, type SerializedSchedule } from './schedules.js';
+import { LearningRateSchedule, serializeSchedule } from './schedules.js';
 import { checkNumber, checkOptions } from './validation.js';
 
 /** A constant learning rate or a schedule evaluated at `iterations`. */
@@ -152,8 +152,6 @@ export interface SerializedOptimizer {
   config: Record<string, unknown>;
   registered_name?: string | null;
 }
-
-export type { SerializedSchedule };
 
 export function checkIterations(className: string, iterations: number): void {
   if (!Number.isInteger(iterations) || iterations < 0) throw new RangeError(`${className}: iterations must be an integer >= 0, found ${iterations}`);
