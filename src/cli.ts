@@ -3,14 +3,17 @@
  * user can fix (a missing file, a corrupt download, no GPU, a bad flag) print
  * one clear message and exit non-zero, without a stack trace.
  */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DataError } from './data/errors.js';
+import { DataError, excerpt } from './data/errors.js';
 import { getWordIndex, loadData } from './data/files.js';
 import { decodeReview, type Split } from './data/imdb.js';
 import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
 import { TrainingError } from './nn/model.js';
 import { WeightsFileError } from './nn/weights-file.js';
 import { trainTutorial } from './runner/train.js';
+import { TUTORIAL } from './runner/tutorial.js';
 
 const USAGE = `Usage: shadergrad <command> [options]
 
@@ -24,7 +27,8 @@ Commands:
             --out DIR          where history.json, curves.svg and weights.sgw go (default out)
             --early-stopping N stop when val_loss has not improved for N epochs, keeping the best weights
             --swiftshader      use SwiftShader even when a GPU is present
-            --no-jit           train on the general autograd path (one kernel per op), not the fused one
+            --no-jit           train eagerly (Keras' jit_compile=False): op by op, a read-back per step
+            --no-fuse          train on captured per-op steps, not the hand-fused kernels
             --max-binding-bytes N
                                bind at most N bytes per storage buffer (default: the device's limit);
                                tables and data past it are split, as on a device with that limit
@@ -58,20 +62,23 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
       'early-stopping': { type: 'string' },
       swiftshader: { type: 'boolean', default: false },
       'no-jit': { type: 'boolean', default: false },
+      'no-fuse': { type: 'boolean', default: false },
       'max-binding-bytes': { type: 'string' },
       resume: { type: 'boolean', default: false },
     },
     run: async (values) => {
+      const batchSize = positiveInt('--batch-size', values['batch-size']);
       await trainTutorial({
         epochs: positiveInt('--epochs', values.epochs),
-        batchSize: positiveInt('--batch-size', values['batch-size']),
+        batchSize,
         seed: nonNegativeInt('--seed', values.seed),
-        data: values.data as string | undefined,
-        out: values.out as string,
+        data: pathFlag('--data', values.data),
+        out: outDir(values.out),
         earlyStoppingPatience: values['early-stopping'] === undefined ? undefined : nonNegativeInt('--early-stopping', values['early-stopping']),
         swiftshader: values.swiftshader === true,
         jitCompile: values['no-jit'] === true ? false : 'auto',
-        maxBindingBytes: values['max-binding-bytes'] === undefined ? undefined : atLeast('--max-binding-bytes', values['max-binding-bytes'], 256),
+        fuse: values['no-fuse'] === true ? false : 'auto',
+        maxBindingBytes: values['max-binding-bytes'] === undefined ? undefined : bindingBytes(values['max-binding-bytes'], batchSize),
         resume: values.resume === true,
       });
     },
@@ -104,18 +111,17 @@ async function inspect(values: Values): Promise<void> {
   const split = values.split === 'train' ? 0 : values.split === 'test' ? 1 : null;
   if (split === null) throw new UsageError(`--split must be train or test, got '${values.split}'`);
 
+  const decode = values.decode === undefined ? undefined : nonNegativeInt('--decode', values.decode);
+  const wordIndexPath = pathFlag('--word-index', values['word-index']);
   const started = performance.now();
-  const data = await loadData({ path: values.data as string | undefined, numWords });
+  const data = await loadData({ path: pathFlag('--data', values.data), numWords });
   const seconds = (performance.now() - started) / 1000;
 
-  if (values.decode !== undefined) {
+  if (decode !== undefined) {
     const [x] = data[split];
-    const n = Number(values.decode);
-    if (!Number.isInteger(n) || n < 0 || n >= x.length) {
-      throw new UsageError(`--decode must be a review number in [0, ${x.length}), got '${values.decode}'`);
-    }
-    const wordIndex = await getWordIndex({ path: values['word-index'] as string | undefined });
-    console.log(decodeReview(x.get(n), wordIndex));
+    if (decode >= x.length) throw new UsageError(`--decode must be a review number in [0, ${x.length}), got '${values.decode}'`);
+    const wordIndex = await getWordIndex({ path: wordIndexPath });
+    console.log(decodeReview(x.get(decode), wordIndex));
     return;
   }
   const summary = { numWords: numWords ?? null, loadSeconds: Number(seconds.toFixed(3)), train: summarise(data[0], head), test: summarise(data[1], head) };
@@ -143,17 +149,66 @@ function positiveInt(flag: string, text: string | boolean | undefined): number {
   return atLeast(flag, text, 1);
 }
 
-function atLeast(flag: string, text: string | boolean | undefined, min: number): number {
+function atLeast(flag: string, text: string | boolean | undefined, min: number, why = ''): number {
   const n = nonNegativeInt(flag, text);
-  if (n < min) throw new UsageError(min === 1 ? `${flag} must be a positive integer, got '${text}'` : `${flag} must be an integer of at least ${min}, got '${text}'`);
+  if (n < min) throw new UsageError(min === 1 ? `${flag} must be a positive integer, got '${text}'` : `${flag} must be an integer of at least ${min}${why}, got '${text}'`);
   return n;
 }
 
+/** Plain decimal digits only: '', '1e0', '0x1', ' 1' and '+1' are refused. */
 function nonNegativeInt(flag: string, text: string | boolean | undefined): number {
   if (typeof text !== 'string' || !/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`${flag} must be a non-negative integer, got '${text}'`);
+    throw new UsageError(`${flag} must be a non-negative integer, got '${excerpt(String(text), 100)}'`);
   }
   return Number(text);
+}
+
+/**
+ * --max-binding-bytes, refused below the smallest useful value, before any GPU work: what one
+ * binding must hold whole. That is the larger of a batch's token ids (the embedding kernel
+ * takes them whole) and one review's embeddings (the largest row of a tensor split by rows);
+ * the fused path falls back to the general one when its own buffers do not fit. Below it a
+ * run could only end as a GPU failure.
+ */
+function bindingBytes(text: string | boolean, batchSize: number): number {
+  const { maxlen, embeddingDim } = TUTORIAL;
+  const ids = batchSize * maxlen * 4;
+  const row = maxlen * embeddingDim * 4;
+  const why = ids >= row ? `a batch's token ids, ${batchSize} x ${maxlen} int32s` : `one review's embeddings, ${maxlen} x ${embeddingDim} floats`;
+  return atLeast('--max-binding-bytes', text, Math.max(ids, row), ` (${why}, must fit one binding)`);
+}
+
+/** A path flag: absent, or a non-empty path (an empty one would silently mean "not given"). */
+function pathFlag(flag: string, value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name a file, got ''`);
+  return value;
+}
+
+/** Pseudo-file systems where a folder can be neither made nor written. */
+const VIRTUAL_ROOTS = ['/proc', '/sys', '/dev'];
+
+/**
+ * --out must be a folder that exists or can be made: not under /proc, /sys or /dev (where a
+ * recursive mkdir spun forever), not an existing file, and under a writable folder.
+ */
+function outDir(value: string | boolean | undefined): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--out must name a folder, got ''`);
+  const path = resolve(value);
+  const root = VIRTUAL_ROOTS.find((r) => path === r || path.startsWith(r + sep));
+  if (root) throw new UsageError(`--out ${excerpt(value, 200)} is under ${root}, a virtual file system: choose a folder on disk`);
+  let existing = path;
+  while (!existsSync(existing)) existing = dirname(existing);
+  const info = statSync(existing);
+  if (!info.isDirectory()) {
+    throw new UsageError(existing === path ? `--out ${excerpt(value, 200)} is a file, not a folder` : `--out ${excerpt(value, 200)}: ${existing} is a file, not a folder`);
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch {
+    throw new UsageError(`--out ${excerpt(value, 200)}: ${existing} is not writable`);
+  }
+  return value;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -193,7 +248,9 @@ export async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    console.error(error);
+    // One line even for what no check foresaw; the stack only when asked for.
+    console.error(`shadergrad: unexpected ${error?.name ?? 'error'}: ${excerpt(String(error?.message ?? error), 1000)}`);
+    if (process.env.SHADERGRAD_DEBUG) console.error(error);
     process.exit(1);
   },
 );

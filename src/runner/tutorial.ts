@@ -27,8 +27,10 @@ export interface TutorialSettings {
   log?: (line: string) => void;
   /** Where the progress bar goes. */
   output?: Output;
-  /** compile's jitCompile: 'auto' (default) trains on the fused path; false on the general autograd path. */
+  /** compile's jitCompile: 'auto' (default) compiles the step (recorded once, replayed); false runs it eagerly, op by op. */
   jitCompile?: boolean | 'auto';
+  /** compile's fuse: 'auto' (default) runs the tutorial's shape on the hand-fused kernels; false on captured per-op steps. */
+  fuse?: boolean | 'auto';
   /** More callbacks for fit, called before the runner's own (e.g. BackupAndRestore). */
   callbacks?: Callback[];
   /** Called after every epoch, with its metrics (e.g. to draw live curves). */
@@ -85,7 +87,7 @@ export async function runTutorial(gpu: Gpu, data: ImdbData, settings: TutorialSe
   const { xTrain, yTrain, xVal, yVal, xTest, yTest } = tutorialData(data, settings.validationSize);
   const model = tutorialModel(gpu, seed);
   model.summary(log);
-  model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto' });
+  model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto', fuse: settings.fuse ?? 'auto' });
 
   const epochSeconds: number[] = [];
   const bytesAfterEpoch: number[] = [];
@@ -105,7 +107,7 @@ export async function runTutorial(gpu: Gpu, data: ImdbData, settings: TutorialSe
   const started = performance.now();
   const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: [xVal, yVal], verbose: 1, callbacks, seed, output });
   const trained = performance.now();
-  log(model.fusedReason === null ? 'Trained on the fused path (jitCompile).' : `Trained on the general path: ${model.fusedReason}.`);
+  log(describeExecution(model));
   const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize, verbose: 1, output });
   const evaluated = performance.now();
   log(`Test loss: ${loss.toFixed(4)}, test accuracy: ${accuracy.toFixed(4)}`);
@@ -117,4 +119,11 @@ export async function runTutorial(gpu: Gpu, data: ImdbData, settings: TutorialSe
     seconds: { train: (trained - started) / 1000, evaluate: (evaluated - trained) / 1000 },
     gpuMemory: { peakBytesAllocated: gpu.stats.peakBytesAllocated, bytesAllocatedAfterEachEpoch: bytesAfterEpoch },
   };
+}
+
+/** One line on how the steps ran (Sequential.execution and fusedReason). */
+export function describeExecution(model: Sequential): string {
+  if (model.execution === 'fused') return 'Trained on the fused kernels (embedding-bag + classifier head), compiled steps.';
+  if (model.execution === 'captured') return `Trained on captured per-op steps (recorded once, replayed): ${model.fusedReason}.`;
+  return `Trained eagerly, op by op with a read-back per step: ${model.fusedReason}.`;
 }
