@@ -20,6 +20,24 @@ export {
   type DecodeOptions,
 } from './data/imdb.js';
 export { textToWordSequence, encodeReview, DEFAULT_FILTERS, type TextToWordSequenceOptions, type EncodeReviewOptions } from './data/text.js';
+export {
+  TextVectorization,
+  TextVectorizationError,
+  registerStandardize,
+  lowerStripHtmlBreaksAndPunctuation,
+  asciiLower,
+  compareCodePoints,
+  KERAS_PUNCTUATION_PATTERN,
+  MASK_TOKEN,
+  OOV_TOKEN,
+  type TextVectorizationOptions,
+  type TextVectorizationConfig,
+  type StandardizeName,
+  type StandardizeFunction,
+  type SplitName,
+  type TokenIds,
+} from './data/text-vectorization.js';
+export { parseTextTable, decodeUtf8, tableFormatOf, TextDataError, type TableFormat, type TextTableOptions, type LabelledTexts } from './data/text-table.js';
 export { getDevice, formatAdapter, NoWebGPUError, SWIFTSHADER_ICD, type AdapterReport, type GpuContext, type GetDeviceOptions } from './gpu/device.js';
 export { Gpu, GpuError, Tensor, linearWorkgroups, shapeSize, sizeClass, type Bindings, type DType, type GpuStats, type PreparedDispatch } from './gpu/gpu.js';
 export { GpuTimer, type PassTime, type TimingMethod } from './gpu/timer.js';

@@ -3,7 +3,10 @@
  * WebGPU browser, with a report of the adapter it runs on.
  *
  * In Node a real GPU is preferred; when Dawn finds no adapter, SwiftShader (the
- * Vulkan driver on the CPU that Debian's chromium ships) is tried by itself.
+ * Vulkan driver on the CPU that Debian's chromium ships) is tried by itself. On Linux
+ * without a GPU device node Dawn's default probe is skipped: it could only meet CPU
+ * drivers, and Mesa's lavapipe makes Dawn print "Vulkan shaderUniform*ArrayDynamicIndexing
+ * required" to stderr from native code (no JS callback sees it) before it is refused.
  */
 
 /** Debian's chromium ships SwiftShader's Vulkan ICD here. */
@@ -33,6 +36,8 @@ export interface AdapterReport {
   backend: string;
   /** True on SwiftShader or any adapter that says it is a fallback (CPU) adapter. */
   isSoftware: boolean;
+  /** Why this adapter rather than a default one, when that was not the first choice. */
+  reason?: string;
   limits: Record<RequestedLimit, number>;
   features: string[];
 }
@@ -69,14 +74,20 @@ export async function getDevice(options: GetDeviceOptions = {}): Promise<GpuCont
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   if (found.instance) instanceOf.set(device, found.instance);
-  return { device, adapter, report: describeAdapter(adapter, device, backend) };
+  const report = describeAdapter(adapter, device, backend);
+  if (found.reason) report.reason = found.reason;
+  return { device, adapter, report };
 }
 
-/** One line naming the adapter, for logs: `SwiftShader driver 5.0.0 (google swiftshader, dawn-swiftshader, software)`. */
+/**
+ * One line naming the adapter and, when it was not the first choice, why, for logs:
+ * `SwiftShader driver 5.0.0 (google swiftshader, dawn-swiftshader, software): no GPU device node (...)`.
+ */
 export function formatAdapter(report: AdapterReport): string {
   const name = report.description || report.device || 'unknown adapter';
   const kind = [report.vendor, report.architecture].filter(Boolean).join(' ');
-  return `${name} (${[kind, report.backend, report.isSoftware ? 'software' : 'hardware'].filter(Boolean).join(', ')})`;
+  const reason = report.reason ? `: ${report.reason}` : '';
+  return `${name} (${[kind, report.backend, report.isSoftware ? 'software' : 'hardware'].filter(Boolean).join(', ')})${reason}`;
 }
 
 function describeAdapter(adapter: GPUAdapter, device: GPUDevice, backend: string): AdapterReport {
@@ -101,6 +112,8 @@ interface FoundAdapter {
   backend: string;
   /** Node: the Dawn instance (a GPU object) the adapter came from. */
   instance?: GPU;
+  /** Why the default adapters were passed over. */
+  reason?: string;
 }
 
 /**
@@ -133,11 +146,18 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
   if (typeof globalThis.GPUBufferUsage === 'undefined') Object.assign(globalThis, webgpu.globals);
   const request = { powerPreference: options.powerPreference ?? 'high-performance' } as const;
 
-  if (!options.forceSwiftShader) {
+  let reason: string | undefined;
+  if (options.forceSwiftShader) {
+    reason = 'SwiftShader asked for';
+  } else if (!(await mayHaveGpu())) {
+    reason = `no GPU device node (${GPU_DEVICE_NODES})`;
+    tried.push(`Dawn with its default backends: not tried, ${reason}`);
+  } else {
     const instance = webgpu.create([]);
     const adapter = await instance.requestAdapter(request);
     if (adapter) return { adapter, backend: 'dawn-default', instance };
     tried.push('Dawn with its default backends: no adapter');
+    reason = 'Dawn found no default adapter';
   }
 
   const { existsSync } = await import('node:fs');
@@ -147,7 +167,7 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
     process.env.VK_ICD_FILENAMES = icd;
     const instance = webgpu.create(['backend=vulkan']);
     const adapter = await instance.requestAdapter(request);
-    if (adapter) return { adapter, backend: 'dawn-swiftshader', instance };
+    if (adapter) return { adapter, backend: 'dawn-swiftshader', instance, reason };
     tried.push(`Dawn on Vulkan with VK_ICD_FILENAMES=${icd}: no adapter (is libvulkan1 installed?)`);
   } else {
     tried.push(`SwiftShader's Vulkan driver at ${icd}: file not found`);
@@ -157,6 +177,26 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
     'on a machine without a GPU, install Debian\'s chromium, which ships SwiftShader, and the Vulkan loader: ' +
       '`apt-get install -y chromium libvulkan1`; with a GPU, install its Vulkan driver.',
   );
+}
+
+/** The device nodes a GPU's driver opens on Linux: DRM render nodes, NVIDIA's, WSL's. */
+const GPU_DEVICE_NODES = '/dev/dri/renderD*, /dev/nvidia*, /dev/dxg';
+
+/**
+ * False only on Linux with none of GPU_DEVICE_NODES: then every Vulkan device is a CPU one
+ * (lavapipe, SwiftShader) and Dawn's default probe has nothing to find. Other systems: true.
+ */
+async function mayHaveGpu(): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  const { existsSync, readdirSync } = await import('node:fs');
+  const has = (dir: string, pattern: RegExp) => {
+    try {
+      return readdirSync(dir).some((name) => pattern.test(name));
+    } catch {
+      return false;
+    }
+  };
+  return has('/dev/dri', /^renderD\d+$/) || has('/dev', /^nvidia\d+$/) || existsSync('/dev/dxg');
 }
 
 async function browserAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
