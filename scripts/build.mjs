@@ -4,7 +4,8 @@
 // (Dawn's native addon) and, in browser bundles, `node:*` stay external: they
 // sit behind the Node-only branch of src/gpu/device.ts, which a browser never takes.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const common = { bundle: true, format: 'esm', sourcemap: true, external: ['webgpu'], loader: { '.wgsl': 'text' }, logLevel: 'warning' };
 const browser = { ...common, platform: 'browser', target: 'es2022', external: [...common.external, 'node:*'] };
@@ -41,3 +42,14 @@ mkdirSync('dist/pages', { recursive: true });
 for (const f of readdirSync('bench/pages')) if (/\.(html|css)$/.test(f)) cpSync(`bench/pages/${f}`, `dist/pages/${f}`);
 const wasm = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 if (existsSync(wasm)) for (const f of readdirSync(wasm)) if (f.endsWith('.wasm')) cpSync(`${wasm}/${f}`, `dist/pages/${f}`);
+
+// `--types` (run by `npm pack` through `prepack`): TypeScript declarations for both entry points,
+// dist/node.d.ts and dist/shadergrad.d.ts, over tsc's per-module output in dist/types/. The
+// declarations name WebGPU's types (GPUDevice, ...), hence the reference to @webgpu/types.
+if (process.argv.includes('--types')) {
+  rmSync('dist/types', { recursive: true, force: true });
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+  const entry = (module) => `/// <reference types="@webgpu/types" />\nexport * from './types/${module}.js';\n`;
+  writeFileSync('dist/node.d.ts', entry('node'));
+  writeFileSync('dist/shadergrad.d.ts', entry('index'));
+}
