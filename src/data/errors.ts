@@ -55,9 +55,9 @@ export const MAX_MESSAGE = 1000;
  * serialises anything whole: the caller passes a string it already has.
  */
 export function excerpt(text: string, max = MAX_EXCERPT): string {
-  const cut = text.length > max ? text.slice(0, max) : text;
-  const escaped = cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return text.length > max ? `${escaped}... (${text.length} characters in all)` : escaped;
+  // Escaping makes a character up to four: the cut is made on the escaped text.
+  const escaped = text.slice(0, max).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.length > max || escaped.length > max ? `${escaped.slice(0, max)}... (${text.length} characters in all)` : escaped;
 }
 
 /** Each of the five parts of a DataError gets this much at least, so that all fit MAX_MESSAGE. */

@@ -277,6 +277,8 @@ function describeJson(value: unknown): string {
   if (typeof value === 'string') return `"${excerpt(value, 100)}"`;
   if (Array.isArray(value)) return `a list of ${value.length} items`;
   if (value !== null && typeof value === 'object') return 'an object';
+  // JSON.parse turns 1e400 into Infinity: say what the file holds.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number past the float64 range';
   return String(value);
 }
 
