@@ -1,11 +1,11 @@
 /**
- * Benchmark: where a training step's time goes, on both paths, on the adapter at hand.
- * Trains the tutorial model on the full data per path: `epochs` + 1 untimed epochs (the
+ * Benchmark: where a training step's time goes, per executor (fused kernels, captured per-op
+ * steps, eager steps), on the adapter at hand. Trains the tutorial model on the full data per executor: `epochs` + 1 untimed epochs (the
  * first, with the set-up, left out) for wall time, dispatches, submits and read-backs per
  * epoch; then one epoch with a GpuTimer attached (timestamp queries where the device has
  * them: one pass per dispatch then) for the GPU time per kernel, per step and per epoch.
  *
- *   npm run bench:profile -- [--epochs 2] [--data PATH] [--swiftshader]
+ *   npm run bench:profile -- [--epochs 2] [--data PATH] [--swiftshader] [--executors fused,captured,eager]
  *
  * Writes bench/results/profile.json.
  */
@@ -20,7 +20,17 @@ import type { Callback } from '../src/nn/callbacks.js';
 import { TUTORIAL, tutorialData, tutorialModel } from '../src/runner/tutorial.js';
 import { median } from './stats.js';
 
-const { values } = parseArgs({ options: { epochs: { type: 'string', default: '2' }, data: { type: 'string' }, swiftshader: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { epochs: { type: 'string', default: '2' }, data: { type: 'string' }, swiftshader: { type: 'boolean' }, executors: { type: 'string', default: 'fused,captured,eager' } },
+});
+type Kind = 'fused' | 'captured' | 'eager';
+const kinds = values.executors!.split(',') as Kind[];
+for (const k of kinds) if (!['fused', 'captured', 'eager'].includes(k)) throw new Error(`--executors: unknown executor '${k}'`);
+const COMPILE: Record<Kind, { jitCompile: boolean; fuse: boolean | 'auto' }> = {
+  fused: { jitCompile: true, fuse: true },
+  captured: { jitCompile: true, fuse: false },
+  eager: { jitCompile: false, fuse: 'auto' },
+};
 const epochs = Number(values.epochs);
 const batchSize = 512;
 
@@ -37,9 +47,9 @@ interface KernelRow {
   share: number;
 }
 
-async function profile(fused: boolean) {
+async function profile(kind: Kind) {
   const model = tutorialModel(gpu, 0);
-  model.compile({ jitCompile: fused });
+  model.compile(COMPILE[kind]);
 
   // Untimed epochs, measured from one epoch's end to the next (the first, with the set-up, is left out):
   // wall time, dispatches, submits, read-backs.
@@ -88,7 +98,7 @@ async function profile(fused: boolean) {
     .map(([kernel, { calls, ns }]) => ({ kernel, calls, totalMs: ns / 1e6, perStepMs: ns / 1e6 / steps, share: ns / totalNs }))
     .sort((a, b) => b.totalMs - a.totalMs);
   return {
-    path: fused ? 'fused (jitCompile)' : 'general (autograd, jitCompile: false)',
+    path: kind,
     timing: timer.method,
     epochWallSeconds: wall,
     medianEpochSeconds: median(wall),
@@ -99,23 +109,26 @@ async function profile(fused: boolean) {
   };
 }
 
-const results = { fused: await profile(true), general: await profile(false) };
+const results: Partial<Record<Kind, Awaited<ReturnType<typeof profile>>>> = {};
+for (const kind of kinds) results[kind] = await profile(kind);
+const fused = results.fused;
 const summary = {
-  benchmark: `one epoch of the tutorial (${data.xTrain.shape[0]} reviews, ${steps} steps at batch ${batchSize}, validation on ${data.xVal.shape[0]}), per path`,
+  benchmark: `one epoch of the tutorial (${data.xTrain.shape[0]} reviews, ${steps} steps at batch ${batchSize}, validation on ${data.xVal.shape[0]}), per executor`,
   date: new Date().toISOString(),
   adapter: gpu.describe(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length },
-  speedup: results.general.medianEpochSeconds / results.fused.medianEpochSeconds,
+  /** Median epoch of each executor over the fused one's (measured in this run). */
+  epochRatioToFused: fused ? Object.fromEntries(kinds.map((k) => [k, results[k]!.medianEpochSeconds / fused.medianEpochSeconds])) : null,
   ...results,
 };
 gpu.device.destroy();
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'profile.json'), JSON.stringify(summary, null, 2) + '\n');
 
-for (const r of [results.fused, results.general]) {
+for (const r of Object.values(results)) {
   console.log(`\n${r.path}: ${r.medianEpochSeconds.toFixed(2)} s per epoch (wall), ${r.perEpoch.dispatches} dispatches, ${r.perEpoch.submits} submits, ${r.perEpoch.readBacks} read-backs per epoch; GPU time ${r.gpuMsPerEpoch.toFixed(0)} ms per epoch (${r.timing})`);
   console.log('| kernel | calls | ms per step | share |');
   console.log('|---|---|---|---|');
   for (const k of r.kernels) console.log(`| ${k.kernel} | ${k.calls} | ${k.perStepMs.toFixed(3)} | ${(100 * k.share).toFixed(1)}% |`);
 }
-console.log(`\nfused is ${summary.speedup.toFixed(1)}x faster per epoch. Wrote bench/results/profile.json`);
+if (summary.epochRatioToFused) console.log(`\nepoch time over the fused kernels': ${JSON.stringify(summary.epochRatioToFused)}. Wrote bench/results/profile.json`);

@@ -2,8 +2,7 @@
 // y_pred = cast(p > THRESHOLD, y_true.dtype), correct where equal(y_true, y_pred); p exactly 0.5 predicts 0.
 // Writes the COUNT of correct predictions (as f32) so callers can sum batches and divide by the sample count.
 // ONE invocation loops over the batch (dispatch 1 workgroup): batches are small and a count needs no barriers.
-
-const THRESHOLD = 0.5;
+// Prefixed with binary-classification.wgsl (THRESHOLD, correctPrediction).
 
 struct Params {
   count: u32, // samples in the batch
@@ -16,10 +15,9 @@ struct Params {
 
 @compute @workgroup_size(1)
 fn countCorrect() {
-  var n = 0u;
+  var n = 0.0;
   for (var i = 0u; i < params.count; i++) {
-    let predicted = select(0.0, 1.0, probs[i] > THRESHOLD);
-    n += select(0u, 1u, predicted == labels[i]);
+    n += correctPrediction(probs[i], labels[i]);
   }
-  correct[0] = f32(n);
+  correct[0] = n;
 }

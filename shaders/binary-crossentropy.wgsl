@@ -7,12 +7,12 @@
 //      loss = -(y log p + (1 - y) log(1 - p)),  gradient zero where p was outside the range.
 // forward*: ONE invocation (dispatch 1 workgroup) writes each sample's loss and the mean; batches are small
 // and a serial sum needs no barriers. backward*: one invocation per sample, linearWorkgroups(count, WORKGROUP_SIZE).
+// Prefixed with binary-classification.wgsl (lossFromLogits, sigmoidMinusLabel).
 
 const WORKGROUP_SIZE = 256u;
 const EPSILON = 1e-7;                // Keras backend.epsilon()
 const CLIP_MIN: f32 = EPSILON;
 const CLIP_MAX: f32 = 1.0 - EPSILON; // 1 - 1e-7 rounded to f32 (0.99999988), as in Keras' float32 clip
-const LOG1P_SERIES_BELOW = 1e-3;     // below this u, log(1 + u) would lose u's low digits: use the series
 
 struct Params {
   count: u32,     // samples in the batch
@@ -24,24 +24,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read> labels: array<f32>;     // [count] targets y (0 or 1)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;  // [count] forward: per-sample loss; backward: d(mean loss)/dx
 @group(0) @binding(4) var<storage, read_write> mean: array<f32>; // [1] forward only: mean loss over the batch
-
-// log(1 + u) for u in [0, 1]; WGSL has no log1p.
-fn logOnePlus(u: f32) -> f32 {
-  if (u < LOG1P_SERIES_BELOW) { return u * (1.0 - u * (1.0 / 2.0 - u / 3.0)); }
-  return log(1.0 + u);
-}
-
-fn lossFromLogits(z: f32, y: f32) -> f32 {
-  return max(z, 0.0) - z * y + logOnePlus(exp(-abs(z)));
-}
-
-// sigmoid(z) - y as TF's gradient of the stable loss arranges it: for z >= 0 it is (1 - y) - sigmoid(-z),
-// so 0/1 labels never cancel against a sigmoid near 1. exp(-|z|) never overflows.
-fn sigmoidMinusLabel(z: f32, y: f32) -> f32 {
-  let e = exp(-abs(z));
-  let small = e / (1.0 + e); // sigmoid(-|z|)
-  return select(small - y, (1.0 - y) - small, z >= 0.0);
-}
 
 fn lossFromProbability(p: f32, y: f32) -> f32 {
   let q = clamp(p, CLIP_MIN, CLIP_MAX);

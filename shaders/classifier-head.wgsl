@@ -14,10 +14,9 @@
 //   evaluateSample  per row: forward only, loss and correct into the row's record
 //   metricSums      per chunk of `chunk` rows: loss and correct sums (Keras evaluates batch by batch)
 // Each row's record in `samples` (stride 2H + 3): h [H], dz1 [H], dz, loss, correct (0 or 1).
+// Prefixed with binary-classification.wgsl (the loss, its gradient, the threshold) and batch.wgsl.
 
 const WORKGROUP_SIZE = 64u;
-const THRESHOLD = 0.5;            // keras binary_accuracy: p > 0.5 predicts 1
-const LOG1P_SERIES_BELOW = 1e-3;
 
 // Compiled into the pipeline (loops over them unroll):
 override DIM: u32;    // D: pooled features (inputs of the first dense layer)
@@ -32,13 +31,6 @@ struct Params {
   chunk: u32,   // metricSums: rows per chunk (the batch size)
 }
 
-struct Batch {
-  first: u32, // index in `labels` of the batch's first row
-  rows: u32,  // reviews in the batch
-  slot: u32,  // gradients: this step's pair in `metrics`; metricSums: the pass's first chunk
-  mark: u32,  // (unused here)
-}
-
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> batch: Batch;
 @group(0) @binding(3) var<storage, read> labels: array<f32>;         // 0 or 1, in the rows' order: row b's is labels[first + b]
@@ -50,11 +42,6 @@ struct Batch {
 @group(0) @binding(9) var<storage, read_write> metrics: array<f32>;  // pairs (loss sum, correct count)
 
 fn stride() -> u32 { return 2u * HIDDEN + 3u; }
-
-fn logOnePlus(u: f32) -> f32 {
-  if (u < LOG1P_SERIES_BELOW) { return u * (1.0 - u * (1.0 / 2.0 - u / 3.0)); }
-  return log(1.0 + u);
-}
 
 // The forward pass of row b: writes h into its record, returns the logit z.
 fn logit(b: u32) -> f32 {
@@ -76,10 +63,8 @@ fn logit(b: u32) -> f32 {
 // Loss and correct (0 or 1) of row b from its logit, into its record.
 fn score(b: u32, z: f32, y: f32) {
   let base = b * stride() + 2u * HIDDEN;
-  samples[base + 1u] = max(z, 0.0) - z * y + logOnePlus(exp(-abs(z)));
-  let e = exp(-abs(z));
-  let p = select(e / (1.0 + e), 1.0 / (1.0 + e), z >= 0.0);
-  samples[base + 2u] = select(0.0, 1.0, select(0.0, 1.0, p > THRESHOLD) == y);
+  samples[base + 1u] = lossFromLogits(z, y);
+  samples[base + 2u] = correctPrediction(stableSigmoid(z), y);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -89,10 +74,8 @@ fn trainSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let y = labels[batch.first + b];
   let z = logit(b);
   score(b, z, y);
-  // sigmoid(z) - y arranged as TF's gradient of the stable loss; the mean's 1/rows folded in.
-  let e = exp(-abs(z));
-  let small = e / (1.0 + e);
-  let dz = select(small - y, (1.0 - y) - small, z >= 0.0) * (1.0 / f32(batch.rows));
+  // The mean's 1/rows folded in.
+  let dz = sigmoidMinusLabel(z, y) * (1.0 / f32(batch.rows));
   let base = b * stride();
   samples[base + 2u * HIDDEN] = dz;
   for (var j = 0u; j < HIDDEN; j++) {

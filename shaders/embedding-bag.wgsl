@@ -53,14 +53,7 @@ struct Params {
   accumulate: u32,  // 1: add to `out` (a later shard forward, a later data chunk backward)
 }
 
-// Which reviews this batch holds: order[first .. first + rows). Kept in a buffer, not in Params,
-// so that a whole epoch of steps can be recorded once and each step's batch copied in.
-struct Batch {
-  first: u32, // index in `order` of the batch's first review
-  rows: u32,  // reviews in the batch
-  slot: u32,  // (unused here) where the step's metrics go
-  mark: u32,  // forward: 1 to mark the presence bitmap for the backward pass
-}
+// Which reviews this batch holds: order[first .. first + rows) (the Batch struct: batch.wgsl, put in front).
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> batch: Batch;

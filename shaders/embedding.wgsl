@@ -37,6 +37,8 @@ struct Params {
 @group(0) @binding(4) var<storage, read> rowStarts: array<i32>; // [U + 1] backward only: rowIds[u]'s positions are rowStarts[u] .. rowStarts[u + 1]
 @group(0) @binding(5) var<storage, read> positions: array<i32>; // [N] backward only: token positions grouped by id, ascending within each
 @group(0) @binding(6) var<storage, read> uniqueCount: array<i32>; // [1] backward only: U (a captured step's index has room for more)
+@group(0) @binding(7) var<storage, read> values4: array<vec4f>;       // forward4, backward4: values as vec4s (D a multiple of 4)
+@group(0) @binding(8) var<storage, read_write> out4: array<vec4f>;    // forward4, backward4: out as vec4s
 
 // out[n, d] = table[ids[n], d] for the ids in the chunk; an id outside [0, V) reads as a zero row
 // (as TF's GPU gather does), written by the chunk at row 0, rather than out of bounds: ids live
@@ -72,4 +74,39 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     sum += values[u32(positions[k]) * params.dim + d];
   }
   out[(id - params.firstRow) * params.dim + d] = sum;
+}
+
+// forward for D a multiple of 4: one invocation per token copies its row, a vec4 at a time
+// (params.count = N). The same values as forward, with a quarter of the invocations or fewer.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let n = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (n >= params.count) { return; }
+  let dim4 = params.dim / 4u;
+  let id = u32(ids[n]);
+  if (id >= params.firstRow && id < params.firstRow + params.rows) {
+    for (var q = 0u; q < dim4; q++) { out4[n * dim4 + q] = values4[(id - params.firstRow) * dim4 + q]; }
+  } else if (id >= params.vocab && params.firstRow == 0u) {
+    for (var q = 0u; q < dim4; q++) { out4[n * dim4 + q] = vec4f(0.0); }
+  }
+}
+
+// backward for D a multiple of 4: one invocation per id u = uStart + i sums its positions' rows a
+// vec4 at a time (params.count = ids to cover), each column in the order backward sums it.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let u = params.uStart + i;
+  if (u >= u32(uniqueCount[0])) { return; }
+  let id = u32(ids[u]);
+  if (id < params.firstRow || id >= params.firstRow + params.rows) { return; }
+  let dim4 = params.dim / 4u;
+  for (var q = 0u; q < dim4; q++) {
+    var sum = vec4f(0.0);
+    for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
+      sum += values4[u32(positions[k]) * dim4 + q];
+    }
+    out4[(id - params.firstRow) * dim4 + q] = sum;
+  }
 }

@@ -1,5 +1,6 @@
 // Sigmoid: forward y = 1 / (1 + exp(-x)); backward dx = dy · y · (1 - y), from the forward output.
 // One invocation per element; dispatched as linearWorkgroups(n, WORKGROUP_SIZE).
+// Prefixed with binary-classification.wgsl (stableSigmoid).
 
 const WORKGROUP_SIZE = 256u;
 
@@ -16,9 +17,7 @@ struct Params {
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
-  // exp of a non-positive argument only: it cannot overflow, so large |x| gives exactly 0 or 1, never inf/NaN.
-  let e = exp(-abs(input[i]));
-  out[i] = select(e / (1.0 + e), 1.0 / (1.0 + e), input[i] >= 0.0);
+  out[i] = stableSigmoid(input[i]);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -295,13 +295,14 @@ export class Gpu {
 
   /**
    * Record one dispatch of `entryPoint` in the shader `code` (compiled once per `name`).
-   * `params` fill the uniform at binding 0 (omit for kernels without one); `buffers` follow.
+   * `params` fill the uniform at binding 0 (omit for kernels without one); `buffers` follow
+   * from binding 1, or name their bindings (`{ 3: x, 4: out }`) for an entry point using only some.
    */
   dispatch(
     name: string,
     code: string,
     entryPoint: string,
-    buffers: Binding[],
+    buffers: Bindings,
     workgroups: readonly [number, number?, number?],
     params?: ArrayBufferView,
   ): void {

@@ -1,7 +1,10 @@
 /** Keras' binary accuracy on the GPU (shaders/accuracy.wgsl), as a count of correct predictions. */
-import source from '../../shaders/accuracy.wgsl';
+import shader from '../../shaders/accuracy.wgsl';
+import { BINARY_CLASSIFICATION_WGSL, withShared } from './shader-library.js';
 import type { Gpu, Tensor } from '../gpu/gpu.js';
 import { checkBatch } from './binary-crossentropy.js';
+
+const source = withShared(shader, BINARY_CLASSIFICATION_WGSL);
 
 /** Keras' default `threshold` for binary_accuracy (the shader's THRESHOLD). */
 const THRESHOLD = 0.5;

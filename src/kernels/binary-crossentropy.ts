@@ -2,8 +2,11 @@
  * Binary cross-entropy on the GPU (shaders/binary-crossentropy.wgsl), from logits and from probabilities, with
  * float64 references. Losses are the batch mean, as Keras' default reduction ("sum_over_batch_size") gives.
  */
-import source from '../../shaders/binary-crossentropy.wgsl';
+import shader from '../../shaders/binary-crossentropy.wgsl';
+import { BINARY_CLASSIFICATION_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const source = withShared(shader, BINARY_CLASSIFICATION_WGSL);
 
 const WORKGROUP_SIZE = 256;
 /** The probability clip, as float32 holds Keras' backend.epsilon() and 1 - epsilon (the shader's CLIP_MIN/MAX). */

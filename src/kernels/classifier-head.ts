@@ -3,8 +3,11 @@
  * Dense(1, sigmoid) -> binary cross-entropy from the logit, with binary accuracy, forward and
  * backward, over weights and gradients held in flat buffers; with a float64 reference.
  */
-import source from '../../shaders/classifier-head.wgsl';
+import shader from '../../shaders/classifier-head.wgsl';
+import { BINARY_CLASSIFICATION_WGSL, BATCH_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
+
+const source = withShared(shader, BINARY_CLASSIFICATION_WGSL, BATCH_WGSL);
 
 const WORKGROUP_SIZE = 64;
 

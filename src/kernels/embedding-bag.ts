@@ -6,8 +6,11 @@
  * `tokenBags` counts each review's tokens on the host, once: the data never changes, so the GPU
  * keeps the counts resident and each step only names its reviews (`order[first .. first + rows)`).
  */
-import source from '../../shaders/embedding-bag.wgsl';
+import shader from '../../shaders/embedding-bag.wgsl';
+import { BATCH_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
+
+const source = withShared(shader, BATCH_WGSL);
 
 const WORKGROUP_SIZE = 64;
 const BITS_PER_WORD = 32;

@@ -10,7 +10,7 @@
  * passes dispatch once per chunk, so a split table gives the same results bit for bit.
  */
 import source from '../../shaders/embedding.wgsl';
-import { linearWorkgroups, type DType, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { linearWorkgroups, type Bindings, type DType, type Gpu, type Tensor } from '../gpu/gpu.js';
 
 const WORKGROUP_SIZE = 256;
 
@@ -60,9 +60,13 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
   expectPositive(op, 'table dim', dim);
   const out = gpu.empty([...ids.shape, dim]);
   const count = out.size;
+  // A token's row an invocation where D allows (forward4), else an element.
+  const vec4 = dim % 4 === 0;
+  const invocations = vec4 ? count / dim : count;
   for (const chunk of table.chunks) {
-    const params = new Uint32Array([count, dim, vocab, chunk.firstRow, chunk.rows, 0]);
-    gpu.dispatch('embedding', source, 'forward', [chunk, ids, out], linearWorkgroups(count, WORKGROUP_SIZE), params);
+    const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0]);
+    const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
+    gpu.dispatch('embedding', source, vec4 ? 'forward4' : 'forward', bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
   }
   return out;
 }
@@ -143,13 +147,16 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
     const uStart = hostRowIds ? uEnd : 0;
     if (hostRowIds) while (uEnd < index.uniqueCount && hostRowIds[uEnd] < chunk.firstRow + chunk.rows) uEnd++;
     else uEnd = index.uniqueCount;
-    const count = (uEnd - uStart) * dim;
+    // An id an invocation where D allows (backward4), else an (id, column) pair.
+    const vec4 = dim % 4 === 0;
+    const count = (uEnd - uStart) * (vec4 ? 1 : dim);
     if (count === 0) continue;
+    const shared = { 2: index.rowIds, 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
     gpu.dispatch(
       'embedding',
       source,
-      'backward',
-      [dOut, index.rowIds, chunk, index.rowStarts, index.positions, index.uniqueCountTensor],
+      vec4 ? 'backward4' : 'backward',
+      vec4 ? { ...shared, 7: dOut, 8: chunk } : { ...shared, 1: dOut, 3: chunk },
       linearWorkgroups(count, WORKGROUP_SIZE),
       new Uint32Array([count, dim, vocabSize, chunk.firstRow, chunk.rows, uStart]),
     );

@@ -18,8 +18,9 @@ export function meanPoolForward(gpu: Gpu, x: Tensor): Tensor {
   expectPositive(op, 'steps', steps);
   expectPositive(op, 'dim', dim);
   const out = gpu.empty([batch, dim]);
-  const count = out.size;
-  gpu.dispatch('mean-pool', source, 'forward', [x, out], linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
+  // Four columns an invocation where D allows (the same sums, in the same order).
+  const [entry, count, bindings] = dim % 4 === 0 ? (['forward4', out.size / 4, { 3: x, 4: out }] as const) : (['forward', out.size, { 1: x, 2: out }] as const);
+  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
   return out;
 }
 
@@ -31,8 +32,9 @@ export function meanPoolBackward(gpu: Gpu, dOut: Tensor, steps: number): Tensor 
   const [batch, dim] = dOut.shape;
   expectPositive(op, 'dim', dim);
   const dx = gpu.empty([batch, steps, dim]);
-  const count = dx.size;
-  gpu.dispatch('mean-pool', source, 'backward', [dOut, dx], linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
+  // A (b, t) row an invocation where D allows.
+  const [entry, count, bindings] = dim % 4 === 0 ? (['backward4', batch * steps, { 3: dOut, 4: dx }] as const) : (['backward', dx.size, { 1: dOut, 2: dx }] as const);
+  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
   return dx;
 }
 

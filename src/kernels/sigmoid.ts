@@ -1,6 +1,9 @@
 /** Sigmoid on the GPU (shaders/sigmoid.wgsl), with its plain TypeScript reference. */
-import source from '../../shaders/sigmoid.wgsl';
+import shader from '../../shaders/sigmoid.wgsl';
+import { BINARY_CLASSIFICATION_WGSL, withShared } from './shader-library.js';
 import { expectSameShape, linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const source = withShared(shader, BINARY_CLASSIFICATION_WGSL);
 
 const WORKGROUP_SIZE = 256;
 

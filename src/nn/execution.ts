@@ -473,7 +473,7 @@ export class CapturedExecutor implements Executor {
     const ids = gpu.zeros([rows, length], 'i32');
     const labels = gpu.zeros([rows]);
     const out = gpu.zeros(kind === 'predict' ? [rows] : [2]);
-    const index = kind === 'train' && this.embedding ? capturedIndex(gpu, rows * length) : null;
+    const index = kind === 'train' && this.embedding ? capturedIndex(gpu, rows * length, this.embedding.inputDim) : null;
     const inputs = [ids, labels, out, ...(index ? [index.rowIds, index.rowStarts, index.positions, index.uniqueCountTensor] : [])];
     const { work } = gpu.capture(() => {
       if (kind === 'train') trainStep(this.ctx, { ids, labels, gradientIndex: index ?? undefined }, this.update!.dispatches, out);
@@ -486,15 +486,19 @@ export class CapturedExecutor implements Executor {
   }
 }
 
-/** A gradient index with room for `tokens` positions, filled on the GPU before each replay. */
-function capturedIndex(gpu: Gpu, tokens: number): EmbeddingGradientIndex {
+/**
+ * A gradient index with room for `tokens` positions, filled on the GPU before each replay. A batch
+ * holds at most min(tokens, vocab) distinct ids: the backward dispatch covers that many.
+ */
+function capturedIndex(gpu: Gpu, tokens: number, vocab: number): EmbeddingGradientIndex {
+  const ids = Math.min(tokens, vocab);
   const t = {
-    rowIds: gpu.zeros([tokens], 'i32'),
-    rowStarts: gpu.zeros([tokens + 1], 'i32'),
+    rowIds: gpu.zeros([ids], 'i32'),
+    rowStarts: gpu.zeros([ids + 1], 'i32'),
     positions: gpu.zeros([tokens], 'i32'),
     uniqueCountTensor: gpu.zeros([1], 'i32'),
   };
-  return { ...t, hostRowIds: null, uniqueCount: tokens, tokenCount: tokens, maxId: -1, dispose: () => Object.values(t).forEach((x) => x.dispose()) };
+  return { ...t, hostRowIds: null, uniqueCount: ids, tokenCount: tokens, maxId: -1, dispose: () => Object.values(t).forEach((x) => x.dispose()) };
 }
 
 /** Every step's embedding-gradient index (src/kernels/embedding.ts), concatenated. */
