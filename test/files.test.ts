@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DataNotFoundError } from '../src/data/errors.js';
-import { getWordIndex, IMDB_NPZ, loadData, locateDataFile, type DataFileSpec } from '../src/data/files.js';
+import { DataFileError, DataNotFoundError } from '../src/data/errors.js';
+import { getWordIndex, IMDB_NPZ, loadData, locateDataFile, readRegularFile, type DataFileSpec } from '../src/data/files.js';
 import { FIXTURES } from './helpers.js';
 
 const MINI = join(FIXTURES, 'npz', 'mini.npz');
@@ -107,5 +107,21 @@ describe('loadData and getWordIndex in Node', () => {
     process.env.IMDB_NPZ = join(dir, 'imdb.npz');
     const index = await getWordIndex({ origin: 'http://127.0.0.1:9/' });
     expect([...index]).toEqual([['the', 1], ['film', 2]]);
+  });
+});
+
+describe('only regular files are read, and an empty path is not "no path"', () => {
+  it('an empty path is refused, never replaced by $IMDB_NPZ or the cache', async () => {
+    process.env.IMDB_NPZ = MINI;
+    await expect(locateDataFile(miniSpec(), { path: '' })).rejects.toThrow(/the given path is empty/);
+    await expect(loadData({ path: '' })).rejects.toBeInstanceOf(DataNotFoundError);
+  });
+
+  it('a directory, /dev/zero and a file over the size limit are refused before any read, with one line', async () => {
+    await expect(loadData({ path: FIXTURES })).rejects.toThrow(/fixtures: is a directory, not a file/);
+    await expect(loadData({ path: '/dev/zero' })).rejects.toThrow(/^\/dev\/zero: is not a regular file \(a device, pipe or socket\)$/);
+    await expect(getWordIndex({ path: '/dev/zero' })).rejects.toBeInstanceOf(DataFileError);
+    await expect(readRegularFile(MINI, 100)).rejects.toThrow(/mini\.npz: is too large to read \(expected at most 100 bytes, found \d+ bytes\)/);
+    expect((await readRegularFile(MINI, 1 << 20)).length).toBeGreaterThan(100);
   });
 });

@@ -149,3 +149,60 @@ function npyWithHeader(dict: string, dataBytes = 0): Uint8Array {
   bytes.set(new TextEncoder().encode(header), 10);
   return bytes;
 }
+
+describe('readNpy: the header is a Python literal, parsed as numpy parses it', () => {
+  const header = (dict: string, dataBytes = 8) => npyWithHeader(dict, dataBytes);
+
+  it.each([
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", [1]],
+    ['{"descr": "<i8", "fortran_order": False, "shape": (1,)}', [1]],
+    ["{'shape': (1,), 'fortran_order': False, 'descr': '<i8'}", [1]],
+    ["{ 'descr' : u'<i8' ,\n 'fortran_order' : False , 'shape' : ( 1 , ) , }", [1]],
+    ["{'descr': '<' 'i8', 'fortran_order': False, 'shape': (1,)}", [1]],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (0x1,)}", [1]],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1_0), }", [1, 10]],
+    ["{'descr': '\\x3ci8', 'fortran_order': False, 'shape': (1,), }", [1]],
+    ["{'descr': '<i8', 'fortran_order': True, 'shape': (True,), } # numpy accepts a comment and True as 1", [1]],
+    ["{'descr': '<f8', 'fortran_order': True, 'shape': (1, 1), 'shape': (1,), }", [1]],
+  ])('loads %s as numpy would', (dict, shape) => {
+    const bytes = dict.includes("'shape': (1, 1_0)") ? header(dict, 80) : header(dict);
+    expect(readNpy(bytes).shape).toEqual(shape);
+  });
+
+  it.each([
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (6,) if 1 else (7,), }", /not a Python literal: expected ',' or '}' at character/],
+    ["{'descr': '<i8', 'fortran_order': Falsey, 'shape': (1,), }", /name 'Falsey' is not a literal/],
+    ["{'descr': '<i8', 'fortran_order': 0, 'shape': (1,), }", /'fortran_order' is not True or False/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': [1], }", /'shape' is not a tuple/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1), }", /'shape' is not a tuple/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1.0,), }", /a shape entry is not an int/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (01,), }", /leading zeros in '01'/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': ('1',), }", /a shape entry is not an int/],
+    ["{'descr': b'<i8', 'fortran_order': False, 'shape': (1,), }", /'descr' is not a string/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }}", /text after the literal/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1,), ", /unexpected end/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1,), 'descr'}", /expected ':' in a dict/],
+    ["{'descr': '<i8\\N{LESS-THAN SIGN}', 'fortran_order': False, 'shape': (1,)}", /N\{\.\.\.\} escapes are not supported/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': " + '('.repeat(40) + '1' + ')'.repeat(40) + '}', /nested deeper than 32/],
+    ["{'descr': '<i8', 'fortran_order': False, 'shape': (1,), 'descr': __import__('os')}", /name '__import__' is not a literal/],
+  ])('refuses %s, as numpy does', (dict, message) => {
+    expectDataError(() => readNpy(header(dict)), NpyFormatError, { offset: 0, message });
+  });
+
+  it("headers up to numpy's 10,000 bytes load, past it only when the limit is raised", () => {
+    const padded = (total: number) => {
+      const bytes = fixtureBytes('npz', 'v2_f4.npy');
+      const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
+      const text = new TextDecoder('latin1').decode(bytes.subarray(12, 12 + length)).trimEnd();
+      const out = new Uint8Array(12 + total + bytes.length - 12 - length);
+      out.set(bytes.subarray(0, 8));
+      new DataView(out.buffer).setUint32(8, total, true);
+      out.set(new TextEncoder().encode(text.padEnd(total - 1) + '\n'), 12);
+      out.set(bytes.subarray(12 + length), 12 + total);
+      return out;
+    };
+    expect(readNpy(padded(10_000)).dtype).toBe('float32');
+    expectDataError(() => readNpy(padded(10_001)), NpyFormatError, { offset: 8, message: /header of 10001 bytes is past numpy's max_header_size/ });
+    expect(readNpy(padded(10_001), {}, { maxHeaderSize: 20_000 }).dtype).toBe('float32');
+  });
+});

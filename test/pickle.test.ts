@@ -433,3 +433,52 @@ describe('unpickle: malformed streams', () => {
     expect(err.offset).toBe(2);
   });
 });
+
+describe('unpickle: caps on what grows, checked before it grows', () => {
+  it('a LONG4 past 8,192 bytes, and a GLOBAL line past the text limit, are refused at their opcode', () => {
+    const long = new Uint8Array([0x80, 2, 0x8b, 0x01, 0x20, 0, 0, ...new Uint8Array(8193), 0x2e]);
+    expect(pickleError(() => unpickle(long)).message).toMatch(/at byte 2: LONG4 of 8193 bytes: past the reader's limit \(expected at most 8192 bytes/);
+    const ok = new Uint8Array([0x80, 2, 0x8b, 0x00, 0x20, 0, 0, ...new Uint8Array(8192), 0x2e]);
+    expect(unpickle(ok)).toBe(0);
+  });
+
+  it('1,048,577 open MARKs pass the MARK cap; the error names the cap', () => {
+    const marks = new Uint8Array(2 + (1 << 20) + 2);
+    marks.set([0x80, 2]);
+    marks.fill(0x28, 2);
+    expect(pickleError(() => unpickle(marks)).message).toMatch(/MARKs nested past 1048576 \(expected at most 1048576 open MARKs, found 1048577\)/);
+  });
+});
+
+describe('unpickle with objectArray: refused at the first opcode an object array of int lists cannot hold', () => {
+  const profile = (bytes: Uint8Array, elements = 1) => unpickle(bytes, {}, { compactIntLists: true, objectArray: { elements } });
+
+  it.each(['object_lists_p2.pkl', 'object_lists_p2_numpy1.pkl', 'object_lists_p3.pkl', 'object_lists_p4.pkl', 'object_lists_p5.pkl', 'object_long_list_p2.pkl'])(
+    'numpy\'s own pickles of object arrays of int lists still load (%s)',
+    (name) => {
+      const plain = asArray(unpickle(fixture(name)));
+      expect(asArray(profile(fixture(name), plain.shape[0])).data.length).toBe(plain.data.length);
+    },
+  );
+
+  it.each([
+    ['DUP', stream(0x80, 2, 'K', 1, '2.'), /opcode DUP cannot belong/],
+    ['POP', stream(0x80, 2, 'K', 1, 'K', 2, '0.'), /opcode POP cannot belong/],
+    ['a dict', stream(0x80, 2, '}.'), /opcode EMPTY_DICT cannot belong/],
+    ['a float', stream(0x80, 2, 'G', 0, 0, 0, 0, 0, 0, 0, 0, '.'), /opcode BINFLOAT cannot belong/],
+    ['LONG4', stream(0x80, 2, 0x8b, 1, 0, 0, 0, 1, '.'), /opcode LONG4 cannot belong/],
+    ['BINBYTES8', stream(0x80, 2, 0x8e, 1, 0, 0, 0, 0, 0, 0, 0, 'x.'), /opcode BINBYTES8 cannot belong/],
+    ['a 257-byte string', stream(0x80, 2, 'X', 1, 1, 0, 0, 'a'.repeat(257), '.'), /BINUNICODE of 257 bytes: longer than any in a numpy object array of int lists/],
+    ['a 10-byte integer', stream(0x80, 2, 0x8a, 10, 'a'.repeat(10), '.'), /LONG1 of 10 bytes/],
+    ['a ninth nested MARK', stream(0x80, 2, '('.repeat(9), '.'), /MARKs nested past 8/],
+    ['a third list for one element', stream(0x80, 2, ']]].'), /EMPTY_LIST: more lists than a numpy object array of 1 int lists holds/],
+    ['a 129th None', stream(0x80, 2, 'N'.repeat(129), '.'), /NONE: more than 128 values other than ints and lists/],
+  ])('%s', (_, bytes, message) => {
+    expect(pickleError(() => profile(bytes)).message).toMatch(message);
+  });
+
+  it('without the profile the same streams are read (plain pickle semantics)', () => {
+    expect(unpickle(stream(0x80, 2, 'K', 1, '2.'))).toBe(1);
+    expect(unpickle(stream(0x80, 2, 'N'.repeat(129), '.'))).toBe(null);
+  });
+});

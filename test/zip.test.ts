@@ -2,6 +2,7 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ZipFormatError } from '../src/data/errors.js';
 import { crc32, ZipArchive } from '../src/data/zip.js';
+import { zipBytes } from './fuzz/writers.js';
 import { expectDataError, fixtureBytes } from './helpers.js';
 
 const MEMBERS = ['x_train.npy', 'y_train.npy', 'x_test.npy', 'y_test.npy'];
@@ -191,3 +192,87 @@ function bitwiseCrc32(data: Uint8Array): number {
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+describe('ZipArchive: local headers must agree with the central directory, and members may not overlap', () => {
+  const members = () => [
+    { name: 'x_train.npy', data: new Uint8Array(64).fill(1), method: 0 as const },
+    { name: 'x_test.npy', data: new Uint8Array(64).fill(2), method: 0 as const },
+  ];
+  const ZIP64_EXTRA = 20;
+  /** The local header of the first member (offset 0) and its ZIP64 extra field, as writers.ts lays them out. */
+  const firstLocal = (bytes: Uint8Array) => {
+    const view = new DataView(bytes.buffer);
+    const nameEnd = 30 + view.getUint16(26, true);
+    return { view, nameEnd, dataStart: nameEnd + ZIP64_EXTRA };
+  };
+
+  it('numpy-style archives (ZIP64 local sizes) open as they are', () => {
+    const zip = ZipArchive.open(zipBytes(members()), 'ok.npz');
+    expect(zip.read('x_test.npy')).toEqual(new Uint8Array(64).fill(2));
+  });
+
+  it.each([
+    ['name', (b: Uint8Array) => (b[30] = 'X'.charCodeAt(0)), /disagrees with the central directory on the name/, "'x_train.npy'", "'X_train.npy'"],
+    ['compression method', (b: Uint8Array) => new DataView(b.buffer).setUint16(8, 8, true), /on the compression method/, '0', '8'],
+    ['CRC-32', (b: Uint8Array) => (b[14] ^= 1), /on the CRC-32/, /^0x/, /^0x/],
+    ['sizes (ZIP64 field)', (b: Uint8Array) => new DataView(b.buffer).setUint32(30 + 11 + 4, 63, true), /on the sizes/, '64 compressed, 64 uncompressed', '64 compressed, 63 uncompressed'],
+  ])('a local header naming another %s is refused (Python: "File name in directory and header differ")', (_, edit, message, expected, found) => {
+    const bytes = zipBytes(members());
+    edit(bytes);
+    expectDataError(() => ZipArchive.open(bytes, 'lie.npz'), ZipFormatError, { member: 'x_train.npy', offset: 0, message, expected, found });
+  });
+
+  it('plain 32-bit local sizes are compared too, and a data descriptor may leave them zero', () => {
+    const bytes = zipBytes(members());
+    const { view } = firstLocal(bytes);
+    // Local sizes written out (no ZIP64 markers): they must be the central ones.
+    view.setUint32(18, 64, true);
+    view.setUint32(22, 64, true);
+    expect(ZipArchive.open(bytes).read('x_train.npy')).toHaveLength(64);
+    view.setUint32(22, 65, true);
+    expectDataError(() => ZipArchive.open(bytes), ZipFormatError, { message: /on the sizes/, found: '64 compressed, 65 uncompressed' });
+    // Flag bit 3: CRC and sizes come after the data, so zero here is allowed.
+    view.setUint16(6, 0x0008, true);
+    view.setUint32(14, 0, true);
+    view.setUint32(18, 0, true);
+    view.setUint32(22, 0, true);
+    expect(ZipArchive.open(bytes).read('x_train.npy')).toHaveLength(64);
+  });
+
+  it("a member whose data runs over the next member (a test split that is the training split's bytes) is refused", () => {
+    const bytes = zipBytes(members());
+    const { view, nameEnd, dataStart } = firstLocal(bytes);
+    // x_train claims everything up to the end of x_test's data, its headers agreeing and its CRC right.
+    const testEnd = bytes.length - 22 - (46 + 11) * 2;
+    const span = bytes.subarray(dataStart, testEnd);
+    const crc = crc32(span);
+    view.setUint32(14, crc, true);
+    view.setUint32(nameEnd + 4, span.length, true);
+    view.setUint32(nameEnd + 12, span.length, true);
+    const central = layout(bytes).central;
+    view.setUint32(central + 16, crc, true);
+    view.setUint32(central + 20, span.length, true);
+    view.setUint32(central + 24, span.length, true);
+    expectDataError(() => ZipArchive.open(bytes, 'overlap.npz'), ZipFormatError, {
+      member: 'x_train.npy',
+      message: /member overlaps member 'x_test\.npy' \(Python's zipfile refuses overlapped entries\)/,
+    });
+  });
+
+  it('two central entries pointing at one local header are refused (one of them names another file)', () => {
+    const bytes = zipBytes(members());
+    const { view, eocd, central } = layout(bytes);
+    const second = central + 46 + view.getUint16(central + 28, true);
+    view.setUint32(second + 42, 0, true);
+    expect(eocd).toBeGreaterThan(second);
+    expectDataError(() => ZipArchive.open(bytes), ZipFormatError, { member: 'x_test.npy', message: /on the name/ });
+  });
+
+  it('a member running into the central directory is refused', () => {
+    const bytes = zipBytes([members()[0]]);
+    const { view, nameEnd } = firstLocal(bytes);
+    const central = layout(bytes).central;
+    for (const at of [central + 20, nameEnd + 12]) view.setUint32(at, 70, true);
+    expectDataError(() => ZipArchive.open(bytes), ZipFormatError, { message: /member overlaps the central directory/ });
+  });
+});

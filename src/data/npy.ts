@@ -296,7 +296,11 @@ function describe(value: PyValue): string {
 class PyLiteralTuple {
   constructor(readonly items: PyLiteral[]) {}
 }
-type PyLiteral = string | number | bigint | boolean | null | Uint8Array | PyLiteral[] | PyLiteralTuple | Map<PyLiteral, PyLiteral>;
+/** A float in a header literal, kept apart from an int (numpy refuses a shape of `(1.0,)`). */
+class PyLiteralFloat {
+  constructor(readonly value: number) {}
+}
+type PyLiteral = string | number | bigint | boolean | null | Uint8Array | PyLiteralFloat | PyLiteral[] | PyLiteralTuple | Map<PyLiteral, PyLiteral>;
 
 /** Why a header is not a Python literal; parseHeaderDict names the header. */
 class LiteralError extends Error {}
@@ -370,6 +374,7 @@ function parsePythonLiteral(text: string): PyLiteral {
       const n = value(depth + 1);
       if (typeof n === 'number') return c === '-' ? -n : n;
       if (typeof n === 'bigint') return c === '-' ? -n : n;
+      if (n instanceof PyLiteralFloat) return c === '-' ? new PyLiteralFloat(-n.value) : n;
       return fail(`unary ${c} of something other than a number`);
     }
     if (c !== undefined && /[0-9.]/.test(c)) return number();
@@ -386,7 +391,7 @@ function parsePythonLiteral(text: string): PyLiteral {
     if (c === "'" || c === '"') return strings();
     return fail(c === undefined ? 'unexpected end' : `unexpected character '${c}'`);
   };
-  const number = (): number | bigint => {
+  const number = (): number | bigint | PyLiteralFloat => {
     const m = /^(0[xX](_?[0-9a-fA-F])+|0[oO](_?[0-7])+|0[bB](_?[01])+|\d(_?\d)*(\.(\d(_?\d)*)?)?([eE][+-]?\d(_?\d)*)?|\.\d(_?\d)*([eE][+-]?\d(_?\d)*)?)/.exec(text.slice(pos, pos + 4096));
     if (!m) return fail('malformed number');
     const token = m[0];
@@ -394,7 +399,7 @@ function parsePythonLiteral(text: string): PyLiteral {
     if (/^[0-9A-Za-z_]/.test(text[pos] ?? '')) fail(`malformed number '${token}${text[pos]}'`);
     const digits = token.replace(/_/g, '');
     if (/^0[xob]/i.test(digits)) return narrow(BigInt(digits.toLowerCase()));
-    if (/[.eE]/.test(digits)) return Number(digits);
+    if (/[.eE]/.test(digits)) return new PyLiteralFloat(Number(digits));
     // Python 3 refuses leading zeros on a non-zero decimal int.
     if (/^0+[1-9]/.test(digits)) fail(`leading zeros in '${token}'`);
     return narrow(BigInt(digits));
