@@ -75,5 +75,17 @@ export { Progbar, type Output } from './nn/progress.js';
 export { Tape } from './nn/tape.js';
 export { binaryCrossentropy, conv1d, dense, dropout, embedding, maskedMeanPool, maxPool, meanPool, paddingMask, relu, sigmoid } from './nn/ops.js';
 export { encodeWeights, decodeWeights, WeightsFileError, type NamedWeights } from './nn/weights-file.js';
+export {
+  encodeModel,
+  decodeModel,
+  describeVectorizer,
+  vectorizerFrom,
+  ModelFileError,
+  MODEL_FILE_VERSION,
+  type ModelDescription,
+  type LayerSpec,
+  type VectorizerSpec,
+} from './nn/model-file.js';
+export { tfjsFiles, toTfjsLayersModel, fromTfjsLayersModel, TfjsExportError, TFJS_WEIGHTS_FILE, type TfjsModelJson, type TfjsExportOptions } from './nn/tfjs-export.js';
 export { historySvg, curvesSvg, type CurveSet } from './runner/plot.js';
 export { runTutorial, tutorialData, tutorialModel, TUTORIAL, type TutorialSettings, type TutorialRun } from './runner/tutorial.js';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RandomState } from '../src/data/random-state';
 import { TextVectorization } from '../src/data/text-vectorization';
 import { describeVectorizer, type LayerSpec, type ModelDescription } from '../src/nn/model-file';
-import { TFJS_WEIGHTS_FILE, TfjsExportError, tfjsFiles, toTfjsLayersModel } from '../src/nn/tfjs-export';
+import { TFJS_WEIGHTS_FILE, TfjsExportError, fromTfjsLayersModel, tfjsFiles, toTfjsLayersModel } from '../src/nn/tfjs-export';
 import type { NamedWeights } from '../src/nn/weights-file';
 
 beforeAll(async () => {
@@ -172,5 +172,43 @@ describe('TF.js Layers export', () => {
     expect(bad(model.architecture, model.weights.filter((w) => w.name !== 'conv1d/bias'))).toThrow(/layer conv1d \(Conv1D\) needs the weight conv1d\/bias/);
     expect(bad([{ className: 'Dense', config: { name: 'dense', units: 1, activation: 'mish' } }], [])).toThrow(/activation "mish" is not one TF\.js knows/);
     expect(bad(model.architecture.slice(0, 3), model.weights)).toThrow(/weight dense\/kernel belongs to no layer/);
+  });
+});
+
+describe('TF.js Layers import', () => {
+  it('a model built and saved by TF.js loads as a description that predicts as TF.js, and exports back unchanged', async () => {
+    const made = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 20, outputDim: 5, inputLength: 7 }),
+        tf.layers.dropout({ rate: 0.3 }),
+        tf.layers.globalAveragePooling1d({}),
+        tf.layers.dense({ units: 3, activation: 'relu' }),
+        tf.layers.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+    });
+    // Saved through TF.js' own serializer, as `model.save('downloads://...')` would write it.
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await made.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    const modelJson = { modelTopology: artifacts!.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: artifacts!.weightSpecs! }] };
+    const description = fromTfjsLayersModel(modelJson, artifacts!.weightData as ArrayBuffer);
+    expect(description.architecture.map((l) => l.className)).toEqual(['Embedding', 'Dropout', 'GlobalAveragePooling1D', 'Dense', 'Dense']);
+
+    const ids = Int32Array.from({ length: 3 * 7 }, (_, i) => (i * 13 + 5) % 20);
+    const x = tf.tensor2d(Float32Array.from(ids), [3, 7]);
+    const expected = (await (made.predict(x) as tf.Tensor).data()) as Float32Array;
+    const reference = forward(description.architecture, description.weights, ids, 7).map((r) => r[0]);
+    reference.forEach((p, i) => expect(Math.abs(p - expected[i]), `row ${i}`).toBeLessThan(1e-5));
+    const again = await tfjsPredict(tfjsFiles(description, { sequenceLength: 7 }), ids, 7);
+    again.forEach((p, i) => expect(Math.abs(p - expected[i]), `row ${i}`).toBeLessThan(1e-6));
+    tf.dispose(x);
+  });
+
+  it('refuses what shadergrad has no layer for, or weights that do not fit the manifest', () => {
+    const topology = { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'lstm' } }] } };
+    expect(() => fromTfjsLayersModel({ modelTopology: topology }, new Uint8Array())).toThrow(/layer 0 \(LSTM\) is not a layer shadergrad has/);
+    const dense = { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, batch_input_shape: [null, 2] } }] } };
+    const manifest = [{ paths: ['w'], weights: [{ name: 'd/kernel', shape: [2, 1], dtype: 'float32' }, { name: 'd/bias', shape: [1], dtype: 'float32' }] }];
+    expect(() => fromTfjsLayersModel({ modelTopology: dense, weightsManifest: manifest }, new Uint8Array(8))).toThrow(/the weights take 8 bytes, the manifest describes 3 float32s/);
+    expect(fromTfjsLayersModel({ modelTopology: dense, weightsManifest: manifest }, new Uint8Array(12)).weights.map((w) => w.name)).toEqual(['d/kernel', 'd/bias']);
   });
 });

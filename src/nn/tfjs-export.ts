@@ -138,3 +138,49 @@ function checkWeights(layer: { class_name: ExportedClass; config: Config }, byNa
       return;
   }
 }
+
+/**
+ * The other way: a TF.js Layers model (`model.json`'s content and its weight shards joined
+ * in manifest order) of a supported architecture as a model description, for shadergrad to
+ * load. An InputLayer at the front is dropped (its shape is the first layer's input);
+ * float32 weights only.
+ */
+export function fromTfjsLayersModel(modelJson: unknown, weightData: ArrayBuffer | Uint8Array): ModelDescription {
+  const fail = (problem: string) => new TfjsExportError(`TF.js model: ${problem}`);
+  const json = modelJson as Partial<TfjsModelJson> & { modelTopology?: { model_config?: unknown } };
+  let topology = json?.modelTopology as Record<string, unknown> | undefined;
+  // Keras' converter nests the model under model_config.
+  if (topology && typeof topology.model_config === 'object' && topology.model_config !== null) topology = topology.model_config as Record<string, unknown>;
+  if (!topology || topology.class_name !== 'Sequential') throw fail(`only Sequential models are read (class_name ${JSON.stringify(topology?.class_name)})`);
+  const config = topology.config as { layers?: unknown } | unknown[] | undefined;
+  const list = Array.isArray(config) ? config : config?.layers;
+  if (!Array.isArray(list)) throw fail('modelTopology.config.layers is missing');
+  const architecture: LayerSpec[] = [];
+  list.forEach((entry, i) => {
+    const { class_name: className, config: layerConfig } = (entry ?? {}) as { class_name?: unknown; config?: unknown };
+    if (className === 'InputLayer') return;
+    if (typeof className !== 'string' || typeof layerConfig !== 'object' || layerConfig === null) throw fail(`layer ${i} must be {class_name, config}`);
+    const exported = layerConfig as Config;
+    if (!(className in EXPORTED_KEYS)) throw fail(`layer ${i} (${className}) is not a layer shadergrad has (${Object.keys(EXPORTED_KEYS).join(', ')})`);
+    const out: Config = { name: exported.name, trainable: exported.trainable ?? true };
+    for (const key of EXPORTED_KEYS[className as ExportedClass]) if (exported[key] !== undefined) out[key] = exported[key];
+    architecture.push({ className, config: out });
+  });
+  const specs = (json.weightsManifest ?? []).flatMap((group) => group.weights) as { name: string; shape: number[]; dtype?: string; quantization?: unknown }[];
+  const bytes = weightData instanceof Uint8Array ? weightData : new Uint8Array(weightData);
+  const total = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes.byteLength !== total * 4) throw fail(`the weights take ${bytes.byteLength} bytes, the manifest describes ${total} float32s (${total * 4} bytes)`);
+  const floats = new Float32Array(bytes.slice().buffer);
+  let at = 0;
+  const weights = specs.map((spec) => {
+    if ((spec.dtype ?? 'float32') !== 'float32' || spec.quantization) throw fail(`weight ${spec.name} is ${spec.quantization ? 'quantized' : spec.dtype}; only float32 is read`);
+    const length = spec.shape.reduce((a, b) => a * b, 1);
+    const values = floats.slice(at, at + length);
+    at += length;
+    return { name: spec.name, shape: [...spec.shape], values };
+  });
+  const description: ModelDescription = { architecture, weights };
+  // The same checks as an export: every layer's weights present, every weight a layer's.
+  toTfjsLayersModel(description);
+  return description;
+}
