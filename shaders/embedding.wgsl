@@ -28,6 +28,7 @@ struct Params {
   firstRow: u32, // the chunk's first row of the table
   rows: u32,     // R: rows in the chunk
   uStart: u32,   // backward: the first u with rowIds[u] in the chunk
+  compact: u32,  // backward: 1 writes id u's sums to row u of `out` (a row-sparse gradient [U, D]), 0 to its table row
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -73,7 +74,12 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
     sum += values[u32(positions[k]) * params.dim + d];
   }
-  out[(id - params.firstRow) * params.dim + d] = sum;
+  out[outRow(u, id) * params.dim + d] = sum;
+}
+
+// The row of `out` that id u's gradient goes to: its own (compact) or its table row in the chunk.
+fn outRow(u: u32, id: u32) -> u32 {
+  return select(id - params.firstRow, u, params.compact != 0u);
 }
 
 // forward for D a multiple of 4: one invocation per token copies its row, a vec4 at a time
@@ -107,6 +113,6 @@ fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
     for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
       sum += values4[u32(positions[k]) * dim4 + q];
     }
-    out4[(id - params.firstRow) * dim4 + q] = sum;
+    out4[outRow(u, id) * dim4 + q] = sum;
   }
 }

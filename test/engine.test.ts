@@ -11,7 +11,7 @@ import { BackupAndRestore, type BackupStorage } from '../src/nn/backup.js';
 import type { Callback } from '../src/nn/callbacks.js';
 import { Conv1D, Dense, Dropout, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D, type Layer } from '../src/nn/layers.js';
 import { Sequential, type CompileOptions, type TokenMatrix } from '../src/nn/model.js';
-import { Adagrad, Adam, AdamW, ExponentialDecay, OPTIMIZER_NAMES, RMSprop, SGD, type Optimizer } from '../src/nn/optimizers/index.js';
+import { Adagrad, Adam, AdamW, ExponentialDecay, LazyAdam, OPTIMIZER_NAMES, RMSprop, SGD, type Optimizer } from '../src/nn/optimizers/index.js';
 import { syntheticReviews, useGpu } from './gpu-helpers.js';
 
 const VOCAB = 200;
@@ -50,6 +50,7 @@ const TUNED: Record<string, () => Optimizer> = {
   sgd: () => new SGD({ learningRate: 0.5, momentum: 0.9 }),
   rmsprop: () => new RMSprop({ learningRate: 0.01 }),
   adagrad: () => new Adagrad({ learningRate: 0.2 }),
+  lazyadam: () => new LazyAdam({ learningRate: 0.02 }),
 };
 
 function build(gpu: Gpu, layers: Layer[], compile: CompileOptions, seed = 4): Sequential {

@@ -295,7 +295,8 @@ export class Gpu {
 
   /**
    * Record one dispatch of `entryPoint` in the shader `code` (compiled once per `name`).
-   * `params` fill the uniform at binding 0 (omit for kernels without one); `buffers` follow
+   * `params` fill the uniform at binding 0 (omit for kernels without one; a GPUBuffer is bound as
+   * the uniform itself); `buffers` follow
    * from binding 1, or name their bindings (`{ 3: x, 4: out }`) for an entry point using only some.
    */
   dispatch(
@@ -304,7 +305,7 @@ export class Gpu {
     entryPoint: string,
     buffers: Bindings,
     workgroups: readonly [number, number?, number?],
-    params?: ArrayBufferView,
+    params?: ArrayBufferView | GPUBuffer,
   ): void {
     const key = pipelineKey(name, entryPoint);
     let pipeline = this.pipelines.get(key);
@@ -312,7 +313,8 @@ export class Gpu {
       pipeline = this.device.createComputePipeline(this.pipelineDescriptor(code, entryPoint));
       this.pipelines.set(key, pipeline);
     }
-    const uniform = params ? (this.capturing ? this.capturedUniform(this.capturing, params) : this.uniform(params)) : undefined;
+    // A uniform buffer given as such is bound as it is (its owner keeps it up to date, step by step).
+    const uniform = !params || isBuffer(params) ? params : this.capturing ? this.capturedUniform(this.capturing, params) : this.uniform(params);
     this.record([{ label: `${name}:${entryPoint}`, pipeline, bindGroup: this.bindGroup(name, pipeline, buffers, uniform), workgroups: xyz(workgroups) }]);
   }
 
@@ -683,6 +685,10 @@ interface Segment {
   buffer: GPUBuffer;
   offset: number;
   bytes: number;
+}
+
+function isBuffer(b: ArrayBufferView | GPUBuffer): b is GPUBuffer {
+  return !ArrayBuffer.isView(b);
 }
 
 function isChunk(b: Binding): b is TensorChunk {

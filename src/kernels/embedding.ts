@@ -158,10 +158,40 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
       vec4 ? 'backward4' : 'backward',
       vec4 ? { ...shared, 7: dOut, 8: chunk } : { ...shared, 1: dOut, 3: chunk },
       linearWorkgroups(count, WORKGROUP_SIZE),
-      new Uint32Array([count, dim, vocabSize, chunk.firstRow, chunk.rows, uStart]),
+      new Uint32Array([count, dim, vocabSize, chunk.firstRow, chunk.rows, uStart, 0]),
     );
   }
   return dTable;
+}
+
+/**
+ * The same gradient, row-sparse: row u of the result ([U·D] flat, padded to whole vec4s with zeros)
+ * is the gradient of table row rowIds[u]; rows of ids absent from the batch are not there at all.
+ * Work and memory grow with the batch's distinct ids, not with the table (src/kernels/rows.ts
+ * scatters it into a dense gradient, or the lazy optimizer update uses it as it is).
+ */
+export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number): Tensor {
+  const op = 'embeddingBackwardRows';
+  expectPositive(op, 'dim', dim);
+  expectTensor(op, 'dOut', dOut, 'f32', 3, `[batch, steps, ${dim}]`);
+  const [batch, steps, outDim] = dOut.shape;
+  if (outDim !== dim || batch * steps !== index.tokenCount) {
+    throw new RangeError(`${op}: dOut must be [batch, steps, ${dim}] with batch·steps = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`);
+  }
+  const rows = gpu.zeros([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
+  const vec4 = dim % 4 === 0;
+  const count = index.uniqueCount * (vec4 ? 1 : dim);
+  if (count === 0) return rows;
+  const shared = { 2: index.rowIds, 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
+  gpu.dispatch(
+    'embedding',
+    source,
+    vec4 ? 'backward4' : 'backward',
+    vec4 ? { ...shared, 7: dOut, 8: rows } : { ...shared, 1: dOut, 3: rows },
+    linearWorkgroups(count, WORKGROUP_SIZE),
+    new Uint32Array([count, dim, vocabSize, 0, vocabSize, 0, 1]),
+  );
+  return rows;
 }
 
 /** out[n, :] = table[ids[n], :] in the table's precision; ids outside the table give zero rows, as on the GPU. */

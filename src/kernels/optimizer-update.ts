@@ -52,8 +52,10 @@ export function prepareOptimizerUpdate(gpu: Gpu, optimizer: Optimizer, buffers: 
  * Record one update now (tests and eager use): the uniform for the update that follows `iterations`
  * updates. The caller counts the step (`optimizer.iterations`).
  */
-export function optimizerUpdate(gpu: Gpu, optimizer: Optimizer, weights: Tensor, grads: Tensor, slots: readonly Tensor[], iterations: number): void {
+export function optimizerUpdate(gpu: Gpu, optimizer: Optimizer, weights: Tensor, grads: Tensor, slots: readonly Tensor[], iterations: number | GPUBuffer): void {
   const bindings = bindingsOf('optimizerUpdate', optimizer, { weights, grads, slots });
   const workgroups = linearWorkgroups(weights.size / ELEMENTS_PER_INVOCATION, WORKGROUP_SIZE);
-  gpu.dispatch(shaderName(optimizer), optimizer.shader, optimizer.entryPoint, bindings, workgroups, optimizer.params(iterations));
+  // A uniform buffer (the parameter store's, filled before each step) is bound as it is.
+  const params = typeof iterations === 'number' ? optimizer.params(iterations) : iterations;
+  gpu.dispatch(shaderName(optimizer), optimizer.shader, optimizer.entryPoint, bindings, workgroups, params);
 }

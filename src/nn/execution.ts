@@ -16,10 +16,13 @@
 import { GpuError, type CapturedWork, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
 import { embeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
+import { optimizerUpdate } from '../kernels/optimizer-update.js';
+import { gatherRows, scatterRows } from '../kernels/rows.js';
 import { callLayers, Embedding, type Layer } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
 import type { Optimizer } from './optimizers/index.js';
 import { OPTIMIZER_PARAMS_BYTES, type ParameterStore } from './parameter-store.js';
+import { disposeRowGradient, rowGradientOf, type RowGradient } from './row-gradients.js';
 import { Tape } from './tape.js';
 
 /** Token ids [samples, sequence length], row-major, and 0/1 labels. */
@@ -114,18 +117,52 @@ function trainStep(ctx: ExecutionContext, batch: BatchTensors, update: readonly 
   });
   const correct = binaryAccuracyCount(gpu, output, batch.labels);
   const weights = store.weights.map((w) => w.tensor);
-  const grads = tape.gradients(loss, weights);
+  const grads = tape.gradients(loss, weights, { rowGradients: true });
   if (grads.size < weights.length) store.clearGradients();
+  const lazy: [number, Tensor, RowGradient][] = [];
   weights.forEach((w, i) => {
     const g = grads.get(w);
-    if (g) gpu.copy(g, store.gradients[i]);
+    const rows = g && rowGradientOf(g);
+    if (!g) return;
+    if (!rows) {
+      gpu.copy(g, store.gradients[i]);
+    } else if (ctx.optimizer!.rowSparse) {
+      lazy.push([i, g, rows]);
+    } else {
+      // Keras' dense update: every other row's gradient is zero.
+      gpu.recordClear(store.gradients[i]);
+      scatterRows(gpu, rows.index, g, store.gradients[i]);
+    }
   });
   gpu.record(update);
+  for (const [i, g, rows] of lazy) lazyRowUpdate(ctx, i, g, rows);
   gpu.copyElements(loss, 0, metrics, 0, 1);
   gpu.copyElements(correct, 0, metrics, 1, 1);
-  for (const g of grads.values()) g.dispose();
+  for (const g of grads.values()) disposeRowGradient(g);
   tape.dispose();
   correct.dispose();
+}
+
+/**
+ * A row-sparse optimizer's update of weight `i` (an embedding table) from its row gradient: the
+ * touched rows of the weight and of its slots gathered into compact buffers, updated by the
+ * optimizer's own kernel with the step's uniform, and scattered back. Rows the batch did not touch
+ * are not read or written: the work grows with the batch's distinct ids, not with the table.
+ */
+function lazyRowUpdate(ctx: ExecutionContext, i: number, gradient: Tensor, rows: RowGradient): void {
+  const { gpu, store } = ctx;
+  const table = store.weights[i].tensor;
+  const slots = store.slotsOf(i);
+  const gather = (from: Tensor) => {
+    const compact = gpu.zeros([gradient.size]);
+    gatherRows(gpu, rows.index, from, compact);
+    return compact;
+  };
+  const [weights, ...slotRows] = [table, ...slots].map(gather);
+  optimizerUpdate(gpu, ctx.optimizer!, weights, gradient, slotRows, store.uniform);
+  scatterRows(gpu, rows.index, weights, table);
+  slotRows.forEach((compact, k) => scatterRows(gpu, rows.index, compact, slots[k]));
+  for (const t of [weights, ...slotRows]) t.dispose();
 }
 
 /** Forward only (Dropout off): [loss, correct] into `metrics`. */

@@ -141,6 +141,7 @@ export class FusedExecutor implements Executor {
     const { gpu, batchSize, store } = ctx;
     const layout = fusedLayout(ctx.layers, store);
     if (typeof layout === 'string') return layout;
+    if (ctx.optimizer?.rowSparse) return `${ctx.optimizer.className} updates embedding rows lazily; the fused embedding-bag writes dense gradients`;
     if (batchSize > MAX_BAG_BATCH) return `batches of ${batchSize} exceed the fused path's ${MAX_BAG_BATCH}`;
     const limit = gpu.maxBindingBytes;
     if (batchSize * rowFloats(layout) * 4 > limit) return `a batch's scratch buffers (${batchSize} rows) do not fit one binding of ${limit} bytes`;

@@ -122,7 +122,9 @@ export class Sequential implements CallbackModel {
       layer.build(gpu, shape, rng);
       shape = layer.computeOutputShape(shape);
     }
-    this.store = ParameterStore.adopt(gpu, this.layers.flatMap((l) => l.weights));
+    // An Embedding's table gets its gradient row-sparse (row-gradients.ts).
+    const weights = this.layers.flatMap((l) => l.weights.map((w) => ({ w, rowSparse: l instanceof Embedding })));
+    this.store = ParameterStore.adopt(gpu, weights.map((x) => x.w), weights.map((x) => x.rowSparse));
     this.stepTensor = gpu.zeros([1], 'i32');
     this.gpu = gpu;
     this.inputShape = [null, ...inputShape];

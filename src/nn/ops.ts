@@ -8,7 +8,8 @@ import { bceBackward, bceForward, bceFromLogitsBackward, bceFromLogitsForward } 
 import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, type Conv1DPadding } from '../kernels/conv1d.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
 import { dropoutForward, type DropoutSettings } from '../kernels/dropout.js';
-import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
+import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
+import { markRowGradient } from './row-gradients.js';
 import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
 import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
 import { meanPoolBackward, meanPoolForward } from '../kernels/mean-pool.js';
@@ -36,9 +37,10 @@ export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | Em
   Tape.record(out, [table, ids], (dOut) => {
     if (!grouping) throw new Error('embedding: a gradient needs the ids on the host or a gradient index (TokenBatch.hostIds or gradientIndex)');
     const built = grouping instanceof Int32Array ? uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(grouping, vocabSize)) : null;
-    const dTable = embeddingBackward(gpu, dOut, built ?? (grouping as EmbeddingGradientIndex), vocabSize, dim);
-    built?.dispose();
-    return [dTable, null];
+    const index = built ?? (grouping as EmbeddingGradientIndex);
+    // Row-sparse: only the batch's distinct ids (row-gradients.ts); dense for whoever does not ask for rows.
+    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim);
+    return [markRowGradient(rows, { index, shape: table.shape, release: () => built?.dispose() }), null];
   });
   return out;
 }

@@ -10,6 +10,8 @@
  * gradients, so an optimizer updates a shard with one vec4 dispatch and leaves the gaps at zero.
  * A weight past the room left in a shard starts a new one; a weight past one binding is split by
  * rows of its first dimension over several shards, as a split tensor is (src/gpu/gpu.ts).
+ * A weight whose gradient comes row-sparse (an embedding table: row-gradients.ts) gets shards of
+ * its own, so that a lazy optimizer can leave those shards to its row updates (execution.ts).
  */
 import type { Gpu, PreparedDispatch, Tensor, TensorChunk } from '../gpu/gpu.js';
 import { prepareOptimizerUpdate } from '../kernels/optimizer-update.js';
@@ -57,6 +59,8 @@ export class ParameterStore {
     readonly weights: readonly Weight[],
     private readonly placements: readonly Placement[][],
     shardBytes: readonly number[],
+    /** Per weight: its gradient comes row-sparse (an embedding table). */
+    readonly rowSparse: readonly boolean[],
   ) {
     for (const bytes of shardBytes) this.shards.push({ values: gpu.zeros([bytes / 4]), grads: gpu.zeros([bytes / 4]), slots: [] });
     // Move each weight in: copy its initial values into its view, then let the view stand for it.
@@ -69,8 +73,11 @@ export class ParameterStore {
     this.gradients = weights.map((_, i) => this.view(i, (s) => s.grads));
   }
 
-  /** Lay out `weights` (built, each a tensor of its own) in shards of at most one binding, and move them in. */
-  static adopt(gpu: Gpu, weights: readonly Weight[]): ParameterStore {
+  /**
+   * Lay out `weights` (built, each a tensor of its own) in shards of at most one binding, and move
+   * them in; `rowSparse` marks the weights whose gradients come row-sparse (own shards).
+   */
+  static adopt(gpu: Gpu, weights: readonly Weight[], rowSparse: readonly boolean[] = weights.map(() => false)): ParameterStore {
     const align = Math.max(256, gpu.device.limits.minStorageBufferOffsetAlignment);
     const capacity = gpu.maxBindingBytes;
     const shardBytes: number[] = [];
@@ -83,8 +90,10 @@ export class ParameterStore {
     // Bytes the weights from i on take in a fresh shard, when none of them needs splitting.
     const tailBytes = weights.map((_, i) => weights.slice(i).reduce((n, w) => aligned(n) + w.tensor.size * 4, 0));
     const placements = weights.map((w, i) => {
-      // Keep the small weights at the end together (the fused head binds them as one shard).
-      if (tailBytes[i] <= capacity && aligned(cursor) + tailBytes[i] > capacity) open();
+      // Keep the small weights at the end together (the fused head binds them as one shard);
+      // a row-sparse weight, and whatever follows it, starts a shard.
+      if (rowSparse[i] || rowSparse[i - 1]) open();
+      else if (tailBytes[i] <= capacity && aligned(cursor) + tailBytes[i] > capacity) open();
       const [rows = 1] = w.tensor.shape;
       const bytes = w.tensor.size * 4;
       const rowBytes = rows > 0 ? bytes / rows : 4;
@@ -110,13 +119,18 @@ export class ParameterStore {
       }
       return runs;
     });
-    return new ParameterStore(gpu, weights, placements, shardBytes.map((b) => Math.max(16, b)));
+    return new ParameterStore(gpu, weights, placements, shardBytes.map((b) => Math.max(16, b)), rowSparse);
   }
 
   /** The shard a weight's first row lives in, and its element offset there (the fused head binds a shard whole). */
   locate(weightIndex: number): { shard: number; offset: number } {
     const first = this.placements[weightIndex][0];
     return { shard: first.shard, offset: first.shardOffset / 4 };
+  }
+
+  /** Weight `i`'s slots, as views, in the optimizer's slot order (a lazy update gathers their rows). */
+  slotsOf(i: number): Tensor[] {
+    return this.slotViews.map((views) => views[i]);
   }
 
   /** Runs of a weight's rows, each within one shard: where it is split (one run unless it passes a binding). */
@@ -182,12 +196,22 @@ export class ParameterStore {
     const optimizer = this.requireOptimizer();
     if (!this.update) {
       const uniform = this.gpu.createUniform(new Uint8Array(OPTIMIZER_PARAMS_BYTES));
+      // A row-sparse optimizer leaves the shards of row-sparse weights to its row updates.
+      const lazy = new Set(optimizer.rowSparse ? this.placements.flatMap((runs, i) => (this.rowSparse[i] ? runs.map((r) => r.shard) : [])) : []);
       const dispatches = await Promise.all(
-        this.shards.map((s) => prepareOptimizerUpdate(this.gpu, optimizer, { weights: s.values, grads: s.grads, slots: s.slots }, uniform)),
+        this.shards
+          .filter((_, k) => !lazy.has(k))
+          .map((s) => prepareOptimizerUpdate(this.gpu, optimizer, { weights: s.values, grads: s.grads, slots: s.slots }, uniform)),
       );
       this.update = { uniform, dispatches };
     }
     return this.update;
+  }
+
+  /** The optimizer's uniform (made by `prepareUpdate`), filled before each step. */
+  get uniform(): GPUBuffer {
+    if (!this.update) throw new Error('ParameterStore: prepareUpdate() first');
+    return this.update.uniform;
   }
 
   /** The optimizer's uniform for the update after `iterations` steps, padded to one block. */

@@ -7,6 +7,7 @@
  */
 import { add } from '../kernels/add.js';
 import type { Tensor } from '../gpu/gpu.js';
+import { densify, disposeRowGradient } from './row-gradients.js';
 
 /** Gradients of an op's inputs, in input order; null where an input needs none (ids, labels). */
 export type BackwardFn = (outputGradient: Tensor) => (Tensor | null)[];
@@ -41,9 +42,11 @@ export class Tape {
 
   /**
    * d`loss`/d`target` for each target (a [1] loss, seeded with 1). The returned
-   * gradients belong to the caller; everything else made here is freed.
+   * gradients belong to the caller; everything else made here is freed. An embedding table's
+   * gradient comes dense unless `rowGradients` asks for it row-sparse (row-gradients.ts: the
+   * caller then frees it with `disposeRowGradient`).
    */
-  gradients(loss: Tensor, targets: readonly Tensor[]): Map<Tensor, Tensor> {
+  gradients(loss: Tensor, targets: readonly Tensor[], options: { rowGradients?: boolean } = {}): Map<Tensor, Tensor> {
     if (!this.keepGradients) throw new Error('Tape.gradients: this tape was made for evaluation (keepGradients = false)');
     const gpu = loss.gpu;
     const grads = new Map<Tensor, Tensor>([[loss, gpu.upload(new Float32Array([1]), loss.shape)]]);
@@ -56,9 +59,11 @@ export class Tape {
         if (!dIn) return;
         const previous = grads.get(inputs[i]);
         if (previous) {
-          grads.set(inputs[i], add(gpu, previous, dIn));
-          previous.dispose();
-          dIn.dispose();
+          // Gradients that meet are summed dense (a row gradient's rows are its batch's alone).
+          const [a, b] = [densify(previous), densify(dIn)];
+          grads.set(inputs[i], add(gpu, a, b));
+          a.dispose();
+          b.dispose();
         } else {
           grads.set(inputs[i], dIn);
         }
@@ -67,8 +72,8 @@ export class Tape {
     }
     const result = new Map<Tensor, Tensor>();
     for (const [tensor, grad] of grads) {
-      if (targets.includes(tensor)) result.set(tensor, grad);
-      else grad.dispose();
+      if (targets.includes(tensor)) result.set(tensor, options.rowGradients ? grad : densify(grad));
+      else disposeRowGradient(grad);
     }
     return result;
   }

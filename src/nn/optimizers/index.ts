@@ -6,6 +6,7 @@
 import { Adagrad } from './adagrad.js';
 import { Adam } from './adam.js';
 import { AdamW } from './adamw.js';
+import { LazyAdam } from './lazy-adam.js';
 import { Optimizer, UNSUPPORTED_BASE_CONFIG, type SerializedOptimizer } from './optimizer.js';
 import { RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
@@ -13,6 +14,7 @@ import { scheduleFromConfig, type SerializedSchedule } from './schedules.js';
 
 export { Adagrad, ADAGRAD_DEFAULTS, type AdagradOptions } from './adagrad.js';
 export { Adam, AdamRule, ADAM_DEFAULTS, type AdamOptions } from './adam.js';
+export { LazyAdam } from './lazy-adam.js';
 export { AdamW, ADAMW_DEFAULTS } from './adamw.js';
 export { Optimizer, optimizerShader, MAX_PARAMS_BYTES, type LearningRate, type OptimizerOptions, type SerializedOptimizer } from './optimizer.js';
 export { RMSprop, RMSPROP_DEFAULTS, type RMSpropOptions } from './rmsprop.js';
@@ -26,6 +28,7 @@ const OPTIMIZERS = {
   adam: Adam,
   adamw: AdamW,
   adagrad: Adagrad,
+  lazyadam: LazyAdam,
 } satisfies Record<string, new (options?: Record<string, never>) => Optimizer>;
 
 export type OptimizerName = keyof typeof OPTIMIZERS;

@@ -36,6 +36,14 @@ export abstract class Optimizer {
   abstract readonly entryPoint: string;
   /** Steps taken (Keras' optimizer.iterations). The engine increments it. */
   iterations = 0;
+  /**
+   * Row-sparse ("lazy") updates of embedding tables: only the rows a batch touched move, their slots
+   * included (TensorFlow Addons' LazyAdam, PyTorch's SparseAdam). False for Keras' optimizers, which
+   * update every row every step (a row's moments decay even when its gradient is zero).
+   */
+  get rowSparse(): boolean {
+    return false;
+  }
   readonly learningRate: LearningRate;
   readonly weightDecay: number | null;
 

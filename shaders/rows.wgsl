@@ -1,0 +1,49 @@
+// Rows of a table [V, D] picked by a batch's distinct ids (rowIds, ascending, from an embedding-gradient
+// index: src/kernels/embedding.ts) moved between the table and a compact buffer whose row u is table row
+// rowIds[u]:
+//   gather   compact[u, d] = table[rowIds[u], d]
+//   scatter  table[rowIds[u], d] = compact[u, d]
+// for u < uniqueCount[0] (a captured step's index has room for more rows than its batch holds). A table
+// split into chunks (rows firstRow .. firstRow + rows, src/gpu/gpu.ts) takes one dispatch per chunk, each
+// moving the ids it holds. One invocation per (u, d): linearWorkgroups(count, WORKGROUP_SIZE).
+// The row-sparse ("lazy") optimizer update gathers a table's touched rows and its slots' rows, updates
+// them with the optimizer's own kernel, and scatters them back (src/nn/execution.ts).
+
+const WORKGROUP_SIZE = 256u;
+
+struct Params {
+  count: u32,    // invocations: capacity of rows x D
+  dim: u32,      // D
+  firstRow: u32, // the chunk's first row of the table
+  rows: u32,     // rows in the chunk
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> rowIds: array<i32>;            // [capacity] ascending ids
+@group(0) @binding(2) var<storage, read> uniqueCount: array<i32>;       // [1] U: rows in use
+@group(0) @binding(3) var<storage, read_write> compact: array<f32>;     // [capacity, D] (or more: padding)
+@group(0) @binding(4) var<storage, read_write> table: array<f32>;       // the chunk [rows, D]
+
+// The table element for invocation i, or -1 where there is none (past U, or an id in another chunk).
+fn tableIndex(i: u32) -> i32 {
+  if (i >= params.count) { return -1; }
+  let u = i / params.dim;
+  if (u >= u32(uniqueCount[0])) { return -1; }
+  let id = u32(rowIds[u]);
+  if (id < params.firstRow || id >= params.firstRow + params.rows) { return -1; }
+  return i32((id - params.firstRow) * params.dim + i % params.dim);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let t = tableIndex(i);
+  if (t >= 0) { compact[i] = table[t]; }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let t = tableIndex(i);
+  if (t >= 0) { table[t] = compact[i]; }
+}
