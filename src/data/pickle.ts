@@ -345,7 +345,7 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
   // Stack heights at each open MARK. Items below the innermost one belong to an
   // enclosing MARK and may not be consumed (CPython keeps them on its metastack).
   const marks: number[] = [];
-  const memo = new Map<number, PyValue>();
+  const memo = new Memo();
   let pos = 0;
   const profile = options.objectArray;
   const maxMarks = profile ? OBJECT_ARRAY.marks : LIMITS.marks;
@@ -762,6 +762,34 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
         throw fail(`unsupported pickle opcode ${found}`, at, 'an opcode of the safe subset (protocols 2 to 5)', found);
       }
     }
+  }
+}
+
+/** Keys below this live in an array: picklers number their puts 0, 1, 2, ... */
+const DENSE_MEMO_KEYS = 1 << 22;
+
+/**
+ * The pickle memo: an array for the small keys picklers write (a Map of a million entries
+ * took most of the time of a million-list pickle), a Map for any larger key.
+ */
+class Memo {
+  private readonly dense: PyValue[] = [];
+  private readonly sparse = new Map<number, PyValue>();
+  size = 0;
+
+  has(key: number): boolean {
+    return key < DENSE_MEMO_KEYS ? this.dense[key] !== undefined : this.sparse.has(key);
+  }
+
+  /** The value stored at `key`; undefined if none (a stored None is null). */
+  get(key: number): PyValue | undefined {
+    return key < DENSE_MEMO_KEYS ? this.dense[key] : this.sparse.get(key);
+  }
+
+  set(key: number, value: PyValue): void {
+    if (!this.has(key)) this.size++;
+    if (key < DENSE_MEMO_KEYS) this.dense[key] = value;
+    else this.sparse.set(key, value);
   }
 }
 
