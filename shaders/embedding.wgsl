@@ -1,6 +1,6 @@
 // Embedding lookup (Keras Embedding): forward out[n, :] = table[ids[n], :] over the N = B·T
 // tokens; backward scatters the output gradient back into the rows of the table.
-// One invocation per output element with a plain loop (no shared memory, no atomics:
+// One invocation per token (forward) or per distinct id (backward) with plain loops (no shared memory, no atomics:
 // WGSL has no float atomics, and a fixed summation order keeps results deterministic).
 // Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
 //
@@ -22,7 +22,7 @@
 const WORKGROUP_SIZE = 256u;
 
 struct Params {
-  count: u32,    // invocations: N·D forward, (ids in the chunk)·D backward
+  count: u32,    // invocations: N tokens forward, ids to cover backward
   dim: u32,      // D: columns of the table
   vocab: u32,    // V: rows of the whole table
   firstRow: u32, // the chunk's first row of the table
@@ -44,37 +44,37 @@ struct Params {
 // out[n, d] = table[ids[n], d] for the ids in the chunk; an id outside [0, V) reads as a zero row
 // (as TF's GPU gather does), written by the chunk at row 0, rather than out of bounds: ids live
 // on the GPU, so the wrapper cannot check them.
+// One invocation per token n copies its row (params.count = N): SwiftShader pays per invocation.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (i >= params.count) { return; }
-  let n = i / params.dim;
-  let d = i % params.dim;
+  let n = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (n >= params.count) { return; }
   let id = u32(ids[n]); // bit reinterpretation: a negative id becomes >= vocab
   if (id >= params.firstRow && id < params.firstRow + params.rows) {
-    out[i] = values[(id - params.firstRow) * params.dim + d];
+    for (var d = 0u; d < params.dim; d++) { out[n * params.dim + d] = values[(id - params.firstRow) * params.dim + d]; }
   } else if (id >= params.vocab && params.firstRow == 0u) {
-    out[i] = 0.0;
+    for (var d = 0u; d < params.dim; d++) { out[n * params.dim + d] = 0.0; }
   }
 }
 
 // dTable[rowIds[u], d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1], in that order,
-// for u = uStart + i / D: the ids of this chunk.
+// for u = uStart + i, one invocation per id (params.count ids): the ids of this chunk.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
-  let u = params.uStart + i / params.dim;
+  let u = params.uStart + i;
   if (u >= u32(uniqueCount[0])) { return; }
   let id = u32(ids[u]);
   // Only the chunk's ids: a captured step's dispatch does not know where they start.
   if (id < params.firstRow || id >= params.firstRow + params.rows) { return; }
-  let d = i % params.dim;
-  var sum = 0.0;
-  for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
-    sum += values[u32(positions[k]) * params.dim + d];
+  for (var d = 0u; d < params.dim; d++) {
+    var sum = 0.0;
+    for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
+      sum += values[u32(positions[k]) * params.dim + d];
+    }
+    out[outRow(u, id) * params.dim + d] = sum;
   }
-  out[outRow(u, id) * params.dim + d] = sum;
 }
 
 // The row of `out` that id u's gradient goes to: its own (compact) or its table row in the chunk.

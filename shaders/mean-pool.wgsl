@@ -1,7 +1,7 @@
 // Global average pooling over the steps of [B, T, D] without a mask (Keras
 // GlobalAveragePooling1D: padding positions count): forward out[b, d] = (Σ_t x[b, t, d]) / T;
 // backward dx[b, t, d] = dOut[b, d] / T.
-// One invocation per output element with a plain loop (no shared memory: SwiftShader runs
+// One invocation per output element (forward) or per (b, t) row (backward), plain loops (no shared memory: SwiftShader runs
 // invocations on CPU threads). Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
 // When D is a multiple of 4, forward4 and backward4 do the same sums four columns at a time (a
 // vec4 per invocation: forward one per (b, column quad), backward one per (b, t) row), in the same
@@ -16,7 +16,7 @@
 const WORKGROUP_SIZE = 256u;
 
 struct Params {
-  count: u32, // invocations: B·D forward, B·T·D backward; B·D/4 forward4, B·T backward4
+  count: u32, // invocations: B·D forward, B·D/4 forward4, B·T backward and backward4
   steps: u32, // T: the pooled axis
   dim: u32,   // D: features
 }
@@ -42,13 +42,15 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   out[i] = sum / f32(params.steps);
 }
 
+// One (b, t) row an invocation (params.count = B·T).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
-  let b = i / (params.steps * params.dim);
-  let d = i % params.dim;
-  out[i] = src[b * params.dim + d] / f32(params.steps);
+  let b = i / params.steps;
+  for (var d = 0u; d < params.dim; d++) {
+    out[i * params.dim + d] = src[b * params.dim + d] / f32(params.steps);
+  }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

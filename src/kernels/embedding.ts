@@ -60,9 +60,9 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
   expectPositive(op, 'table dim', dim);
   const out = gpu.empty([...ids.shape, dim]);
   const count = out.size;
-  // A token's row an invocation where D allows (forward4), else an element.
+  // A token's row an invocation, a vec4 at a time where D allows (forward4).
   const vec4 = dim % 4 === 0;
-  const invocations = vec4 ? count / dim : count;
+  const invocations = count / dim;
   for (const chunk of table.chunks) {
     const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0]);
     const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
@@ -75,10 +75,13 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
  * Group the token positions of `ids` (flattened [B, T]) by id with a stable counting sort.
  * O(N + U log U) time plus one zeroed Int32Array(vocabSize) of counts.
  */
-export function embeddingGradientIndex(ids: Int32Array, vocabSize: number): EmbeddingGradientCsr {
+export function embeddingGradientIndex(ids: Int32Array, vocabSize: number, scratch?: Int32Array): EmbeddingGradientCsr {
   expectPositive('embeddingGradientIndex', 'vocabSize', vocabSize);
-  // cursor[id] counts id's positions first, then becomes its next write slot in `positions`.
-  const cursor = new Int32Array(vocabSize);
+  // cursor[id] counts id's positions first, then becomes its next write slot in `positions`. A caller
+  // indexing many batches lends one zeroed array (`scratch`), left zeroed again: work then grows with
+  // the batch, not with the vocabulary.
+  const cursor = scratch ?? new Int32Array(vocabSize);
+  if (cursor.length < vocabSize) throw new RangeError(`embeddingGradientIndex: a scratch array of ${cursor.length} for ${vocabSize} ids`);
   const seen: number[] = [];
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i];
@@ -94,6 +97,7 @@ export function embeddingGradientIndex(ids: Int32Array, vocabSize: number): Embe
   }
   const positions = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) positions[cursor[ids[i]]++] = i; // i ascending: stable
+  if (scratch) for (const id of rowIds) scratch[id] = 0;
   return { rowIds, rowStarts, positions };
 }
 
@@ -147,9 +151,9 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
     const uStart = hostRowIds ? uEnd : 0;
     if (hostRowIds) while (uEnd < index.uniqueCount && hostRowIds[uEnd] < chunk.firstRow + chunk.rows) uEnd++;
     else uEnd = index.uniqueCount;
-    // An id an invocation where D allows (backward4), else an (id, column) pair.
+    // An id an invocation, a vec4 at a time where D allows (backward4).
     const vec4 = dim % 4 === 0;
-    const count = (uEnd - uStart) * (vec4 ? 1 : dim);
+    const count = uEnd - uStart;
     if (count === 0) continue;
     const shared = { 2: index.rowIds, 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
     gpu.dispatch(
@@ -180,7 +184,7 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   }
   const rows = gpu.zeros([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
   const vec4 = dim % 4 === 0;
-  const count = index.uniqueCount * (vec4 ? 1 : dim);
+  const count = index.uniqueCount;
   if (count === 0) return rows;
   const shared = { 2: index.rowIds, 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
   gpu.dispatch(

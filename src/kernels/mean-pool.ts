@@ -33,7 +33,7 @@ export function meanPoolBackward(gpu: Gpu, dOut: Tensor, steps: number): Tensor 
   expectPositive(op, 'dim', dim);
   const dx = gpu.empty([batch, steps, dim]);
   // A (b, t) row an invocation where D allows.
-  const [entry, count, bindings] = dim % 4 === 0 ? (['backward4', batch * steps, { 3: dOut, 4: dx }] as const) : (['backward', dx.size, { 1: dOut, 2: dx }] as const);
+  const [entry, count, bindings] = dim % 4 === 0 ? (['backward4', batch * steps, { 3: dOut, 4: dx }] as const) : (['backward', batch * steps, { 1: dOut, 2: dx }] as const);
   gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
   return dx;
 }

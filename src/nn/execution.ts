@@ -546,9 +546,10 @@ function epochIndex(ids: Int32Array, length: number, sizes: readonly number[], b
   const uniqueCounts = new Int32Array(sizes.length);
   const rowIdStarts = new Int32Array(sizes.length);
   let u = 0;
+  const scratch = new Int32Array(vocab);
   sizes.forEach((n, s) => {
     const first = s * batchSize * length;
-    const csr = embeddingGradientIndex(ids.subarray(first, first + n * length), vocab);
+    const csr = embeddingGradientIndex(ids.subarray(first, first + n * length), vocab, scratch);
     positions.set(csr.positions, first);
     rowIdParts.push(csr.rowIds);
     rowStartParts.push(csr.rowStarts);
