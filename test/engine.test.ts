@@ -43,7 +43,7 @@ const MODELS: Record<string, () => Layer[]> = {
   ],
 };
 
-/** Learning rates at which each optimizer learns the synthetic task in a few epochs. */
+/** Learning rates at which each optimizer learns the synthetic task in a few epochs (resumes use them). */
 const TUNED: Record<string, () => Optimizer> = {
   adam: () => new Adam({ learningRate: 0.02 }),
   adamw: () => new AdamW({ learningRate: 0.02 }),
@@ -66,25 +66,15 @@ const bits = (arrays: Float32Array[]) => arrays.map((a) => Buffer.from(a.buffer,
 describe('the engine', () => {
   const gpu = useGpu();
 
-  for (const [name, layers] of Object.entries(MODELS)) {
-    it(`trains ${name} with each optimizer on captured steps`, async () => {
-      for (const optimizer of OPTIMIZER_NAMES) {
-        const m = build(gpu(), layers(), { optimizer: TUNED[optimizer]() });
-        const history = await m.fit(train.x, train.y, fitOptions);
-        expect(m.execution, optimizer).toBe('captured');
-        const { loss, val_accuracy } = history.history;
-        expect(loss.at(-1)!, `${optimizer} loss`).toBeLessThan(loss[0] - 0.05);
-        expect(val_accuracy.at(-1)!, `${optimizer} val_accuracy`).toBeGreaterThan(0.75);
-        // By name, with Keras' defaults: it runs and moves the weights.
-        const byName = build(gpu(), layers(), { optimizer });
-        const before = await byName.getWeights();
-        const named = await byName.fit(train.x, train.y, { ...fitOptions, epochs: 1 });
-        expect(byName.compiledOptimizer!.name).toBe(optimizer);
-        expect(Number.isFinite(named.history.loss[0])).toBe(true);
-        expect(bits(await byName.getWeights())).not.toEqual(bits(before));
-      }
-    });
-  }
+  it('trains with LazyAdam on captured steps (the public API test covers the five Keras optimizers)', async () => {
+    for (const layers of Object.values(MODELS)) {
+      const m = build(gpu(), layers(), { optimizer: TUNED.lazyadam() });
+      const { loss, val_accuracy } = (await m.fit(train.x, train.y, fitOptions)).history;
+      expect(m.execution).toBe('captured');
+      expect(loss.at(-1)!).toBeLessThan(loss[0] - 0.05);
+      expect(val_accuracy.at(-1)!).toBeGreaterThan(0.75);
+    }
+  });
 
   it('replays exactly what the eager steps do: the same history and weights bit for bit (Dropout included)', async () => {
     for (const layers of Object.values(MODELS)) {
