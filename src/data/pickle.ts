@@ -22,7 +22,7 @@
  * `UnpickleOptions.objectArray` narrows the reader to what numpy writes for a 1-D
  * object array of int lists (Keras' imdb.npz): a stream is refused at the first
  * opcode that cannot belong to one (dicts, floats, DUP, long strings, more lists than
- * the array has elements, ...), before inflating anything further into memory.
+ * the array has elements, ...), before the structure it would grow has grown.
  * Opcode encodings follow CPython's Lib/pickle.py and Lib/pickletools.py.
  */
 
@@ -356,8 +356,8 @@ export function unpickle(bytes: Uint8Array, ctx: SourceContext = {}, options: Un
   let envelope = 0;
   let lists = 0;
 
-  // The helpers below close over nothing that changes (`pos` and `sp` are passed
-  // in), so the hot loop keeps those two in registers.
+  // The helpers below never capture `pos` or `sp` (they are passed in), so the hot
+  // loop keeps those two in registers.
   const fail = (problem: string, at: number, expected?: string, found?: string): PickleError =>
     new PickleError(problem, {
       file: ctx.file,
