@@ -147,6 +147,12 @@ describe('each op\'s gradient against finite differences of a float64 reference'
     expect(numeric.filter((v) => v === 0).length).toBeGreaterThan(16); // both sides of the kink are in
   });
 
+  it('relu at the kink: the gradient at x = 0 (and -0) is 0, as TF\'s ReluGrad dy·(x > 0) gives', async () => {
+    const x = Float32Array.of(0, -0, 1e-30, -1e-30);
+    const dx = await read(reluBackward(gpu(), up(x), up(Float32Array.of(1, 1, 1, 1))));
+    expect(Array.from(dx)).toEqual([0, 0, 1, 0]);
+  });
+
   it('sigmoid: dy σ(x)(1 - σ(x))', async () => {
     const x = randomFloats(64, 12, -4, 4);
     const dOut = randomFloats(64, 13, -1, 1);

@@ -1,0 +1,270 @@
+#!/usr/bin/env node
+// Mutation testing for the WGSL shaders, which StrykerJS cannot reach: `npm run test:mutation:wgsl
+// [-- relu sigmoid ...] [--limit N]`. For each shader, one mutant at a time:
+//   - operator swaps: + <-> -, * <-> / (compound assignments too);
+//   - comparison boundaries: < <-> <=, > <-> >=, == <-> !=;
+//   - constants: 0.0 <-> 1.0, other float literals halved, integer literals +1 / -1;
+//   - dropped terms: `+ term` / `- term` removed, `max(a, b)` / `min(a, b)` / `select(a, b, c)` reduced to one argument;
+// the mutated file is checked with Dawn's WGSL compiler (mutants that do not compile are counted
+// apart, as Stryker does), then the test files that import the shader's kernel wrapper run; a
+// failing run kills the mutant. The shader is restored in a `finally` and on SIGINT/SIGTERM: it is
+// a file other people's tests read, so run this only on a shader nobody is editing.
+// Summary: bench/results/wgsl-mutation.json (one entry per shader, replaced when it is run again).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+const SHADERS = join(ROOT, 'shaders');
+const SUMMARY = join(ROOT, 'bench', 'results', 'wgsl-mutation.json');
+/** Per mutant: the covering tests on SwiftShader take seconds; a mutant that hangs a loop is killed by time. */
+const TEST_TIMEOUT_MS = 300_000;
+
+// ---- mutants ----
+
+/** Byte ranges of comments, which are never mutated. */
+function commentRanges(source) {
+  return [...source.matchAll(/\/\/[^\n]*/g)].map((m) => [m.index, m.index + m[0].length]);
+}
+
+/** Lines that hold declarations the shader's interface depends on: bindings, sizes, struct fields. */
+const FROZEN_LINE = /^\s*(@group|@compute|struct |const WORKGROUP_SIZE|override |\w+\s*:\s*[\w<>]+,?\s*(\/\/.*)?$)/;
+
+const SWAPS = [
+  [/(?<=\s)\+=(?=\s)/g, '-=', 'operator'],
+  [/(?<=\s)-=(?=\s)/g, '+=', 'operator'],
+  [/(?<=\s)\*=(?=\s)/g, '/=', 'operator'],
+  [/(?<=\s)\+(?=\s)/g, '-', 'operator'],
+  [/(?<=\s)-(?=\s)/g, '+', 'operator'],
+  [/(?<=\s)\*(?=\s)/g, '/', 'operator'],
+  [/(?<=\s)\/(?=\s)/g, '*', 'operator'],
+  [/(?<=\s)<(?=\s)/g, '<=', 'boundary'],
+  [/(?<=\s)<=(?=\s)/g, '<', 'boundary'],
+  [/(?<=\s)>(?=\s)/g, '>=', 'boundary'],
+  [/(?<=\s)>=(?=\s)/g, '>', 'boundary'],
+  [/(?<=\s)==(?=\s)/g, '!=', 'boundary'],
+  [/(?<=\s)!=(?=\s)/g, '==', 'boundary'],
+];
+
+/** A numeric literal's mutations. */
+function constantMutations(literal) {
+  const float = /^(\d+\.\d*|\d*\.\d+)(e-?\d+)?$/.exec(literal);
+  if (float) {
+    const v = Number(literal);
+    if (v === 0) return ['1.0'];
+    if (v === 1) return ['0.0', '2.0'];
+    return [String(v / 2).includes('.') || String(v / 2).includes('e') ? String(v / 2) : `${v / 2}.0`];
+  }
+  const int = /^(\d+)(u|i)?$/.exec(literal);
+  if (int) {
+    const [v, suffix = ''] = [Number(int[1]), int[2]];
+    return [`${v + 1}${suffix}`, ...(v > 0 ? [`${v - 1}${suffix}`] : [])];
+  }
+  return [];
+}
+
+/** An operand: a name with optional fields and indexing, a call without nested calls, or a literal. */
+const OPERAND = String.raw`(?:[A-Za-z_][\w.]*(?:\[[^\[\]]*\])?(?:\.\w+)?|[A-Za-z_]\w*\([^()]*\)|\d[\w.]*)`;
+const DROPPED_TERM = new RegExp(String.raw`\s[+-]\s${OPERAND}(?=[\s;),])`, 'g');
+const REDUCIBLE_CALL = /\b(max|min|select)\(([^()]*(?:\([^()]*\)[^()]*)*)\)/g;
+
+/** Split a call's arguments at top-level commas. */
+function splitArgs(args) {
+  const parts = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < args.length; i++) {
+    const c = args[i];
+    if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(args.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(args.slice(start).trim());
+  return parts;
+}
+
+/** Every mutant of `source`: { at, length, replacement, kind, line, original }. */
+export function mutants(source) {
+  const comments = commentRanges(source);
+  const lineStarts = [0, ...[...source.matchAll(/\n/g)].map((m) => m.index + 1)];
+  const lineOf = (at) => lineStarts.findLastIndex((s) => s <= at) + 1;
+  const lineText = (at) => source.slice(lineStarts[lineOf(at) - 1], source.indexOf('\n', at) === -1 ? undefined : source.indexOf('\n', at));
+  const allowed = (at) => !comments.some(([a, b]) => at >= a && at < b) && !FROZEN_LINE.test(lineText(at));
+  const found = [];
+  const add = (at, original, replacement, kind) => {
+    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at) });
+  };
+  for (const [pattern, replacement, kind] of SWAPS) for (const m of source.matchAll(pattern)) add(m.index, m[0], replacement, kind);
+  for (const m of source.matchAll(/(?<![\w.])(\d+\.\d*|\d*\.\d+|\d+)(e-?\d+)?[ui]?(?![\w.])/g)) {
+    for (const replacement of constantMutations(m[0])) add(m.index, m[0], replacement, 'constant');
+  }
+  for (const m of source.matchAll(DROPPED_TERM)) add(m.index, m[0], '', 'dropped term');
+  for (const m of source.matchAll(REDUCIBLE_CALL)) {
+    const args = splitArgs(m[2]);
+    const keep = m[1] === 'select' ? args.slice(0, 2) : args;
+    for (const arg of keep) add(m.index, m[0], `(${arg})`, 'dropped term');
+  }
+  return found.sort((a, b) => a.at - b.at || a.replacement.localeCompare(b.replacement));
+}
+
+export function apply(source, mutant) {
+  return source.slice(0, mutant.at) + mutant.replacement + source.slice(mutant.at + mutant.length);
+}
+
+// ---- which tests cover a shader ----
+
+/**
+ * Test files that import a kernel wrapper built from `shader`: one that imports it, or imports a
+ * module of src/kernels that does (shared WGSL such as shader-library.ts).
+ */
+export function coveringTests(shader) {
+  const dir = join(ROOT, 'src', 'kernels');
+  const sources = new Map(readdirSync(dir).map((f) => [f.replace(/\.ts$/, '.js'), readFileSync(join(dir, f), 'utf8')]));
+  const covering = new Set([...sources].filter(([, text]) => text.includes(`shaders/${shader}'`)).map(([m]) => m));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [m, text] of sources) {
+      if (!covering.has(m) && [...covering].some((c) => text.includes(`'./${c}'`))) covering.add(m), (grew = true);
+    }
+  }
+  return readdirSync(join(ROOT, 'test'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => [...covering].some((m) => readFileSync(join(ROOT, 'test', f), 'utf8').includes(`'../src/kernels/${m}'`)))
+    .map((f) => `test/${f}`);
+}
+
+/** The shared WGSL a shader may be prefixed with (src/kernels/shader-library.ts imports it). */
+function sharedSnippets() {
+  const library = join(ROOT, 'src', 'kernels', 'shader-library.ts');
+  if (!existsSync(library)) return [];
+  return [...readFileSync(library, 'utf8').matchAll(/from '\.\.\/\.\.\/shaders\/([\w-]+\.wgsl)'/g)].map((m) => readFileSync(join(SHADERS, m[1]), 'utf8'));
+}
+
+// ---- running ----
+
+let restore = null;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    restore?.();
+    process.exit(130);
+  });
+}
+
+let dawn = null;
+
+async function compiler() {
+  const webgpu = await import('webgpu');
+  Object.assign(globalThis, webgpu.globals);
+  // As src/gpu/device.ts: Dawn's default backends, else SwiftShader's Vulkan driver.
+  // Dawn's instance must outlive its device (it aborts otherwise): kept in `dawn` for the process.
+  dawn = webgpu.create([]);
+  let adapter = await dawn.requestAdapter();
+  if (!adapter) {
+    process.env.VK_ICD_FILENAMES ||= '/usr/lib/chromium/vk_swiftshader_icd.json'; // SWIFTSHADER_ICD there
+    dawn = webgpu.create(['backend=vulkan']);
+    adapter = await dawn.requestAdapter();
+  }
+  if (!adapter) throw new Error('no WebGPU adapter to compile the mutants with (see src/gpu/device.ts)');
+  const device = await adapter.requestDevice();
+  return async (code) => {
+    const info = await device.createShaderModule({ code }).getCompilationInfo();
+    return info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+  };
+}
+
+function runTests(tests) {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--bail=1', ...tests], { cwd: ROOT, encoding: 'utf8', timeout: TEST_TIMEOUT_MS });
+  return { passed: run.status === 0, timedOut: run.error?.code === 'ETIMEDOUT' || run.signal === 'SIGTERM', seconds: (performance.now() - started) / 1000, output: `${run.stdout}\n${run.stderr}` };
+}
+
+async function mutateShader(name, compile, limit) {
+  const file = join(SHADERS, name);
+  const original = readFileSync(file, 'utf8');
+  const tests = coveringTests(name);
+  if (tests.length === 0) throw new Error(`${name}: no test file imports a kernel wrapper of it`);
+  const started = performance.now();
+  const baseline = runTests(tests);
+  if (!baseline.passed) throw new Error(`${name}: its tests fail before any mutation (${tests.join(', ')}):\n${baseline.output.slice(-2000)}`);
+  const all = mutants(original).slice(0, limit);
+  // Compile mutants as the kernels do: alone, or behind the shared WGSL when the original needs it.
+  const shared = sharedSnippets();
+  const prefix = (await compile(original)).length === 0 ? '' : (await compile([...shared, original].join('\n'))).length === 0 ? `${shared.join('\n')}\n` : null;
+  if (prefix === null) console.warn(`${name}: does not compile alone nor behind the shared WGSL: every mutant goes to the tests`);
+  const results = [];
+  restore = () => writeFileSync(file, original);
+  try {
+    for (const [i, mutant] of all.entries()) {
+      const code = apply(original, mutant);
+      const errors = prefix === null ? [] : await compile(prefix + code);
+      let status;
+      let seconds = 0;
+      if (errors.length) status = 'compile error';
+      else {
+        writeFileSync(file, code);
+        try {
+          const run = runTests(tests);
+          seconds = run.seconds;
+          status = run.timedOut ? 'timeout' : run.passed ? 'survived' : 'killed';
+        } finally {
+          writeFileSync(file, original);
+        }
+      }
+      const where = `${name}:${mutant.line}`;
+      console.log(`${String(i + 1).padStart(3)}/${all.length} ${status.padEnd(13)} ${where} ${mutant.kind}: '${mutant.original.trim()}' -> '${mutant.replacement.trim()}'${seconds ? ` (${seconds.toFixed(1)} s)` : ''}`);
+      results.push({ line: mutant.line, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status });
+    }
+  } finally {
+    restore();
+    restore = null;
+  }
+  const count = (s) => results.filter((r) => r.status === s).length;
+  const valid = results.length - count('compile error');
+  const detected = count('killed') + count('timeout');
+  return {
+    tests,
+    mutants: results.length,
+    killed: count('killed'),
+    timedOut: count('timeout'),
+    survived: count('survived'),
+    compileErrors: count('compile error'),
+    // As Stryker's mutation score: detected over the mutants that compiled.
+    score: valid ? detected / valid : null,
+    seconds: (performance.now() - started) / 1000,
+    baselineSeconds: baseline.seconds,
+    survivors: results.filter((r) => r.status === 'survived'),
+    mutantsTried: results,
+  };
+}
+
+async function main(argv) {
+  const limitAt = argv.indexOf('--limit');
+  const limit = limitAt >= 0 ? Number(argv[limitAt + 1]) : Infinity;
+  const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--limit').map((a) => (a.endsWith('.wgsl') ? a : `${a}.wgsl`));
+  const shaders = names.length ? names : readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')).sort();
+  for (const s of shaders) if (!existsSync(join(SHADERS, s))) throw new Error(`no shader shaders/${s}`);
+  const compile = await compiler();
+  const summary = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : { shaders: {} };
+  summary.benchmark = 'WGSL mutation testing (scripts/mutate-wgsl.mjs): each mutant against the test files that import its kernel wrapper';
+  summary.machine = { cpu: cpus()[0]?.model.trim(), cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30) };
+  for (const shader of shaders) {
+    const result = await mutateShader(shader, compile, limit);
+    summary.shaders[shader] = { date: new Date().toISOString(), ...result };
+    const pct = result.score === null ? 'n/a' : `${(100 * result.score).toFixed(1)}%`;
+    console.log(`${shader}: ${result.killed + result.timedOut} of ${result.mutants - result.compileErrors} mutants killed (${pct}); ${result.compileErrors} did not compile; ${result.seconds.toFixed(0)} s`);
+    const totals = Object.values(summary.shaders).reduce((t, s) => ({ detected: t.detected + s.killed + s.timedOut, valid: t.valid + s.mutants - s.compileErrors }), { detected: 0, valid: 0 });
+    summary.total = { ...totals, score: totals.valid ? totals.detected / totals.valid : null, shaders: Object.keys(summary.shaders).length };
+    writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
+  }
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  main(process.argv.slice(2)).catch((error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
+}
