@@ -1,6 +1,7 @@
 /**
  * Loads one file with one reader in a process of its own and prints one JSON line: the outcome
- * (`loaded` or the typed error's class), its message, the milliseconds the load took and the
+ * (`loaded` or the typed error's class), its message, the milliseconds of CPU the load took
+ * (user and system: a busy machine's descheduling is not the reader's work), the wall time and the
  * process's peak resident memory (VmHWM). test/hostile-bounds.test.ts runs it per hostile file, so
  * that time and memory are measured for that file alone.
  *
@@ -24,6 +25,7 @@ const READ: Record<string, (bytes: Uint8Array, file: string) => unknown> = {
 const [reader, file] = process.argv.slice(2);
 const bytes = new Uint8Array(readFileSync(file));
 const started = performance.now();
+const cpuStarted = process.cpuUsage();
 let result = 'loaded';
 let message = '';
 try {
@@ -33,8 +35,10 @@ try {
   result = error.constructor.name;
   message = error.message;
 }
-const ms = performance.now() - started;
+const wallMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuStarted);
+const ms = (cpu.user + cpu.system) / 1000;
 // VmHWM, not getrusage's maxRSS: Linux carries the parent's peak across fork and exec into the latter.
 const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
 const maxRssBytes = hwm ? Number(hwm[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
-console.log(JSON.stringify({ result, message, ms, maxRssBytes }));
+console.log(JSON.stringify({ result, message, ms, wallMs, maxRssBytes }));
