@@ -1,9 +1,10 @@
 /**
- * Benchmark: the whole tutorial run (data load to test accuracy) on the adapter at hand, on
- * the fused path (jitCompile) and on the general autograd path, one after the other in one
- * process, with the time of every epoch and the GPU memory each held.
+ * Benchmark: the whole tutorial run (data load to test accuracy) on the adapter at hand, once per
+ * executor, one after the other in one process: the fused kernels, captured per-op steps
+ * (`--no-fuse`) and, when asked for, eager steps (`--no-jit`, the slowest), with the time of every
+ * epoch and the GPU memory each held.
  *
- *   npm run bench:train -- [--epochs 40] [--data PATH] [--swiftshader] [--fused-only]
+ *   npm run bench:train -- [--epochs 40] [--data PATH] [--swiftshader] [--executors fused,captured,eager]
  *
  * Writes bench/results/train.json (the runs' outputs go to bench/results/tmp/).
  */
@@ -14,36 +15,50 @@ import { trainTutorial } from '../src/runner/train.js';
 import { machine, summariseRun as summarise } from './tutorial-runs.js';
 
 const { values } = parseArgs({
-  options: { epochs: { type: 'string', default: '40' }, data: { type: 'string' }, swiftshader: { type: 'boolean' }, 'fused-only': { type: 'boolean' } },
+  options: { epochs: { type: 'string', default: '40' }, data: { type: 'string' }, swiftshader: { type: 'boolean' }, executors: { type: 'string', default: 'fused,captured' } },
 });
 const epochs = Number(values.epochs);
 const results = join('bench', 'results');
 mkdirSync(join(results, 'tmp'), { recursive: true });
 
-const train = (jitCompile: boolean) =>
-  trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, jitCompile, out: join(results, 'tmp') });
-const fusedRun = await train(true);
-const fused = summarise('fused (jitCompile: data resident on the GPU, 5 dispatches per step, one read per epoch)', fusedRun);
-const general = values['fused-only'] ? null : summarise('general autograd path (one kernel per op, per-step readback of loss and accuracy)', await train(false));
+const EXECUTORS = {
+  fused: { label: 'fused kernels (embedding-bag + classifier head), compiled steps', jitCompile: 'auto', fuse: true },
+  captured: { label: 'captured per-op steps (--no-fuse: one kernel per op, recorded once, replayed)', jitCompile: 'auto', fuse: false },
+  eager: { label: 'eager per-op steps (--no-jit: a read-back per step)', jitCompile: false, fuse: 'auto' },
+} as const;
+type Kind = keyof typeof EXECUTORS;
+const kinds = values.executors!.split(',') as Kind[];
+for (const k of kinds) if (!(k in EXECUTORS)) throw new Error(`--executors: unknown executor '${k}' (fused, captured, eager)`);
 
+const runs: Partial<Record<Kind, ReturnType<typeof summarise>>> = {};
+let adapter = '';
+for (const kind of kinds) {
+  const { label, jitCompile, fuse } = EXECUTORS[kind];
+  const run = await trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, jitCompile, fuse, out: join(results, 'tmp') });
+  adapter = run.adapter;
+  runs[kind] = summarise(label, run);
+}
+const fused = runs.fused;
 const summary = {
-  benchmark: `the tutorial: load, pad, ${epochs} epochs at batch 512 with validation, evaluate on the test set; both paths in one process`,
+  benchmark: `the tutorial: load, pad, ${epochs} epochs at batch 512 with validation, evaluate on the test set; each executor in one process, one after the other`,
   date: new Date().toISOString(),
-  adapter: fusedRun.adapter,
+  adapter,
   machine: machine(),
   node: process.version,
-  speedup: general && { wholeRun: general.seconds.total / fused.seconds.total, medianEpoch: general.medianEpochSeconds / fused.medianEpochSeconds },
-  fused,
-  general,
+  /** Each executor's whole run and median epoch over the fused kernels'. */
+  ratioToFused: fused
+    ? Object.fromEntries(kinds.map((k) => [k, { wholeRun: runs[k]!.seconds.total / fused.seconds.total, medianEpoch: runs[k]!.medianEpochSeconds / fused.medianEpochSeconds }]))
+    : null,
+  ...runs,
 };
 writeFileSync(join(results, 'train.json'), JSON.stringify(summary, null, 2) + '\n');
-console.log(`\n| path | epochs | median epoch | train | whole run | test accuracy | peak GPU memory |`);
+console.log(`\n| executor | epochs | median epoch | train | whole run | test accuracy | peak GPU memory |`);
 console.log(`|---|---|---|---|---|---|---|`);
-for (const [name, r] of [['fused', fused], ['general', general]] as const) {
-  if (!r) continue;
+for (const kind of kinds) {
+  const r = runs[kind]!;
   console.log(
-    `| ${name} | ${epochs} | ${r.medianEpochSeconds.toFixed(2)} s | ${r.seconds.train.toFixed(1)} s | ${r.seconds.total.toFixed(1)} s | ${r.test.accuracy.toFixed(4)} | ${(r.gpuMemory.peakBytesAllocated / 2 ** 20).toFixed(1)} MiB |`,
+    `| ${kind} | ${epochs} | ${r.medianEpochSeconds.toFixed(2)} s | ${r.seconds.train.toFixed(1)} s | ${r.seconds.total.toFixed(1)} s | ${r.test.accuracy.toFixed(4)} | ${(r.gpuMemory.peakBytesAllocated / 2 ** 20).toFixed(1)} MiB |`,
   );
 }
-if (summary.speedup) console.log(`\nfused is ${summary.speedup.wholeRun.toFixed(1)}x faster over the whole run (${summary.speedup.medianEpoch.toFixed(1)}x per epoch) on ${fusedRun.adapter}`);
+if (summary.ratioToFused) console.log(`\nwhole run over the fused kernels': ${kinds.map((k) => `${k} ${summary.ratioToFused![k].wholeRun.toFixed(2)}x`).join(', ')} on ${adapter}`);
 console.log('Wrote bench/results/train.json');

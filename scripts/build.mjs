@@ -23,6 +23,7 @@ await Promise.all([
       'bench/load-data': 'bench/load-data.ts',
       'bench/train': 'bench/train.ts',
       'bench/profile': 'bench/profile.ts',
+      'bench/versus': 'bench/versus.ts',
       'bench/split': 'bench/split.ts',
       'bench/soak': 'bench/soak.ts',
       'bench/fuzz': 'bench/fuzz.ts',
