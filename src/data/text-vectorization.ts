@@ -574,6 +574,31 @@ function hashString(token: string): number {
   return hash;
 }
 
+const DROP = -1;
+const SPLIT = -2;
+const MAYBE_BREAK = -3;
+const actionTables = new WeakMap<ScanSteps, Int16Array>();
+
+/**
+ * What the scan does with each ASCII code under `steps`, in one table: the code to keep
+ * (lowercased when asked), DROP (punctuation), SPLIT (whitespace) or MAYBE_BREAK ('<' when
+ * '<br />' becomes a space; kept, or dropped as punctuation, when it does not start one).
+ */
+function asciiActions(steps: ScanSteps): Int16Array {
+  let table = actionTables.get(steps);
+  if (!table) {
+    table = new Int16Array(128);
+    for (let c = 0; c < 128; c++) {
+      if (IS_WHITESPACE[c]) table[c] = SPLIT;
+      else if (steps.htmlBreaks && c === 60) table[c] = MAYBE_BREAK;
+      else if (steps.stripPunctuation && IS_PUNCTUATION[c]) table[c] = DROP;
+      else table[c] = steps.lower && c >= 65 && c <= 90 ? c + 32 : c;
+    }
+    actionTables.set(steps, table);
+  }
+  return table;
+}
+
 /** Scratch space for one token's code units, grown to the longest text seen. */
 let scratch = new Uint16Array(4096);
 
@@ -585,20 +610,22 @@ function scanTokens(text: string, steps: ScanSteps, onToken: (units: Uint16Array
   const n = text.length;
   if (scratch.length < n) scratch = new Uint16Array(Math.max(n, 2 * scratch.length));
   const units = scratch;
-  const { lower, stripPunctuation, htmlBreaks } = steps;
+  const ascii = asciiActions(steps);
   let length = 0;
   let hash = FNV_OFFSET;
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
     if (c < 128) {
-      if (lower && c >= 65 && c <= 90) c += 32;
-      if (htmlBreaks && c === 60 && isHtmlBreak(text, i, lower)) {
-        i += HTML_BREAK.length - 1;
-        c = 32;
-      } else if (stripPunctuation && IS_PUNCTUATION[c]) {
+      const action = ascii[c];
+      if (action >= 0) {
+        c = action;
+      } else if (action === DROP) {
         continue;
-      }
-      if (IS_WHITESPACE[c]) {
+      } else if (action === MAYBE_BREAK && !isHtmlBreak(text, i, steps.lower)) {
+        if (steps.stripPunctuation) continue;
+      } else {
+        // Whitespace, or a '<br />' that becomes a space.
+        if (action === MAYBE_BREAK) i += HTML_BREAK.length - 1;
         if (length > 0) {
           onToken(units, length, hash);
           length = 0;
