@@ -10,6 +10,9 @@ import { TextVectorization } from '../src/data/text-vectorization';
 import { describeVectorizer, type LayerSpec, type ModelDescription } from '../src/nn/model-file';
 import { TFJS_WEIGHTS_FILE, TfjsExportError, fromTfjsLayersModel, tfjsFiles, toTfjsLayersModel } from '../src/nn/tfjs-export';
 import type { NamedWeights } from '../src/nn/weights-file';
+import { Conv1D, Dense, Dropout, Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D } from '../src/nn/layers';
+import { Sequential } from '../src/nn/model';
+import { expectClose, randomIds, useGpu } from './gpu-helpers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -211,4 +214,28 @@ describe('TF.js Layers import', () => {
     expect(() => fromTfjsLayersModel({ modelTopology: dense, weightsManifest: manifest }, new Uint8Array(8))).toThrow(/the weights take 8 bytes, the manifest describes 3 float32s/);
     expect(fromTfjsLayersModel({ modelTopology: dense, weightsManifest: manifest }, new Uint8Array(12)).weights.map((w) => w.name)).toEqual(['d/kernel', 'd/bias']);
   });
+});
+
+describe('TF.js agrees with shadergrad’s own predict on the GPU', () => {
+  const gpu = useGpu();
+
+  for (const [what, makeLayers, steps] of [
+    ['the newer tutorial’s model', () => [new Embedding(40, 16), new Dropout(0.2), new GlobalAveragePooling1D(), new Dropout(0.2), new Dense(1, { activation: 'sigmoid' })], 12],
+    ['a Conv1D model', () => [new Embedding(40, 8), new Conv1D(6, 3, { activation: 'relu' }), new GlobalMaxPooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })], 10],
+  ] as const) {
+    it(what, async () => {
+      const model = new Sequential(makeLayers());
+      model.build(gpu(), [steps], { seed: 3 });
+      const values = await model.getWeights();
+      const description: ModelDescription = {
+        architecture: model.layers.map((layer) => ({ className: layer.className, config: layer.getConfig() })),
+        weights: model.weights.map((w, i) => ({ name: w.name, shape: [...w.tensor.shape], values: values[i] })),
+      };
+      const ids = randomIds(6 * steps, 5, 40);
+      const ours = await model.predict({ data: ids, shape: [6, steps] });
+      const theirs = await tfjsPredict(tfjsFiles(description, { sequenceLength: steps }), ids, steps);
+      expectClose(theirs, ours, { atol: 1e-5, rtol: 0 });
+      model.dispose();
+    });
+  }
 });
