@@ -95,4 +95,26 @@ describe('row-sparse gradients', () => {
     for (const v of [20, 24, 27]) expect(row(lazy.weights[0], v)).not.toEqual(row(table0, v));
     expect(lazy.m.execution).toBe('captured');
   });
+
+  it('a table split over buffers trains with LazyAdam as an unsplit one, bit for bit (width 50, not a multiple of 4)', async () => {
+    const [vocab, dim, steps] = [400, 50, 12];
+    const ids = Int32Array.from({ length: 64 * steps }, (_, i) => (i * 7919 + (i >> 3) * 31) % vocab);
+    const x = { data: ids, shape: [64, steps] as [number, number] };
+    const y = Uint8Array.from({ length: 64 }, (_, i) => (ids[i * steps] % 3 === 0 ? 1 : 0));
+    const train = async (g: Gpu) => {
+      const m = new Sequential([new Embedding(vocab, dim), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })]);
+      m.build(g, [steps], { seed: 2 });
+      m.compile({ optimizer: new LazyAdam({ learningRate: 0.05 }) });
+      const history = await m.fit(x, y, { epochs: 3, batchSize: 8, verbose: 0, seed: 1 });
+      return { m, history: history.history, weights: await m.getWeights(), state: await m.getOptimizerState() };
+    };
+    // 100 rows of 50 floats a binding: the table and its slots in 4 shards (a batch's [8, 12, 50] still fits one).
+    const split = await train(new Gpu(gpu().device, undefined, { maxBindingBytes: 100 * dim * 4 }));
+    const whole = await train(gpu());
+    expect(split.m.weights[0].tensor.chunks.length).toBe(4);
+    expect(split.history).toEqual(whole.history);
+    const bits = (a: Float32Array[]) => a.map((t) => Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('hex'));
+    expect(bits(split.weights)).toEqual(bits(whole.weights));
+    expect(bits(split.state.slots.flatMap((s) => s.values))).toEqual(bits(whole.state.slots.flatMap((s) => s.values)));
+  });
 });
