@@ -106,6 +106,15 @@ describe('TextVectorization behaviour', () => {
     expect(layer.getVocabulary()).toEqual(['', '[UNK]', 'c']);
   });
 
+  it('setVocabulary replaces an adapted vocabulary, and adapt replaces a set one (index_lookup.py)', () => {
+    const layer = new TextVectorization();
+    layer.adapt(['x y y']);
+    layer.setVocabulary(['q']);
+    expect(layer.getVocabulary()).toEqual(['', '[UNK]', 'q']);
+    layer.adapt(['z']);
+    expect(layer.getVocabulary()).toEqual(['', '[UNK]', 'z']);
+  });
+
   it('setVocabulary takes lists with or without the special tokens', () => {
     const a = new TextVectorization();
     a.setVocabulary(['', '[UNK]', 'x', 'y']);
@@ -159,7 +168,7 @@ describe('TextVectorization refuses bad input with one line', () => {
     ['repeated tokens', () => new TextVectorization({ vocabulary: ['a', 'b', 'a'] }), /repeats "a"/],
     ['padding token inside', () => new TextVectorization({ vocabulary: ['a', ''] }), /padding token '' may only be first/],
     ['vocabulary over maxTokens', () => new TextVectorization({ maxTokens: 3, vocabulary: ['a', 'b'] }), /has 4 entries .* more than maxTokens 3/],
-    ['adapt after setVocabulary', () => new TextVectorization({ vocabulary: ['a'] }).adapt(['b']), /cannot adapt after a vocabulary was set/],
+    ['adapt on a layer made with a vocabulary', () => new TextVectorization({ vocabulary: ['a'] }).adapt(['b']), /cannot adapt a layer made with a vocabulary/],
     ['non-string text', () => new TextVectorization().call([3 as never]), /must be a string, got number/],
     ['fromConfig tf_idf', () => TextVectorization.fromConfig({ output_mode: 'tf_idf' as never }), /output_mode="tf_idf" is not supported/],
   ];

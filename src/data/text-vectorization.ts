@@ -160,7 +160,7 @@ export class TextVectorization {
   private index = new Map<string, number>();
   /** The learned tokens by code units for the fast path: id + 2 is the token's index. */
   private lookup = new TokenTable();
-  /** Set by a constructor vocabulary or `setVocabulary`: Keras refuses to adapt such a layer. */
+  /** Made with a `vocabulary`: Keras refuses to adapt such a layer (`setVocabulary` later does not count, as in Keras). */
   private hasInputVocabulary: boolean;
   private inputVocabulary: string[] | null;
 
@@ -240,7 +240,7 @@ export class TextVectorization {
    */
   adapt(texts: Iterable<string>): void {
     if (this.hasInputVocabulary) {
-      throw new TextVectorizationError(`TextVectorization '${this.name}': cannot adapt after a vocabulary was set (Keras refuses too)`);
+      throw new TextVectorizationError(`TextVectorization '${this.name}': cannot adapt a layer made with a vocabulary (Keras refuses too)`);
     }
     const { tokens, counts } = this.countTokens(texts);
     let ids: number[] = [];
@@ -323,7 +323,6 @@ export class TextVectorization {
     if (this.maxTokens !== null && size > this.maxTokens) {
       throw new TextVectorizationError(`TextVectorization: the vocabulary has ${size} entries with '' and '[UNK]', more than maxTokens ${this.maxTokens}`);
     }
-    this.hasInputVocabulary = true;
     this.setTokens([...tokens]);
   }
 
