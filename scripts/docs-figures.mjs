@@ -219,6 +219,16 @@ export const RENDERERS = {
   'readme-speedups': (r) =>
     `the whole 40-epoch run is **${times(r('train').speedup.wholeRun)} faster** than on the general path in Node; in Chromium an epoch is ` +
     `**${times(compareBackend(r, 'webgpu').speedup, 0)} faster** than TensorFlow.js ${r('browser-compare').tfjsVersion.split('.').slice(0, 2).join('.')} on its WebGPU backend`,
+  mutation: (r) => {
+    const stryker = r('stryker-mutation');
+    const wgsl = r('wgsl-mutation');
+    const score = (x) => `${fixed(x * 100, 1)}%`;
+    const rows = [
+      ...stryker.files.map((f) => [`\`${f.path}\` (StrykerJS)`, grouped(f.mutants), grouped(f.killed + f.timedOut), grouped(f.survived + f.noCoverage), grouped(f.compileErrors), score(f.score)]),
+      ...Object.entries(wgsl.shaders).map(([name, s]) => [`\`shaders/${name}\` (scripts/mutate-wgsl.mjs)`, grouped(s.mutants), grouped(s.killed + s.timedOut), grouped(s.survived), grouped(s.compileErrors), score(s.score)]),
+    ];
+    return table(['scope', 'mutants', 'killed', 'survived', 'did not compile', 'score'], rows);
+  },
   soak: (r) => {
     const d = r('soak');
     return table(['run', 'time', 'test accuracy', 'GPU pool', 'GPU in use after', 'host RSS', 'JS heap', 'array buffers'], d.runs.map((run) => [
