@@ -13,7 +13,7 @@
  * largest |x| exceeds a (1 - 30 / n) but with probability e^-30. Bounds are 5 standard errors.
  */
 import { describe, expect, it } from 'vitest';
-import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
+import { Conv1D, Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential } from '../src/nn/model.js';
 import { useGpu } from './gpu-helpers.js';
 
@@ -58,6 +58,21 @@ describe("Keras' default initialisers", () => {
     expect(Math.max(...kernel2.map(Math.abs))).toBeGreaterThan(limit2 * (1 - 30 / units));
     expect(Array.from(bias1)).toEqual(new Array(units).fill(0));
     expect(Array.from(bias2)).toEqual([0]);
+    model.dispose();
+  });
+
+  it('Conv1D: GlorotUniform with fan_in = kernel_size · in_channels, fan_out = kernel_size · filters; zero bias', async () => {
+    // keras/src/initializers/random_initializers.py `compute_fans`: for a kernel of shape
+    // (kernel_size, in_channels, filters), the receptive field (kernel_size) multiplies both fans.
+    const [channels, filters, kernelSize] = [40, 64, 5];
+    const model = new Sequential();
+    model.add(new Embedding(30, channels));
+    model.add(new Conv1D(filters, kernelSize));
+    model.build(gpu(), [20], { seed: 77 });
+    const [, kernel, bias] = await model.getWeights();
+    expect(kernel.length).toBe(kernelSize * channels * filters);
+    expectUniform('conv1d kernel (5 x 40 -> 64)', kernel, Math.sqrt(6 / (kernelSize * channels + kernelSize * filters)));
+    expect(Array.from(bias)).toEqual(new Array(filters).fill(0));
     model.dispose();
   });
 
