@@ -11,7 +11,9 @@ import { GpuError, type Gpu, type Tensor } from '../gpu/gpu.js';
 import { History, type Callback, type CallbackModel, type Logs } from './callbacks.js';
 import { CapturedExecutor, EagerExecutor, StepGpuError, type Examples, type ExecutionContext, type Executor, type MetricSums } from './execution.js';
 import { FusedExecutor } from './fused-training.js';
-import { Embedding, formatShape, type Layer, type Shape } from './layers.js';
+import type { TextVectorization } from '../data/text-vectorization.js';
+import { Embedding, formatShape, layerFromConfig, type Layer, type Shape } from './layers.js';
+import { decodeModel, describeVectorizer, encodeModel, ModelFileError, vectorizerFrom, type ModelDescription } from './model-file.js';
 import { getOptimizer, type Optimizer, type OptimizerName } from './optimizers/index.js';
 import { ParameterStore, type OptimizerState } from './parameter-store.js';
 import { defaultOutput, Progbar, type Output } from './progress.js';
@@ -350,6 +352,52 @@ export class Sequential implements CallbackModel {
   async saveWeightsBytes(): Promise<Uint8Array> {
     const values = await this.getWeights();
     return encodeWeights(this.weights.map((w, i): NamedWeights => ({ name: w.name, shape: [...w.tensor.shape], values: values[i] })));
+  }
+
+  /**
+   * The model as the model file and the TF.js export describe it: each layer's Keras class name and
+   * config (the first with Keras' `batch_input_shape`), the weights, and `vectorizer` when the model
+   * reads raw text.
+   */
+  async describe(vectorizer?: TextVectorization): Promise<ModelDescription> {
+    this.requireBuilt('describe');
+    const values = await this.getWeights();
+    return {
+      architecture: this.layers.map((layer, i) => ({
+        className: layer.className,
+        config: i === 0 ? { ...layer.getConfig(), batch_input_shape: this.inputShape } : layer.getConfig(),
+      })),
+      ...(vectorizer ? { vectorizer: describeVectorizer(vectorizer) } : {}),
+      weights: this.weights.map((w, i): NamedWeights => ({ name: w.name, shape: [...w.tensor.shape], values: values[i] })),
+    };
+  }
+
+  /** Keras' `model.save`: the model file (`.sgm`, model-file.ts) as bytes; the caller writes them. */
+  async save(options: { vectorizer?: TextVectorization } = {}): Promise<Uint8Array> {
+    return encodeModel(await this.describe(options.vectorizer));
+  }
+
+  /**
+   * Keras' `load_model`: a model file's (or a model description's, e.g. from TF.js) model, built on
+   * `gpu` with its weights, and its text vectorizer when it has one.
+   */
+  static load(gpu: Gpu, file: Uint8Array | ModelDescription, name = 'model'): { model: Sequential; vectorizer: TextVectorization | null } {
+    const description = file instanceof Uint8Array ? decodeModel(file, name) : file;
+    const [first] = description.architecture;
+    if (!first) throw new ModelFileError(`${name}: the model has no layers`);
+    const model = new Sequential(description.architecture.map((spec) => layerFromConfig(spec.className, spec.config)));
+    const shape = first.config.batch_input_shape;
+    const vectorizer = description.vectorizer ? vectorizerFrom(description.vectorizer) : null;
+    const length = Array.isArray(shape) && shape.length === 2 ? shape[1] : (vectorizer?.outputSequenceLength ?? null);
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) {
+      throw new ModelFileError(`${name}: the first layer's batch_input_shape (${JSON.stringify(shape)?.slice(0, 100)}) does not give the input length`);
+    }
+    model.build(gpu, [length]);
+    const mine = model.weights.map((w) => `${w.tensor.shape.join('x')}`).join(', ');
+    const saved = description.weights.map((w) => w.shape.join('x')).join(', ');
+    if (mine !== saved) throw new ModelFileError(`${name}: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
+    model.setWeights(description.weights.map((w) => w.values));
+    return { model, vectorizer };
   }
 
   /** Load a `.sgw` file; names and shapes must match this model's weights. */
