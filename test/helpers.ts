@@ -40,15 +40,19 @@ export function expectDataError<E extends DataError>(
 }
 
 /**
- * The full imdb.npz for a test file that needs it: its path from $IMDB_NPZ, or undefined (skip)
- * with the reason printed. Under CI=true a missing file throws instead, failing the file: CI must
- * not pass by skipping what it was meant to run.
+ * A data file a test file needs: its path, or undefined (skip) with the reason printed. Under
+ * CI=true a missing file throws instead, failing the file: CI must not pass by skipping what it
+ * was meant to run. `unset` says why there is no path at all (e.g. an environment variable unset).
  */
-export function fullDataset(what: string): string | undefined {
-  const path = process.env.IMDB_NPZ;
-  const missing = !path ? '$IMDB_NPZ is not set' : !existsSync(path) ? `$IMDB_NPZ=${path} does not exist` : null;
+export function requiredFile(what: string, path: string | undefined, howToGet: string, unset = 'no path given'): string | undefined {
+  const missing = !path ? unset : !existsSync(path) ? `${path} does not exist` : null;
   if (!missing) return path;
-  if (process.env.CI === 'true') throw new Error(`${what} needs the full imdb.npz, but ${missing} (CI=true: a missing dataset fails the run)`);
-  console.warn(`SKIPPED ${what}: ${missing}; set IMDB_NPZ=/path/to/imdb.npz to run it`);
+  if (process.env.CI === 'true') throw new Error(`${what} needs ${howToGet}, but ${missing} (CI=true: a missing data file fails the run)`);
+  console.warn(`SKIPPED ${what}: ${missing}; ${howToGet} to run it`);
   return undefined;
+}
+
+/** The full imdb.npz from $IMDB_NPZ, as `requiredFile` treats a missing one. */
+export function fullDataset(what: string): string | undefined {
+  return requiredFile(what, process.env.IMDB_NPZ, 'set IMDB_NPZ=/path/to/imdb.npz', '$IMDB_NPZ is not set');
 }
