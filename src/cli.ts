@@ -12,6 +12,7 @@ import { decodeReview, type Split } from './data/imdb.js';
 import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
 import { TrainingError } from './nn/model.js';
 import { WeightsFileError } from './nn/weights-file.js';
+import { RECIPE_NAMES, RECIPES } from './runner/recipes.js';
 import { trainTutorial } from './runner/train.js';
 import { TUTORIAL } from './runner/tutorial.js';
 
@@ -20,8 +21,13 @@ const USAGE = `Usage: shadergrad <command> [options]
 Commands:
   train     Train the tutorial model on the GPU: Embedding(10000, 16) -> GlobalAveragePooling1D
             -> Dense(16, relu) -> Dense(1, sigmoid), 40 epochs at batch 512, then evaluate on the test set.
-            --epochs N         epochs (default 40)
-            --batch-size N     batch size (default 512)
+            --recipe NAME      tutorial (default), fasttext-unigram, fasttext-bigram (Keras' imdb_fasttext
+                               example: 20,000 words (+ training bigrams), maxlen 400, Embedding(.., 50)
+                               -> GlobalAveragePooling1D -> Dense(1, sigmoid), 5 epochs at batch 32),
+                               or best (placeholder: settings chosen on a validation split)
+            --epochs N         epochs (default: the recipe's, 40 for the tutorial)
+            --batch-size N     batch size (default: the recipe's, 512 for the tutorial)
+            --limit N          keep the first N training and N test reviews (a quick end-to-end check)
             --seed N           seed of the initial weights and the shuffles (default 0)
             --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
             --out DIR          where history.json, curves.svg and weights.sgw go (default out)
@@ -54,8 +60,10 @@ type Values = Record<string, string | boolean | undefined>;
 const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (values: Values) => Promise<void> }> = {
   train: {
     options: {
-      epochs: { type: 'string', default: '40' },
-      'batch-size': { type: 'string', default: '512' },
+      recipe: { type: 'string', default: 'tutorial' },
+      epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      limit: { type: 'string' },
       seed: { type: 'string', default: '0' },
       data: { type: 'string' },
       out: { type: 'string', default: 'out' },
@@ -67,10 +75,15 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
       resume: { type: 'boolean', default: false },
     },
     run: async (values) => {
-      const batchSize = positiveInt('--batch-size', values['batch-size']);
+      const recipe = RECIPE_NAMES.find((name) => name === values.recipe);
+      if (!recipe) throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got '${excerpt(String(values.recipe), 100)}'`);
+      const { fit } = RECIPES[recipe];
+      const batchSize = values['batch-size'] === undefined ? fit.batchSize : positiveInt('--batch-size', values['batch-size']);
       await trainTutorial({
-        epochs: positiveInt('--epochs', values.epochs),
+        recipe,
+        epochs: values.epochs === undefined ? fit.epochs : positiveInt('--epochs', values.epochs),
         batchSize,
+        limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
         seed: nonNegativeInt('--seed', values.seed),
         data: pathFlag('--data', values.data),
         out: outDir(values.out),

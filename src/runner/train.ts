@@ -5,6 +5,9 @@
  * Dense(16, relu) -> Dense(1, sigmoid), train 40 epochs at batch 512, evaluate on
  * the 25,000 test reviews, and write the history, the curves and the weights.
  *
+ * `recipe` picks another recipe (runner/recipes.ts: fasttext-unigram, fasttext-bigram, best), with
+ * its own data preparation, model, epochs and batch size; the tutorial is the default.
+ *
  * Every epoch ends with a checkpoint (`checkpoint.sgw` in the output folder: weights, Adam's
  * variables, the epoch and the history, checksummed, written then renamed); `resume` goes
  * on from it after a crash, a kill or a lost GPU, to the same final weights. It is removed
@@ -18,7 +21,8 @@ import { BackupAndRestore, CheckpointError } from '../nn/backup.js';
 import { TrainingError } from '../nn/model.js';
 import { fileBackup, removePartials, writeAtomically } from './files.js';
 import { historySvg } from './plot.js';
-import { runTutorial, TUTORIAL, type TutorialSettings } from './tutorial.js';
+import { getRecipe, runRecipe, type RecipeName } from './recipes.js';
+import { runTutorial, type TutorialSettings } from './tutorial.js';
 
 export interface TutorialOptions extends Omit<TutorialSettings, 'output' | 'onEpochEnd'> {
   /** The imdb.npz (default: Keras' lookup, see README). */
@@ -31,13 +35,18 @@ export interface TutorialOptions extends Omit<TutorialSettings, 'output' | 'onEp
   maxBindingBytes?: number;
   /** Go on from the output folder's checkpoint (it must exist and match the settings). */
   resume?: boolean;
+  /** Which recipe to train (runner/recipes.ts); default 'tutorial'. Its epochs and batch size are the defaults. */
+  recipe?: RecipeName;
+  /** Keep the first `limit` training and test reviews (a quick check of a recipe end to end). */
+  limit?: number;
 }
 
 export interface TutorialResult {
   adapter: string;
   history: Record<string, number[]>;
   test: { loss: number; accuracy: number };
-  seconds: { load: number; train: number; evaluate: number; total: number };
+  /** `prepare`: the recipe's n-grams and padding (the tutorial's padding is counted in `train`). */
+  seconds: { load: number; prepare?: number; train: number; evaluate: number; total: number };
   epochSeconds: number[];
   gpuMemory: { peakBytesAllocated: number; bytesAllocatedAfterEachEpoch: number[] };
   /** The checkpoint is removed when the run completes: its path is where it was kept. */
@@ -45,9 +54,10 @@ export interface TutorialResult {
 }
 
 export async function trainTutorial(options: TutorialOptions = {}): Promise<TutorialResult> {
-  const { epochs = 40, batchSize = 512, seed = 0, out = 'out', log = console.log } = options;
+  const recipe = getRecipe(options.recipe ?? 'tutorial');
+  const { epochs = recipe.fit.epochs, batchSize = recipe.fit.batchSize, seed = 0, out = 'out', log = console.log } = options;
   const started = performance.now();
-  const data = await loadData({ path: options.data, numWords: TUTORIAL.numWords });
+  const data = await loadData({ path: options.data, numWords: recipe.data.numWords });
   const loaded = performance.now();
   const gpu = await Gpu.create({ forceSwiftShader: options.swiftshader, maxBindingBytes: options.maxBindingBytes });
   log(`Using ${gpu.describe()}`);
@@ -62,10 +72,13 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
     throw new CheckpointError(`${files.checkpoint} holds an earlier run: pass --resume to go on from it, or choose another --out (or delete it) to start over`);
   }
   const backup = new BackupAndRestore(storage, { deleteCheckpoint: false, log });
-  let run: Awaited<ReturnType<typeof runTutorial>>;
+  let run: Awaited<ReturnType<typeof runTutorial>> & { prepareSeconds?: number };
   let weights: Uint8Array;
   try {
-    run = await runTutorial(gpu, data, { ...options, epochs, batchSize, seed, log, callbacks: [backup, ...(options.callbacks ?? [])] });
+    const settings = { ...options, epochs, batchSize, seed, log, callbacks: [backup, ...(options.callbacks ?? [])] };
+    // The tutorial keeps its own runner (shared with the browser page); test/recipes.test.ts checks
+    // that runRecipe(RECIPES.tutorial) trains the same weights.
+    run = recipe.name === 'tutorial' && options.limit === undefined ? await runTutorial(gpu, data, settings) : await runRecipe(gpu, data, recipe, settings);
     weights = await run.model.saveWeightsBytes();
   } catch (error) {
     if (!(error instanceof TrainingError)) throw error;
@@ -81,13 +94,13 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
     adapter: gpu.describe(),
     history: backup.history,
     test: run.test,
-    seconds: { load: (loaded - started) / 1000, ...run.seconds, total: (performance.now() - started) / 1000 },
+    seconds: { load: (loaded - started) / 1000, ...(run.prepareSeconds === undefined ? {} : { prepare: run.prepareSeconds }), ...run.seconds, total: (performance.now() - started) / 1000 },
     epochSeconds: run.epochSeconds,
     gpuMemory: run.gpuMemory,
     files,
   };
   await writeAtomically(files.weights, weights);
-  await writeAtomically(files.history, JSON.stringify({ settings: { epochs, batchSize, seed, ...TUTORIAL }, ...result }, null, 2) + '\n');
+  await writeAtomically(files.history, JSON.stringify({ settings: { recipe: recipe.name, epochs, batchSize, seed, limit: options.limit ?? null, ...recipe.data }, ...result }, null, 2) + '\n');
   await writeAtomically(files.curves, historySvg(backup.history));
   // The run's results are safe on disk: the checkpoint has served (Keras' delete_checkpoint),
   // and the next run in this folder starts afresh.

@@ -1,0 +1,238 @@
+/**
+ * Named training recipes for `shadergrad train --recipe NAME`: each is data preparation (Keras'
+ * load_data num_words, n-grams, pad_sequences), the model's layers, compile's optimizer and
+ * fit's epochs and batch size. The same in Node and in a browser (no file system here).
+ *
+ * - tutorial: TensorFlow's basic text classification tutorial (runner/tutorial.ts), the default.
+ * - fasttext-unigram, fasttext-bigram: Keras' examples/imdb_fasttext.py (Keras 2.3): num_words
+ *   20000, (bigrams from the training set, data/ngrams.ts), pad_sequences(maxlen=400) with Keras'
+ *   defaults (pre padding, pre truncating: a long review keeps its end, where the n-gram ids
+ *   are), Embedding(max_features, 50) -> GlobalAveragePooling1D -> Dense(1, sigmoid), Adam, batch
+ *   32, 5 epochs. Keras reports 0.8813 (uni-gram) and 0.9056 (bi-gram) test accuracy. The example
+ *   also evaluates the test set after every epoch (validation_data=(X_test, y_test)), which only
+ *   reports and changes no weight; here the test set is evaluated once, at the end.
+ * - best: a PLACEHOLDER for the lead to tune (today: fasttext-bigram's model, with its epoch count
+ *   chosen by early stopping on a validation split of the first 5,000 training reviews, the
+ *   n-gram index built from the other 20,000). Whatever it becomes, it chooses its settings on
+ *   that validation split: the test set is used for the final evaluation only.
+ */
+import { DatasetError } from '../data/errors.js';
+import type { ImdbData, Labels } from '../data/imdb.js';
+import { addNgrams, NgramIndex, ngramVocabularySize, type NgramSpec } from '../data/ngrams.js';
+import { padSequences, Sequences, type PadOptions } from '../data/sequences.js';
+import type { Gpu } from '../gpu/gpu.js';
+import { EarlyStopping, type Callback } from '../nn/callbacks.js';
+import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../nn/layers.js';
+import { Sequential, type TokenMatrix } from '../nn/model.js';
+import type { Optimizer, OptimizerName } from '../nn/optimizers/index.js';
+import { describeExecution, TUTORIAL, type TutorialRun, type TutorialSettings } from './tutorial.js';
+
+export const RECIPE_NAMES = ['tutorial', 'fasttext-unigram', 'fasttext-bigram', 'best'] as const;
+export type RecipeName = (typeof RECIPE_NAMES)[number];
+
+/** N-grams appended to every review: Keras' index over the training reviews, or fastText's hashing. */
+export type RecipeNgrams = { kind: 'index'; ngramRange: number } | { kind: 'hashed'; ngramRange: number; buckets: number };
+
+export interface RecipeData {
+  /** keras.datasets.imdb.load_data's num_words. */
+  numWords: number;
+  ngrams: RecipeNgrams | null;
+  /** pad_sequences: every review padded or truncated to maxlen tokens. */
+  maxlen: number;
+  padding: NonNullable<PadOptions['padding']>;
+  truncating: NonNullable<PadOptions['truncating']>;
+  /** The first this many training reviews are held out for validation (0: none). */
+  validationSize: number;
+}
+
+export interface Recipe {
+  name: RecipeName;
+  /** One line for the help and the log. */
+  summary: string;
+  data: RecipeData;
+  /** The model's layers for an embedding table of `vocabularySize` rows. */
+  layers: (vocabularySize: number) => Layer[];
+  /** compile's optimizer: a name, or a fresh instance per call. */
+  optimizer: () => OptimizerName | Optimizer;
+  fit: { epochs: number; batchSize: number; earlyStoppingPatience?: number };
+}
+
+/** Keras' examples/imdb_fasttext.py: Embedding(max_features, 50) -> GlobalAveragePooling1D -> Dense(1, sigmoid). */
+const FASTTEXT_EMBEDDING_DIM = 50;
+const fasttextLayers = (vocabularySize: number): Layer[] => [
+  new Embedding(vocabularySize, FASTTEXT_EMBEDDING_DIM),
+  new GlobalAveragePooling1D(),
+  new Dense(1, { activation: 'sigmoid' }),
+];
+const FASTTEXT_DATA: RecipeData = { numWords: 20000, ngrams: null, maxlen: 400, padding: 'pre', truncating: 'pre', validationSize: 0 };
+const FASTTEXT_FIT = { epochs: 5, batchSize: 32 };
+
+export const RECIPES: Record<RecipeName, Recipe> = {
+  tutorial: {
+    name: 'tutorial',
+    summary: "TensorFlow's tutorial: Embedding(10000, 16) -> GlobalAveragePooling1D -> Dense(16, relu) -> Dense(1, sigmoid), 40 epochs at batch 512",
+    data: { numWords: TUTORIAL.numWords, ngrams: null, maxlen: TUTORIAL.maxlen, padding: 'post', truncating: 'pre', validationSize: TUTORIAL.validationSize },
+    layers: (vocabularySize) => [
+      new Embedding(vocabularySize, TUTORIAL.embeddingDim),
+      new GlobalAveragePooling1D(),
+      new Dense(TUTORIAL.hiddenUnits, { activation: 'relu' }),
+      new Dense(1, { activation: 'sigmoid' }),
+    ],
+    optimizer: () => 'adam',
+    fit: { epochs: 40, batchSize: 512 },
+  },
+  'fasttext-unigram': {
+    name: 'fasttext-unigram',
+    summary: "Keras' imdb_fasttext example, words only: Embedding(20000, 50) -> GlobalAveragePooling1D -> Dense(1, sigmoid), 5 epochs at batch 32 (Keras: 0.8813)",
+    data: FASTTEXT_DATA,
+    layers: fasttextLayers,
+    optimizer: () => 'adam',
+    fit: FASTTEXT_FIT,
+  },
+  'fasttext-bigram': {
+    name: 'fasttext-bigram',
+    summary: "Keras' imdb_fasttext example with every training bigram as a token (about 1.2M embedding rows), 5 epochs at batch 32 (Keras: 0.9056)",
+    data: { ...FASTTEXT_DATA, ngrams: { kind: 'index', ngramRange: 2 } },
+    layers: fasttextLayers,
+    optimizer: () => 'adam',
+    fit: FASTTEXT_FIT,
+  },
+  best: {
+    name: 'best',
+    summary: 'placeholder, to be tuned: fasttext-bigram with its epochs chosen by early stopping on the first 5,000 training reviews',
+    data: { ...FASTTEXT_DATA, ngrams: { kind: 'index', ngramRange: 2 }, validationSize: 5000 },
+    layers: fasttextLayers,
+    optimizer: () => 'adam',
+    fit: { ...FASTTEXT_FIT, earlyStoppingPatience: 1 },
+  },
+};
+
+export function getRecipe(name: string): Recipe {
+  if (!(RECIPE_NAMES as readonly string[]).includes(name)) throw new RangeError(`unknown recipe '${name}': choose one of ${RECIPE_NAMES.join(', ')}`);
+  return RECIPES[name as RecipeName];
+}
+
+export interface RecipeMatrices {
+  xTrain: TokenMatrix;
+  yTrain: Labels;
+  /** Absent when the recipe holds out no validation reviews. */
+  validation?: [TokenMatrix, Labels];
+  xTest: TokenMatrix;
+  yTest: Labels;
+  /** The embedding's row count: numWords, or the largest n-gram id + 1. */
+  vocabularySize: number;
+  /** How a typed review gets its n-grams (data/ngrams.ts `reviewNgrams`); null without n-grams. */
+  ngrams: NgramSpec | null;
+}
+
+/**
+ * The recipe's data preparation on what load_data returned (with the recipe's numWords): hold out
+ * the validation reviews, build the n-gram index from the remaining training reviews only, add
+ * n-grams to every split (Keras' example adds them before padding), pad. `limit` keeps the first
+ * `limit` reviews of each split (a quick check).
+ */
+export function prepareRecipeData(recipe: Recipe, [[xTrainAll, yTrainAll], [xTestAll, yTestAll]]: ImdbData, options: { limit?: number } = {}): RecipeMatrices {
+  const { numWords, ngrams: ngramRecipe, maxlen, padding, truncating, validationSize } = recipe.data;
+  const [xTrainSeqs, yTrain] = head(xTrainAll, yTrainAll, options.limit);
+  const [xTest, yTest] = head(xTestAll, yTestAll, options.limit);
+  if (validationSize > 0 && xTrainSeqs.length <= validationSize) {
+    throw new DatasetError(`the training split has ${xTrainSeqs.length} reviews; the ${recipe.name} recipe holds out the first ${validationSize} for validation`, {
+      expected: `more than ${validationSize} training reviews`,
+      found: String(xTrainSeqs.length),
+    });
+  }
+  const validation = slice(xTrainSeqs, 0, validationSize);
+  const fitting = slice(xTrainSeqs, validationSize, xTrainSeqs.length);
+  const spec: NgramSpec | null = ngramRecipe === null
+    ? null
+    : ngramRecipe.kind === 'index'
+      ? { kind: 'index', index: NgramIndex.fromTraining(fitting, { ngramRange: ngramRecipe.ngramRange, numWords }) }
+      : { kind: 'hashed', ngramRange: ngramRecipe.ngramRange, numWords, buckets: ngramRecipe.buckets };
+  const matrix = (seqs: Sequences): TokenMatrix => padSequences(spec ? addNgrams(seqs, spec) : seqs, { maxlen, padding, truncating });
+  return {
+    xTrain: matrix(fitting),
+    yTrain: yTrain.subarray(validationSize),
+    validation: validationSize > 0 ? [matrix(validation), yTrain.subarray(0, validationSize)] : undefined,
+    xTest: matrix(xTest),
+    yTest,
+    vocabularySize: spec ? ngramVocabularySize(spec) : numWords,
+    ngrams: spec,
+  };
+}
+
+function head(x: Sequences, y: Labels, limit: number | undefined): [Sequences, Labels] {
+  if (limit === undefined || limit >= x.length) return [x, y];
+  return [slice(x, 0, limit), y.subarray(0, limit)];
+}
+
+/** Sequences from..to of `x`, as views of its values. */
+function slice(x: Sequences, from: number, to: number): Sequences {
+  const offsets = x.offsets.slice(from, to + 1);
+  const first = offsets[0];
+  return new Sequences(x.values.subarray(first, offsets[offsets.length - 1]), offsets.map((o) => o - first));
+}
+
+export interface RecipeSettings extends TutorialSettings {
+  /** Keep the first `limit` reviews of each split (a quick check). */
+  limit?: number;
+}
+
+/** The recipe's model, built on `gpu`, its weights drawn from `seed`. */
+export function recipeModel(gpu: Gpu, recipe: Recipe, vocabularySize: number, seed = 0): Sequential {
+  const model = new Sequential(recipe.layers(vocabularySize));
+  model.build(gpu, [recipe.data.maxlen], { seed });
+  return model;
+}
+
+/**
+ * Prepare, build, summarise, compile, fit and evaluate `recipe` on `data` (load_data's output
+ * with the recipe's numWords). `settings` override the recipe's epochs, batch size and early
+ * stopping; without validation reviews there is no early stopping.
+ */
+export async function runRecipe(gpu: Gpu, data: ImdbData, recipe: Recipe, settings: RecipeSettings = {}): Promise<TutorialRun & { prepareSeconds: number; vocabularySize: number }> {
+  const { seed = 0, log = console.log, output } = settings;
+  const epochs = settings.epochs ?? recipe.fit.epochs;
+  const batchSize = settings.batchSize ?? recipe.fit.batchSize;
+  const patience = settings.earlyStoppingPatience ?? recipe.fit.earlyStoppingPatience;
+  log(`Recipe ${recipe.name}: ${recipe.summary}`);
+  const preparing = performance.now();
+  const { xTrain, yTrain, validation, xTest, yTest, vocabularySize } = prepareRecipeData(recipe, data, { limit: settings.limit });
+  const prepareSeconds = (performance.now() - preparing) / 1000;
+  log(`Prepared ${xTrain.shape[0]} training${validation ? `, ${validation[0].shape[0]} validation` : ''} and ${xTest.shape[0]} test reviews of ${recipe.data.maxlen} tokens, ${vocabularySize} embedding rows, in ${prepareSeconds.toFixed(2)} s`);
+  const model = recipeModel(gpu, recipe, vocabularySize, seed);
+  model.summary(log);
+  model.compile({ optimizer: recipe.optimizer(), loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto', fuse: settings.fuse ?? 'auto' });
+
+  const epochSeconds: number[] = [];
+  const bytesAfterEpoch: number[] = [];
+  let epochStart = performance.now();
+  const measure: Callback = {
+    onEpochEnd: (epoch, logs) => {
+      epochSeconds.push((performance.now() - epochStart) / 1000);
+      bytesAfterEpoch.push(gpu.stats.bytesAllocated);
+      settings.onEpochEnd?.(epoch, logs);
+      epochStart = performance.now();
+    },
+  };
+  const callbacks: Callback[] = [...(settings.callbacks ?? []), measure];
+  if (patience !== undefined && validation) {
+    callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true, verbose: 1, log }));
+  }
+  const started = performance.now();
+  const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: validation, verbose: 1, callbacks, seed, output });
+  const trained = performance.now();
+  log(describeExecution(model));
+  const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize, verbose: 1, output });
+  const evaluated = performance.now();
+  log(`Test loss: ${loss.toFixed(4)}, test accuracy: ${accuracy.toFixed(4)}`);
+  return {
+    model,
+    history: history.history,
+    test: { loss, accuracy },
+    epochSeconds,
+    seconds: { train: (trained - started) / 1000, evaluate: (evaluated - trained) / 1000 },
+    gpuMemory: { peakBytesAllocated: gpu.stats.peakBytesAllocated, bytesAllocatedAfterEachEpoch: bytesAfterEpoch },
+    prepareSeconds,
+    vocabularySize,
+  };
+}
