@@ -47,7 +47,7 @@ export function expectDataError<E extends DataError>(
 export function requiredFile(what: string, path: string | undefined, howToGet: string, unset = 'no path given'): string | undefined {
   const missing = !path ? unset : !existsSync(path) ? `${path} does not exist` : null;
   if (!missing) return path;
-  if (process.env.CI === 'true') throw new Error(`${what} needs ${howToGet}, but ${missing} (CI=true: a missing data file fails the run)`);
+  if (process.env.CI === 'true') throw new Error(`${what}: ${missing} (CI=true: a missing data file fails the run); ${howToGet}`);
   console.warn(`SKIPPED ${what}: ${missing}; ${howToGet} to run it`);
   return undefined;
 }
