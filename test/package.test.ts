@@ -61,6 +61,9 @@ describe('the packed package', () => {
     for (const file of ['dist/node.d.ts', 'dist/shadergrad.d.ts', 'dist/types/node.d.ts', 'dist/types/index.d.ts', 'dist/node.js', 'dist/shadergrad.js', 'dist/cli.js']) {
       expect(existsSync(join(installed, file)), file).toBe(true);
     }
+    // The library and the command line only: the benchmarks and bench pages stay in the repository.
+    expect(existsSync(join(installed, 'dist', 'bench'))).toBe(false);
+    expect(existsSync(join(installed, 'dist', 'pages'))).toBe(false);
   });
 
   it('has no unused dependency: each is imported by the code or named by the declarations', () => {
