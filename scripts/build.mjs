@@ -28,6 +28,7 @@ await Promise.all([
       'bench/soak': 'bench/soak.ts',
       'bench/fuzz': 'bench/fuzz.ts',
       'bench/vectorize': 'bench/vectorize.ts',
+      'bench/peer': 'bench/peer.ts',
       'bench/run': 'bench/run.ts',
     },
     outdir: 'dist',

@@ -4,6 +4,11 @@
  * only), the tutorial recipe trains the same weights as runTutorial, and the bigram recipe trains
  * end to end and learns what only bigrams can tell.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import type { ImdbData } from '../src/data/imdb.js';
 import { reviewNgrams } from '../src/data/ngrams.js';
@@ -11,6 +16,7 @@ import { padSequences, Sequences } from '../src/data/sequences.js';
 import { getRecipe, prepareRecipeData, RECIPE_NAMES, RECIPES, runRecipe, type Recipe } from '../src/runner/recipes.js';
 import { runTutorial, tutorialData } from '../src/runner/tutorial.js';
 import { useGpu } from './gpu-helpers.js';
+import { FIXTURES } from './helpers.js';
 
 const silent = { log: () => {}, output: { write: () => true } };
 
@@ -152,4 +158,30 @@ describe('recipes on the GPU', () => {
     expect(bigram.test.accuracy).toBeGreaterThan(0.95);
     expect(unigram.test.accuracy).toBeLessThan(0.7);
   }, 300_000);
+});
+
+describe('shadergrad train --recipe', () => {
+  it('runs a recipe end to end, refuses an unknown one, and --limit must be positive', async () => {
+    // Built inside the project (as test/cli.test.ts does), so that `webgpu` resolves from node_modules.
+    mkdirSync('node_modules/.cache', { recursive: true });
+    const cli = join(mkdtempSync('node_modules/.cache/shadergrad-recipes-'), 'cli.mjs');
+    await build({ entryPoints: ['src/cli.ts'], outfile: cli, bundle: true, platform: 'node', format: 'esm', external: ['webgpu'], loader: { '.wgsl': 'text' }, logLevel: 'error' });
+    const out = mkdtempSync(join(tmpdir(), 'shadergrad-recipes-'));
+    const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'train', ...args], { encoding: 'utf8', timeout: 120_000 });
+
+    const unknown = run('--recipe', 'fasttext');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^shadergrad: --recipe must be one of tutorial, fasttext-unigram, fasttext-bigram, best, got 'fasttext'/);
+    expect(run('--recipe', 'fasttext-bigram', '--limit', '0').stderr).toMatch(/^shadergrad: --limit must be a positive integer, got '0'/);
+
+    const trained = run('--recipe', 'fasttext-bigram', '--data', join(FIXTURES, 'npz', 'mini.npz'), '--limit', '6', '--epochs', '1', '--out', out);
+    expect(trained.stderr).toBe('');
+    expect(trained.status).toBe(0);
+    expect(trained.stdout).toMatch(/Recipe fasttext-bigram: /);
+    expect(trained.stdout).toMatch(/Prepared 6 training and 6 test reviews of 400 tokens/);
+    expect(trained.stdout).toMatch(/Test loss: \d\.\d{4}, test accuracy: \d\.\d{4}/);
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+    expect(history.settings).toMatchObject({ recipe: 'fasttext-bigram', epochs: 1, batchSize: 32, limit: 6, numWords: 20000, maxlen: 400, ngrams: { kind: 'index', ngramRange: 2 } });
+    expect(history.seconds.prepare).toBeGreaterThan(0);
+  }, 180_000);
 });

@@ -1,0 +1,108 @@
+/**
+ * Benchmark: shadergrad's whole tutorial run against a CPU yardstick, PyTorch with Keras'
+ * semantics (bench/peer_torch.py), alternately in one command: shadergrad, PyTorch, shadergrad,
+ * PyTorch, ... Each run is a fresh process (`node dist/cli.js train`, `/usr/bin/python3
+ * bench/peer_torch.py`), timed from its start to its exit: loading, training, evaluating.
+ *
+ *   npm run bench:peer -- [--rounds 2] [--epochs 40] [--data PATH] [--threads 2]
+ *
+ * Runs only where Debian's PyTorch is installed (`apt-get install -y python3-torch`); elsewhere it
+ * says so and exits 0. Writes bench/results/peer.json, with the load average around every run
+ * (a crowded machine slows both sides, not equally).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { IMDB_NPZ, locateDataFile } from '../src/data/files.js';
+import { median } from './stats.js';
+import { machine } from './tutorial-runs.js';
+
+const PYTHON = '/usr/bin/python3';
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '2' }, epochs: { type: 'string', default: '40' }, data: { type: 'string' }, threads: { type: 'string', default: '2' } },
+});
+const rounds = Number(values.rounds);
+const epochs = Number(values.epochs);
+
+const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  console.log(`bench:peer: skipped, ${PYTHON} cannot import torch and numpy (apt-get install -y python3-torch installs both); nothing was measured.`);
+  process.exit(0);
+}
+const torchVersion = probe.stdout.trim();
+const data = await locateDataFile(IMDB_NPZ, { path: values.data });
+const results = join('bench', 'results');
+const out = join(results, 'tmp', 'peer');
+
+interface Run {
+  tool: 'shadergrad' | 'pytorch';
+  round: number;
+  /** From the process's start to its exit. */
+  wallSeconds: number;
+  /** The phases the run itself reports. */
+  seconds: Record<string, number>;
+  test: { loss: number; accuracy: number };
+  loadAverageBefore: number[];
+  loadAverageAfter: number[];
+}
+
+function timed(command: string, args: string[]): { wallSeconds: number; stdout: string; loadAverageBefore: number[] } {
+  const loadAverageBefore = loadavg();
+  const started = performance.now();
+  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${child.status}:\n${child.stderr.slice(-2000)}`);
+  return { wallSeconds, stdout: child.stdout, loadAverageBefore };
+}
+
+let adapter = '';
+function runShadergrad(round: number): Run {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const run = timed(process.execPath, ['dist/cli.js', 'train', '--epochs', String(epochs), '--data', data, '--out', out]);
+  const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+  adapter = history.adapter;
+  return { tool: 'shadergrad', round, wallSeconds: run.wallSeconds, seconds: history.seconds, test: history.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };
+}
+
+function runPytorch(round: number): Run {
+  const run = timed(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', 'tutorial', '--epochs', String(epochs), '--threads', values.threads!]);
+  const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  return { tool: 'pytorch', round, wallSeconds: run.wallSeconds, seconds: report.seconds, test: report.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };
+}
+
+const runs: Run[] = [];
+for (let round = 1; round <= rounds; round++) {
+  for (const run of [runShadergrad, runPytorch]) {
+    const r = run(round);
+    runs.push(r);
+    console.log(`round ${round}: ${r.tool.padEnd(10)} ${r.wallSeconds.toFixed(1)} s, test accuracy ${r.test.accuracy.toFixed(4)} (load average ${r.loadAverageBefore[0].toFixed(1)} before)`);
+  }
+}
+const summarise = (tool: Run['tool']) => {
+  const mine = runs.filter((r) => r.tool === tool);
+  return { medianWallSeconds: median(mine.map((r) => r.wallSeconds)), testAccuracy: mine.map((r) => r.test.accuracy) };
+};
+const shadergrad = summarise('shadergrad');
+const pytorch = summarise('pytorch');
+const summary = {
+  benchmark: `the tutorial's whole run (load, ${epochs} epochs at batch 512 with validation, test), each a fresh process, shadergrad and PyTorch alternately, ${rounds} rounds`,
+  date: new Date().toISOString(),
+  adapter,
+  machine: machine(),
+  node: process.version,
+  pytorchSetup: { version: torchVersion, threads: Number(values.threads), script: 'bench/peer_torch.py (Keras initialisers, Keras Adam epsilon 1e-7, BCE from logits)' },
+  /** PyTorch's median whole run over shadergrad's: above 1, shadergrad is faster. */
+  ratio: pytorch.medianWallSeconds / shadergrad.medianWallSeconds,
+  shadergrad,
+  pytorch,
+  runs,
+};
+writeFileSync(join(results, 'peer.json'), JSON.stringify(summary, null, 2) + '\n');
+console.log(`\n| | median whole run | test accuracy |\n|---|---|---|`);
+console.log(`| shadergrad (${adapter.split(':')[0]}) | ${shadergrad.medianWallSeconds.toFixed(1)} s | ${shadergrad.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
+console.log(`| PyTorch ${torchVersion}, ${values.threads} threads | ${pytorch.medianWallSeconds.toFixed(1)} s | ${pytorch.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
+console.log(`\nshadergrad is ${summary.ratio.toFixed(2)}x PyTorch's speed (PyTorch's whole run over shadergrad's); load average now ${loadavg().map((l) => l.toFixed(1)).join(', ')}`);
+console.log('Wrote bench/results/peer.json');
