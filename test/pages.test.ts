@@ -123,6 +123,16 @@ describe('bench pages', () => {
       expect(names).toContain(fused);
     }
     expect(JSON.stringify(result)).not.toMatch(/NaN|null,"gbps"/);
+    // Each figure is computed from the recorded ones: GB/s from bytes and time, % of copy from the copy beside it.
+    for (const k of result.kernels) {
+      const what = `${k.kernel} ${k.entry} at batch ${k.batch}`;
+      expect(k.timeUs, what).toBeGreaterThan(0);
+      expect(k.gbps, `${what}: GB/s`).toBeCloseTo(k.bytes / k.timeUs / 1000, 9);
+      const copy = result.copy.find((c: any) => c.batch === k.batch && c.beside === `${k.kernel} ${k.entry}`);
+      expect(copy, `${what}: its copy kernel`).toBeTruthy();
+      expect(k.copyGbps, `${what}: copy GB/s`).toBeCloseTo(copy.gbps, 9);
+      expect(k.percentOfCopy, `${what}: % of copy`).toBeCloseTo((100 * k.gbps) / k.copyGbps, 6);
+    }
   });
 
   it('compare: trains with TensorFlow.js and shadergrad on the same data', async () => {
