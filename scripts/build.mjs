@@ -24,6 +24,7 @@ await Promise.all([
       'bench/train': 'bench/train.ts',
       'bench/profile': 'bench/profile.ts',
       'bench/versus': 'bench/versus.ts',
+      'bench/scaling': 'bench/scaling.ts',
       'bench/split': 'bench/split.ts',
       'bench/soak': 'bench/soak.ts',
       'bench/fuzz': 'bench/fuzz.ts',
