@@ -13,4 +13,4 @@ export {
   type LoadDataFileOptions,
 } from './data/files.js';
 export { trainTutorial, type TutorialOptions, type TutorialResult } from './runner/train.js';
-export { textDatasetFromDirectory, readTextTable, type TextDirectoryOptions, type TextDataset, type Subset, type ReadTextTableOptions } from './data/text-datasets.js';
+export { textDatasetFromDirectory, textFolderSplits, readTextTable, type TextDirectoryOptions, type TextDataset, type TextFolderSplits, type Subset, type ReadTextTableOptions } from './data/text-datasets.js';

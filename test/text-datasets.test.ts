@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTextTable, textDatasetFromDirectory, type TextDirectoryOptions } from '../src/data/text-datasets';
-import { TextDataError, firstInvalidUtf8, parseTextTable } from '../src/data/text-table';
+import { readTextTable, textDatasetFromDirectory, textFolderSplits, type TextDirectoryOptions } from '../src/data/text-datasets';
+import { RandomState, shuffledIndices } from '../src/data/random-state';
+import { TextDataError, firstInvalidUtf8, parseTextTable, splitLabelledTexts } from '../src/data/text-table';
 import { TextVectorization, lowerStripHtmlBreaksAndPunctuation } from '../src/data/text-vectorization';
 import { fixtureJson } from './helpers';
 
@@ -141,6 +142,31 @@ describe('textDatasetFromDirectory refuses bad input with one named line', () =>
   it('subset without validationSplit', () => expectTextDataError(textDatasetFromDirectory(root(), { subset: 'training', seed: 1 }), /set both or neither/));
   it('a split that leaves no validation file', () => expectTextDataError(textDatasetFromDirectory(root(), { validationSplit: 0.2, subset: 'both', seed: 1 }), /validationSplit 0\.2 of 3 files leaves no file for validation/));
   it('classNames that are not folders', () => expectTextDataError(textDatasetFromDirectory(root(), { classNames: ['a', 'c'] }), /do not match the class folders \["a","b"\]/));
+});
+
+describe('the tutorial’s folders and splits of a table', () => {
+  it('textFolderSplits: train/ split with seed 42 (as textDatasetFromDirectory), test/ sorted', async () => {
+    const files: Record<string, string> = {};
+    for (const part of ['train', 'test']) for (const cls of ['neg', 'pos']) for (let i = 0; i < 10; i++) files[`${part}/${cls}/${i}.txt`] = `${part} ${cls} ${i}`;
+    const root = makeTree('folders', files);
+    const { training, validation, test, classNames } = await textFolderSplits(root);
+    const [t, v] = await textDatasetFromDirectory(join(root, 'train'), { validationSplit: 0.2, subset: 'both', seed: 42 });
+    expect([training.texts, validation.texts]).toEqual([t.texts, v.texts]);
+    expect([training.texts.length, validation.texts.length, test.texts.length]).toEqual([16, 4, 20]);
+    expect(test.texts.slice(0, 3)).toEqual(['test neg 0', 'test neg 1', 'test neg 2']);
+    expect(classNames).toEqual(['neg', 'pos']);
+    await expectTextDataError(textFolderSplits(join(root, 'train')), /has no train\/ folder/);
+  });
+
+  it('splitLabelledTexts shuffles rows with numpy’s RandomState(seed) and keeps the last int(split * n) for validation', async () => {
+    const data = { texts: Array.from({ length: 10 }, (_, i) => `t${i}`), labels: Int32Array.from({ length: 10 }, (_, i) => i % 2), classNames: ['a', 'b'] };
+    const [training, validation] = splitLabelledTexts(data, 0.3, 42);
+    const order = Array.from(shuffledIndices(new RandomState(42), 10));
+    expect(training.texts).toEqual(order.slice(0, 7).map((i) => `t${i}`));
+    expect(validation.texts).toEqual(order.slice(7).map((i) => `t${i}`));
+    expect(Array.from(validation.labels)).toEqual(order.slice(7).map((i) => i % 2));
+    await expectTextDataError(() => splitLabelledTexts(data, 0.05, 1), /leaves no row for validation/);
+  });
 });
 
 describe('tables: CSV, TSV, JSON Lines', () => {

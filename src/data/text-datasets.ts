@@ -231,3 +231,28 @@ export async function readTextTable(path: string, options: ReadTextTableOptions 
   }
   return parseTextTable(new Uint8Array(await readFile(path)), format, { ...options, file: options.file ?? path });
 }
+
+export interface TextFolderSplits {
+  training: TextDataset;
+  validation: TextDataset;
+  test: TextDataset;
+  classNames: string[];
+}
+
+/**
+ * The newer tutorial's data from a folder laid out like `aclImdb`: `train/` split into
+ * training and validation (`validationSplit`, default 0.2, with `seed`, default 42, as the
+ * tutorial calls `text_dataset_from_directory`), and `test/` in sorted order. Both must hold
+ * the same class folders.
+ */
+export async function textFolderSplits(root: string, options: { validationSplit?: number; seed?: number; log?: (line: string) => void } = {}): Promise<TextFolderSplits> {
+  const { validationSplit = 0.2, seed = 42, log } = options;
+  for (const part of ['train', 'test']) {
+    const path = join(root, part);
+    const info = await stat(path).catch(() => null);
+    if (!info?.isDirectory()) throw new TextDataError(`has no ${part}/ folder (expected train/ and test/, each with one folder of .txt files per class, as aclImdb)`, { file: root });
+  }
+  const [training, validation] = await textDatasetFromDirectory(join(root, 'train'), { validationSplit, subset: 'both', seed, log });
+  const test = await textDatasetFromDirectory(join(root, 'test'), { shuffle: false, classNames: training.classNames, log });
+  return { training, validation, test, classNames: training.classNames };
+}

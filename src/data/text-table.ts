@@ -12,6 +12,7 @@
  *   or in the order of `classNames` when given.
  */
 import { DataError } from './errors.js';
+import { RandomState } from './random-state.js';
 import { compareCodePoints } from './text-vectorization.js';
 
 /** A bad table, row or text file; the message names the file and, for a row, its line. */
@@ -258,4 +259,21 @@ function labelRows(rows: RawRow[], classNames: string[] | undefined, file?: stri
   const labels = new Int32Array(rows.length);
   rows.forEach((row, i) => (labels[i] = indexOf(keys[i], row.line)));
   return { texts: rows.map((r) => r.text), labels, classNames: names };
+}
+
+/**
+ * Keras' split for texts already in memory (a table): the rows shuffled by
+ * `np.random.RandomState(seed)` as `index_directory` shuffles files, then the last
+ * `int(validationSplit * n)` rows are validation, the rest training (dataset_utils.py
+ * `get_training_or_validation_split`).
+ */
+export function splitLabelledTexts(data: LabelledTexts, validationSplit: number, seed: number): [LabelledTexts, LabelledTexts] {
+  if (!(typeof validationSplit === 'number' && validationSplit > 0 && validationSplit < 1)) throw new TextDataError(`validationSplit must be between 0 and 1, got ${validationSplit}`);
+  const n = data.texts.length;
+  const numValidation = Math.trunc(validationSplit * n);
+  if (numValidation === 0 || numValidation === n) throw new TextDataError(`validationSplit ${validationSplit} of ${n} rows leaves no row for ${numValidation === 0 ? 'validation' : 'training'}`);
+  const order = Array.from({ length: n }, (_, i) => i);
+  new RandomState(seed).shuffle(order);
+  const take = (rows: number[]): LabelledTexts => ({ texts: rows.map((i) => data.texts[i]), labels: Int32Array.from(rows, (i) => data.labels[i]), classNames: [...data.classNames] });
+  return [take(order.slice(0, n - numValidation)), take(order.slice(n - numValidation))];
 }
