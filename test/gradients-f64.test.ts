@@ -17,8 +17,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/gpu/gpu.js';
 import { bceBackward, bceForward, bceFromLogitsBackward, bceFromLogitsForward } from '../src/kernels/binary-crossentropy.js';
+import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, conv1dReference, type Conv1DPadding } from '../src/kernels/conv1d.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../src/kernels/dense.js';
 import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
+import { maxPoolBackward, maxPoolForward } from '../src/kernels/max-pool.js';
 import { meanPoolBackward, meanPoolForward } from '../src/kernels/mean-pool.js';
 import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../src/kernels/sigmoid.js';
@@ -162,6 +164,45 @@ describe('each op\'s gradient against finite differences of a float64 reference'
     // The backward reads the float32 σ(x): its error δσ ≤ 16 ulps of σ moves σ(1 - σ) by at most δσ.
     const magnitude = Float64Array.from(x, (v, i) => Math.abs(dOut[i]) * sigmoid64(v));
     expectWithinRounding('dx', await read(sigmoidBackward(gpu(), y, up(dOut))), numericGradient(x, (v) => dot(dOut, forward(v))), magnitude, TRANSCENDENTAL_ULPS + 3);
+  });
+
+  for (const padding of ['valid', 'same'] as Conv1DPadding[]) {
+    it(`conv1d (${padding}): input and kernel gradients`, async () => {
+      const shape = { batch: 3, steps: 7, channels: 4, filters: 5, kernelSize: 3, padding };
+      const { batch, steps, channels, filters, kernelSize } = shape;
+      const outSteps = padding === 'same' ? steps : steps - kernelSize + 1;
+      const x = randomFloats(batch * steps * channels, 30, -1, 1);
+      const kernel = randomFloats(kernelSize * channels * filters, 31, -1, 1);
+      const bias = randomFloats(filters, 32, -1, 1);
+      const dOut = randomFloats(batch * outSteps * filters, 33, -1, 1);
+      const forward = (xs: ArrayLike<number>, ks: ArrayLike<number>) => conv1dReference(xs, ks, bias, shape, new Float64Array(batch * outSteps * filters));
+      const [gx, gk, gy] = [up(x, [batch, steps, channels]), up(kernel, [kernelSize, channels, filters]), up(dOut, [batch, outSteps, filters])];
+      // Each output sums K·C products (and the bias); each gradient element at most K·(B·T) of them.
+      expectWithinRounding('y', await read(conv1dForward(gpu(), gx, gk, up(bias), padding)), forward(x, kernel), conv1dReference(abs(x), abs(kernel), abs(bias), shape, new Float64Array(batch * outSteps * filters)), kernelSize * channels + 1);
+      const loss = (xs: ArrayLike<number>, ks: ArrayLike<number>, w: ArrayLike<number> = dOut) => dot(w, forward(xs, ks));
+      expectWithinRounding('dx', await read(conv1dInputGradient(gpu(), gy, gk, steps, padding)), numericGradient(x, (v) => loss(v, kernel)), numericGradient(x, (v) => loss(v, abs(kernel), abs(dOut))), kernelSize * filters);
+      expectWithinRounding('dKernel', await read(conv1dKernelGradient(gpu(), gx, gy, kernelSize, padding)), numericGradient(kernel, (v) => loss(x, v)), numericGradient(kernel, (v) => loss(abs(x), v, abs(dOut))), batch * outSteps);
+    });
+  }
+
+  it('max-pool over steps: the gradient goes to each (batch, feature)\'s largest step, exactly', async () => {
+    const [batch, steps, dim] = [3, 6, 4];
+    // Distinct values at least 0.05 apart, so a finite difference's step never changes the argmax.
+    const x = Float32Array.from({ length: batch * steps * dim }, (_, i) => (((i * 37) % 72) - 36) / 20);
+    const dOut = randomFloats(batch * dim, 34, -1, 1);
+    const forward = (v: ArrayLike<number>) =>
+      Float64Array.from({ length: batch * dim }, (_, i) => {
+        const [b, d] = [Math.floor(i / dim), i % dim];
+        let best = -Infinity;
+        for (let t = 0; t < steps; t++) best = Math.max(best, v[(b * steps + t) * dim + d]);
+        return best;
+      });
+    const gx = up(x, [batch, steps, dim]);
+    const pooled = maxPoolForward(gpu(), gx);
+    expect(Array.from(await read(pooled))).toEqual(Array.from(forward(x)));
+    const numeric = numericGradient(x, (v) => dot(dOut, forward(v)));
+    expectWithinRounding('dx', await read(maxPoolBackward(gpu(), gx, pooled, up(dOut, [batch, dim]))), numeric, abs(numeric), 0);
+    expect(numeric.filter((v) => v !== 0)).toHaveLength(batch * dim);
   });
 
   const batch = 11;
