@@ -59,10 +59,13 @@ describe("Keras' n-gram index (examples/imdb_fasttext.py)", () => {
   it('refuses what Keras would not index', () => {
     expect(() => NgramIndex.fromTraining(xTrain, { ngramRange: 1, numWords })).toThrow(/ngramRange must be an integer of at least 2/);
     expect(() => NgramIndex.fromTraining(xTrain, { ngramRange: 2, numWords: 0 })).toThrow(/numWords must be a positive integer/);
-    expect(() => NgramIndex.fromTraining([[1, -3]], { ngramRange: 2, numWords })).toThrow(/non-negative, got -3/);
-    expect(() => NgramIndex.fromTraining([[1, 2 ** 30]], { ngramRange: 3, numWords })).toThrow(/do not fit an exact key/);
+    expect(() => NgramIndex.fromTraining([[1, -3]], { ngramRange: 2, numWords })).toThrow('n-grams: token ids must lie in [0, 20000] (numWords), got -3');
+    expect(() => NgramIndex.fromTraining([[1, 20001]], { ngramRange: 2, numWords })).toThrow(/got 20001: n-gram ids start at 20001/);
+    expect(() => NgramIndex.fromTraining([[1, 2 ** 30]], { ngramRange: 3, numWords: 2 ** 30 })).toThrow(/do not fit an exact key/);
     const index = NgramIndex.fromTraining([[1, 2]], { ngramRange: 2, numWords: 10 });
     expect(() => index.ngram(10)).toThrow(/not an n-gram id in \[11, 12\)/);
+    expect(() => reviewNgrams([3, 11], { kind: 'index', index })).toThrow(/must lie in \[0, 10\]/);
+    expect(() => reviewNgrams([3, 11], { kind: 'hashed', ngramRange: 2, numWords: 10, buckets: 5 })).toThrow(/must lie in \[0, 10\]/);
   });
 });
 

@@ -126,11 +126,9 @@ export class NgramIndex {
   static fromTraining(train: Sequences | ArrayLike<number>[], options: { ngramRange: number; numWords: number }): NgramIndex {
     const { ngramRange, numWords } = checkRange(options);
     const seqs = asSequences(train);
+    checkTokens(seqs, numWords);
     let base = 1;
-    for (const token of seqs.values) {
-      if (token < 0) throw new RangeError(`n-grams: token ids must be non-negative, got ${token}`);
-      if (token >= base) base = token + 1;
-    }
+    for (const token of seqs.values) if (token >= base) base = token + 1;
     if (base ** ngramRange > MAX_EXACT_KEY) {
       throw new RangeError(`n-grams: ${ngramRange}-grams of tokens up to ${base - 1} do not fit an exact key (base^n must stay below 2^53)`);
     }
@@ -212,6 +210,7 @@ export function ngramVocabularySize(spec: NgramSpec): number {
 export function addNgrams(sequences: Sequences | ArrayLike<number>[], spec: NgramSpec): Sequences {
   const seqs = asSequences(sequences);
   const ngramRange = spec.kind === 'index' ? spec.index.ngramRange : checkHashed(spec).ngramRange;
+  checkTokens(seqs, spec.kind === 'index' ? spec.index.numWords : spec.numWords);
   // A review of L tokens gains at most L - 1 bigrams, L - 2 trigrams, ...: L * ngramRange is a bound.
   const out = new Int32Array(seqs.values.length * ngramRange);
   const offsets = new Int32Array(seqs.length + 1);
@@ -350,6 +349,15 @@ function checkRange<T extends { ngramRange: number; numWords: number }>(options:
   if (!Number.isInteger(ngramRange) || ngramRange < 2) throw new RangeError(`n-grams: ngramRange must be an integer of at least 2 (2: bigrams, 3: bigrams and trigrams), got ${ngramRange}`);
   if (!Number.isSafeInteger(numWords) || numWords < 1) throw new RangeError(`n-grams: numWords must be a positive integer, got ${numWords}`);
   return options;
+}
+
+/** Word ids run below numWords (load_data's num_words): from numWords + 1 on, ids name n-grams. */
+function checkTokens(seqs: Sequences, numWords: number): void {
+  for (const token of seqs.values) {
+    if (!(token >= 0 && token <= numWords)) {
+      throw new RangeError(`n-grams: token ids must lie in [0, ${numWords}] (numWords), got ${token}: n-gram ids start at ${numWords + 1}`);
+    }
+  }
 }
 
 function checkHashed(spec: HashedNgrams): HashedNgrams {
