@@ -1,23 +1,22 @@
 // Embedding lookup (Keras Embedding): forward out[n, :] = table[ids[n], :] over the N = B·T
-// tokens; backward scatters the output gradient back into the rows of the table.
-// One invocation per token (forward) or per distinct id (backward) with plain loops (no shared memory, no atomics:
-// WGSL has no float atomics, and a fixed summation order keeps results deterministic).
-// Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
+// tokens; backward sums the output gradient's rows by id into a row-sparse gradient (row u for
+// the batch's u-th distinct id), which src/kernels/rows.ts scatters into the table's shape where a
+// dense gradient is wanted. One invocation per token (forward) or per distinct id (backward) with
+// plain loops (no shared memory, no atomics: WGSL has no float atomics, and a fixed summation
+// order keeps results deterministic). Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
 //
-// The backward pass reads a CSR index built on the host (src/kernels/embedding.ts):
-// the U distinct ids of the batch, and for each the token positions that hold it.
+// The backward pass reads a CSR index built on the host (src/kernels/embedding.ts): for each of
+// the U distinct ids of the batch, the token positions that hold it.
 //
-// A table larger than one storage binding is split by rows into chunks (src/gpu/gpu.ts), so
-// both entry points are dispatched once per chunk of the table (or of dTable, split alike),
-// bound as `values` / `out`: rows firstRow .. firstRow + rows of [V, D]. Forward writes the
-// tokens whose id lies in the chunk; backward the ids rowIds[uStart ..] that do (the host
-// finds them: rowIds ascend). With one chunk, firstRow = 0, rows = V and uStart = 0.
+// A table larger than one storage binding is split by rows into chunks (src/gpu/gpu.ts): forward
+// is dispatched once per chunk, bound as `values`: rows firstRow .. firstRow + rows of [V, D], and
+// writes the tokens whose id lies in the chunk. With one chunk, firstRow = 0 and rows = V.
 //
-// Bindings are shared by role so that every entry point uses a prefix of them
-// ('auto' layouts hold only the bindings an entry point uses):
-//   entry point   values               ids            out                   rowStarts      positions
-//   forward       table chunk [R, D]   ids [N]        out [N, D]            -              -
-//   backward      dOut [N, D]          rowIds [U]     dTable chunk [R, D]   [U + 1]        [N]
+// Bindings are shared by role ('auto' layouts hold only the bindings an entry point uses):
+//   entry point   values              ids       out               rowStarts   positions   uniqueCount
+//   forward       table chunk [R, D]  ids [N]   out [N, D]        -           -           -
+//   backward      dOut [N, D]         -         rows [U, D]       [U + 1]     [N]         [1]
+// forward4 and backward4 bind values4 and out4 (the same buffers as vec4s) in place of values and out.
 
 const WORKGROUP_SIZE = 256u;
 
@@ -27,14 +26,12 @@ struct Params {
   vocab: u32,    // V: rows of the whole table
   firstRow: u32, // the chunk's first row of the table
   rows: u32,     // R: rows in the chunk
-  uStart: u32,   // backward: the first u with rowIds[u] in the chunk
-  compact: u32,  // backward: 1 writes id u's sums to row u of `out` (a row-sparse gradient [U, D]), 0 to its table row
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> values: array<f32>;    // forward: table chunk [R, D]; backward: dOut [N, D]
-@group(0) @binding(2) var<storage, read> ids: array<i32>;       // forward: token ids [N]; backward: rowIds [U], ascending
-@group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward: out [N, D]; backward: dTable chunk [R, D], zeroed by the wrapper
+@group(0) @binding(2) var<storage, read> ids: array<i32>;       // forward: token ids [N]
+@group(0) @binding(3) var<storage, read_write> out: array<f32>; // forward: out [N, D]; backward: the row-sparse gradient [U, D]
 @group(0) @binding(4) var<storage, read> rowStarts: array<i32>; // [U + 1] backward only: rowIds[u]'s positions are rowStarts[u] .. rowStarts[u + 1]
 @group(0) @binding(5) var<storage, read> positions: array<i32>; // [N] backward only: token positions grouped by id, ascending within each
 @group(0) @binding(6) var<storage, read> uniqueCount: array<i32>; // [1] backward only: U (a captured step's index has room for more)
@@ -57,29 +54,19 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
-// dTable[rowIds[u], d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1], in that order,
-// for u = uStart + i, one invocation per id (params.count ids): the ids of this chunk.
+// The row-sparse gradient: out[u, d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1],
+// in that order, the gradient of table row rowIds[u]; one invocation per id u < U (params.count ids at most).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (i >= params.count) { return; }
-  let u = params.uStart + i;
-  if (u >= u32(uniqueCount[0])) { return; }
-  let id = u32(ids[u]);
-  // Only the chunk's ids: a captured step's dispatch does not know where they start.
-  if (id < params.firstRow || id >= params.firstRow + params.rows) { return; }
+  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
   for (var d = 0u; d < params.dim; d++) {
     var sum = 0.0;
     for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
       sum += values[u32(positions[k]) * params.dim + d];
     }
-    out[outRow(u, id) * params.dim + d] = sum;
+    out[u * params.dim + d] = sum;
   }
-}
-
-// The row of `out` that id u's gradient goes to: its own (compact) or its table row in the chunk.
-fn outRow(u: u32, id: u32) -> u32 {
-  return select(id - params.firstRow, u, params.compact != 0u);
 }
 
 // forward for D a multiple of 4: one invocation per token copies its row, a vec4 at a time
@@ -97,22 +84,17 @@ fn forward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   }
 }
 
-// backward for D a multiple of 4: one invocation per id u = uStart + i sums its positions' rows a
-// vec4 at a time (params.count = ids to cover), each column in the order backward sums it.
+// backward for D a multiple of 4: the same sums a vec4 at a time, each column in backward's order.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (i >= params.count) { return; }
-  let u = params.uStart + i;
-  if (u >= u32(uniqueCount[0])) { return; }
-  let id = u32(ids[u]);
-  if (id < params.firstRow || id >= params.firstRow + params.rows) { return; }
+  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
   let dim4 = params.dim / 4u;
   for (var q = 0u; q < dim4; q++) {
     var sum = vec4f(0.0);
     for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
       sum += values4[u32(positions[k]) * dim4 + q];
     }
-    out4[outRow(u, id) * dim4 + q] = sum;
+    out4[u * dim4 + q] = sum;
   }
 }

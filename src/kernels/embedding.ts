@@ -11,6 +11,7 @@
  */
 import source from '../../shaders/embedding.wgsl';
 import { linearWorkgroups, type Bindings, type DType, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { scatterRows } from './rows.js';
 
 const WORKGROUP_SIZE = 256;
 
@@ -35,12 +36,6 @@ export interface EmbeddingGradientIndex {
   readonly positions: Tensor;
   /** i32 [1]: U, the distinct ids present; rowIds past it are stale. */
   readonly uniqueCountTensor: Tensor;
-  /**
-   * rowIds on the host, to dispatch each chunk of a split table over exactly its ids; null when
-   * only the GPU knows them (a captured step): every dispatch then covers `uniqueCount` and skips
-   * the ids outside its chunk.
-   */
-  readonly hostRowIds: Int32Array | null;
   /** U: distinct ids in the batch, or the capacity when only the GPU knows U. */
   readonly uniqueCount: number;
   /** N: tokens in the batch (B·T). */
@@ -118,7 +113,6 @@ export function uploadEmbeddingGradientIndex(gpu: Gpu, index: EmbeddingGradientC
   };
   return {
     ...tensors,
-    hostRowIds: rowIds,
     uniqueCount,
     tokenCount: positions.length,
     maxId: uniqueCount > 0 ? rowIds[uniqueCount - 1] : -1,
@@ -143,28 +137,11 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
     throw new RangeError(`${op}: dOut must be [batch, steps, ${dim}] with batch·steps = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`);
   }
   if (index.maxId >= vocabSize) throw new RangeError(`${op}: the index holds id ${index.maxId}, outside a table of ${vocabSize} rows`);
+  // The row-sparse gradient, scattered into the table's shape (split past one binding like the table).
+  const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim);
   const dTable = gpu.zeros([vocabSize, dim]);
-  // The ids of each chunk are the next run of the ascending rowIds: [uStart, uEnd) (all of them when the host does not know them).
-  const { hostRowIds } = index;
-  let uEnd = 0;
-  for (const chunk of dTable.chunks) {
-    const uStart = hostRowIds ? uEnd : 0;
-    if (hostRowIds) while (uEnd < index.uniqueCount && hostRowIds[uEnd] < chunk.firstRow + chunk.rows) uEnd++;
-    else uEnd = index.uniqueCount;
-    // An id an invocation, a vec4 at a time where D allows (backward4).
-    const vec4 = dim % 4 === 0;
-    const count = uEnd - uStart;
-    if (count === 0) continue;
-    const shared = { 2: index.rowIds, 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
-    gpu.dispatch(
-      'embedding',
-      source,
-      vec4 ? 'backward4' : 'backward',
-      vec4 ? { ...shared, 7: dOut, 8: chunk } : { ...shared, 1: dOut, 3: chunk },
-      linearWorkgroups(count, WORKGROUP_SIZE),
-      new Uint32Array([count, dim, vocabSize, chunk.firstRow, chunk.rows, uStart, 0]),
-    );
-  }
+  scatterRows(gpu, index, rows, dTable);
+  rows.dispose();
   return dTable;
 }
 
@@ -183,17 +160,18 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
     throw new RangeError(`${op}: dOut must be [batch, steps, ${dim}] with batch·steps = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`);
   }
   const rows = gpu.zeros([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
-  const vec4 = dim % 4 === 0;
   const count = index.uniqueCount;
   if (count === 0) return rows;
-  const shared = { 2: index.rowIds, 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
+  // An id an invocation, a vec4 at a time where D allows (backward4).
+  const vec4 = dim % 4 === 0;
+  const shared = { 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
   gpu.dispatch(
     'embedding',
     source,
     vec4 ? 'backward4' : 'backward',
     vec4 ? { ...shared, 7: dOut, 8: rows } : { ...shared, 1: dOut, 3: rows },
     linearWorkgroups(count, WORKGROUP_SIZE),
-    new Uint32Array([count, dim, vocabSize, 0, vocabSize, 0, 1]),
+    new Uint32Array([count, dim, vocabSize, 0, vocabSize]),
   );
   return rows;
 }

@@ -535,7 +535,7 @@ function capturedIndex(gpu: Gpu, tokens: number, vocab: number): EmbeddingGradie
     positions: gpu.zeros([tokens], 'i32'),
     uniqueCountTensor: gpu.zeros([1], 'i32'),
   };
-  return { ...t, hostRowIds: null, uniqueCount: ids, tokenCount: tokens, maxId: -1, dispose: () => Object.values(t).forEach((x) => x.dispose()) };
+  return { ...t, uniqueCount: ids, tokenCount: tokens, maxId: -1, dispose: () => Object.values(t).forEach((x) => x.dispose()) };
 }
 
 /** Every step's embedding-gradient index (src/kernels/embedding.ts), concatenated. */
