@@ -1,13 +1,15 @@
 /**
  * Edges of src/data/sequences.ts that StrykerJS found untested (bench/results/stryker-mutation.json):
  * the offsets check, get()'s range, the int32 bounds (inclusive at both ends), a shared empty list,
- * and the messages' expected/found fields. Mutants left alive there are equivalent: filling the
- * padding with 0 when it is 0 already (`value !== 0`), and a sequence exactly maxlen long taken
- * through the truncation branch (`s.subarray(0)` is the whole of it).
+ * the zero-copy path for compact lists, and the messages' expected/found fields. Mutants left alive
+ * there are equivalent: filling the padding with 0 when it is 0 already (`value !== 0`), a sequence
+ * exactly maxlen long taken through the truncation branch (`s.subarray(0)` is the whole of it), an
+ * empty `offsets` (the next check fails it anyway), and compact ints copied one by one instead of
+ * with `set`.
  */
 import { describe, expect, it } from 'vitest';
 import { DatasetError } from '../src/data/errors.js';
-import type { PyValue } from '../src/data/pickle.js';
+import { IntList, unpickle, type PyValue } from '../src/data/pickle.js';
 import { padSequences, Sequences, sequencesFromPyLists } from '../src/data/sequences.js';
 import { expectDataError } from './helpers.js';
 
@@ -63,6 +65,34 @@ describe('sequencesFromPyLists', () => {
     });
     const empty: PyValue[] = [];
     expect(sequencesFromPyLists([empty, [3], empty]).toArrays()).toEqual([[], [3], []]);
+  });
+});
+
+/** Protocol-2 pickle opcodes, enough to build lists of small ints by hand. */
+const OP = { proto2: [0x80, 2], list: [0x5d], mark: [0x28], int: (v: number) => [0x4b, v], appends: [0x65], put: (i: number) => [0x71, i], get: (i: number) => [0x68, i], pop: [0x30], stop: [0x2e] };
+const compact = (bytes: number[]) => (unpickle(Uint8Array.from(bytes), {}, { compactIntLists: true }) as IntList).toArray() as IntList[];
+
+describe('sequencesFromPyLists on compact lists from the unpickler', () => {
+  it('lists lying back to back in the arena are taken as a view, without a copy', () => {
+    // [[1, 2], [3]] as numpy pickles an object array's lists: one after the other.
+    const items = compact([...OP.proto2, ...OP.list, ...OP.mark, ...OP.list, ...OP.mark, ...OP.int(1), ...OP.int(2), ...OP.appends, ...OP.list, ...OP.mark, ...OP.int(3), ...OP.appends, ...OP.appends, ...OP.stop]);
+    expect(items.every((item) => item instanceof IntList)).toBe(true);
+    const seqs = sequencesFromPyLists(items);
+    expect(seqs.toArrays()).toEqual([[1, 2], [3]]);
+    expect(seqs.values.buffer).toBe(items[0].ints!.buffer);
+  });
+
+  it('lists out of arena order (named through the memo) are copied in the order they are listed', () => {
+    // A = [1, 2] and B = [3] are built first, then the outer list holds [B, A].
+    const items = compact([
+      ...OP.proto2,
+      ...OP.list, ...OP.put(0), ...OP.mark, ...OP.int(1), ...OP.int(2), ...OP.appends, ...OP.pop,
+      ...OP.list, ...OP.put(1), ...OP.mark, ...OP.int(3), ...OP.appends, ...OP.pop,
+      ...OP.list, ...OP.mark, ...OP.get(1), ...OP.get(0), ...OP.appends, ...OP.stop,
+    ]);
+    const seqs = sequencesFromPyLists(items);
+    expect(seqs.toArrays()).toEqual([[3], [1, 2]]);
+    expect(seqs.values.buffer).not.toBe(items[0].ints!.buffer);
   });
 });
 
