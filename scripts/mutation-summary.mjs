@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Summarises StrykerJS's report (reports/mutation/mutation.json, ignored by git) into
 // bench/results/stryker-mutation.json: the score per file and in all, and every surviving mutant,
-// so that the README's score has its data beside it. Run by `npm run test:mutation` after Stryker.
+// so that the README's score has its data beside it. `npm run test:mutation [-- stryker flags]` runs
+// `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -47,8 +49,14 @@ export function summarise(report, seconds) {
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const secondsAt = process.argv.indexOf('--seconds');
-  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), secondsAt > 0 ? Number(process.argv[secondsAt + 1]) : undefined);
+  let seconds;
+  if (process.argv[2] === '--run') {
+    const started = performance.now();
+    const stryker = spawnSync(join(ROOT, 'node_modules', '.bin', 'stryker'), ['run', ...process.argv.slice(3)], { cwd: ROOT, stdio: 'inherit' });
+    if (stryker.status !== 0) process.exit(stryker.status ?? 1);
+    seconds = (performance.now() - started) / 1000;
+  }
+  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds);
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = summary.total.score === null ? 'n/a' : `${(100 * summary.total.score).toFixed(1)}%`;
   console.log(`StrykerJS: ${pct} over ${summary.files.length} files (${summary.total.survived} survived, ${summary.total.noCoverage} without coverage); ${SUMMARY}`);
