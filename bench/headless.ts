@@ -6,9 +6,10 @@
  * The command line is bench/run.ts:
  *
  *   npm run bench -- [--page kernels|train|compare|all] [--epochs N] [--batches 64,512]
+ *                    [--recipe NAME] [--limit N]
  *                    [--backends webgpu,webgl,wasm] [--data PATH] [--word-index PATH]
  *                    [--validation N] [--repeats N] [--timeout SECONDS] [--out DIR] [--chrome PATH] [--help]
- *   npm run train:browser -- [--epochs N] ...   (the training page)
+ *   npm run train:browser -- [--recipe NAME] [--epochs N] ...   (the training page)
  *
  * A bad flag ends the run with one message naming it before a browser starts. Any
  * browser error (no WebGPU, a shader that does not compile, a lost device, a page
@@ -20,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { IMDB_NPZ, IMDB_WORD_INDEX, locateDataFile } from '../src/data/files.js';
-import { backendList, SettingError, TFJS_BACKENDS, wholeNumber, wholeNumbers } from './pages/settings.js';
+import { RECIPE_NAMES, type RecipeName } from '../src/runner/recipes.js';
+import { backendList, recipeName, SettingError, TFJS_BACKENDS, validationMinimum, wholeNumber, wholeNumbers } from './pages/settings.js';
 import { startServer } from './server.js';
 import { median } from './stats.js';
 
@@ -125,7 +127,9 @@ export function summarise(name: PageName, result: Record<string, any>): string[]
   const lines = [`${name}: ${adapter}; ${result.browser ?? ''}`];
   if (name === 'train' && result.test) {
     const epochs: number[] = result.epochSeconds ?? [];
-    lines.push(`  ${epochs.length} epochs, median ${median(epochs).toFixed(2)} s/epoch; test loss ${result.test.loss.toFixed(4)}, accuracy ${result.test.accuracy.toFixed(4)}`);
+    const memory = result.gpuMemory ? `; peak GPU memory ${(result.gpuMemory.peakBytesAllocated / 2 ** 20).toFixed(1)} MiB` : '';
+    lines.push(`  recipe ${result.recipe ?? 'tutorial'}: ${epochs.length} epochs, median ${median(epochs).toFixed(2)} s/epoch${memory}`);
+    lines.push(`  test loss ${result.test.loss.toFixed(4)}, accuracy ${result.test.accuracy.toFixed(4)}`);
     if (result.review) lines.push(`  review: p(positive) = ${Number(result.review.probability).toFixed(3)}`);
   }
   if (name === 'kernels' && Array.isArray(result.kernels)) {
@@ -149,7 +153,9 @@ export function summarise(name: PageName, result: Record<string, any>): string[]
 
 export const USAGE = `Usage: npm run bench -- [flags]
   --page P          train, kernels, compare or all (default all)
-  --epochs N        epochs to train (train, compare)
+  --recipe NAME     the training recipe: ${RECIPE_NAMES.join(', ')} (train; default tutorial)
+  --epochs N        epochs to train (train, compare; train: default the recipe's)
+  --limit N         keep the first N reviews of each split (train: a quick check)
   --batches N,N     kernel batch sizes (kernels)
   --backends B,B    TF.js backends to compare: ${TFJS_BACKENDS.join(', ')} (default webgpu,wasm)
   --validation N    reviews held out for validation (train, compare)
@@ -168,7 +174,9 @@ function readFlags(args: string[]) {
       args,
       options: {
         page: { type: 'string', default: 'all' },
+        recipe: { type: 'string' },
         epochs: { type: 'string' },
+        limit: { type: 'string' },
         batches: { type: 'string' },
         backends: { type: 'string' },
         data: { type: 'string' },
@@ -189,7 +197,10 @@ function readFlags(args: string[]) {
     throw new SettingError(`--page: unknown page '${values.page}' (one of ${PAGES.join(', ')}, all)`);
   }
   const settings: Record<string, string> = {};
-  for (const key of ['epochs', 'validation', 'repeats'] as const) if (values[key] !== undefined) settings[key] = String(wholeNumber(`--${key}`, values[key], 1));
+  for (const key of ['epochs', 'repeats', 'limit'] as const) if (values[key] !== undefined) settings[key] = String(wholeNumber(`--${key}`, values[key], 1));
+  if (values.recipe !== undefined) settings.recipe = recipeName('--recipe', values.recipe);
+  const validationMin = validationMinimum((settings.recipe as RecipeName | undefined) ?? 'tutorial');
+  if (values.validation !== undefined) settings.validation = String(wholeNumber('--validation', values.validation, validationMin));
   if (values.batches !== undefined) settings.batches = wholeNumbers('--batches', values.batches, 1).join(',');
   // TensorFlow.js' WebGL backend on SwiftShader blocked the page's main thread for over
   // 6 minutes per epoch on the full data: it is compared only when asked for.

@@ -12,6 +12,7 @@ import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, runPage } from '../bench/headless.js';
 import { startServer, type StaticServer } from '../bench/server.js';
+import { Dense, Embedding, GlobalAveragePooling1D, encodeModel, encodeWeights, type Layer, type LayerSpec, type NamedWeights } from '../src/index.js';
 import { FIXTURES } from './helpers.js';
 
 const ROOT = 'dist/pages';
@@ -50,6 +51,10 @@ describe('npm run bench: bad flags', () => {
     [['--repeats=-1'], /--repeats must be a whole number of at least 1, got '-1'/],
     [['--timeout', 'abc'], /--timeout must be a whole number of at least 1, got 'abc'/],
     [['--page', 'nope'], /--page: unknown page 'nope' \(one of train, kernels, compare, all\)/],
+    [['--recipe', 'nope'], /--recipe must be a recipe \(tutorial, fasttext-unigram, fasttext-bigram, best\), got 'nope'/],
+    [['--limit', '0'], /--limit must be a whole number of at least 1, got '0'/],
+    [['--validation', '0'], /--validation must be a whole number of at least 1, got '0'/],
+    [['--recipe', 'best', '--validation', '0'], /--validation must be a whole number of at least 1, got '0'/],
     [['--backends', 'webgpu,foo'], /--backends must be TF.js backends .*\(webgpu, webgl, wasm, cpu\), got 'webgpu,foo'/],
     [['--backends', 'wasm,wasm'], /--backends .*each once/],
     [['stray'], /Unexpected argument 'stray'/],
@@ -65,13 +70,19 @@ describe('npm run bench: bad flags', () => {
   it('a --word-index that is not there is an error, not a run without it', () => {
     const run = bench('--word-index', join(dir, 'nope.json'));
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^shadergrad bench: DataNotFoundError: imdb_word_index.json: not found.*\n.*the given path: .*nope\.json \(no such file\)/);
+    // DataError messages are one line (their newlines escaped, src/data/errors.ts).
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^shadergrad bench: DataNotFoundError: imdb_word_index.json: not found\..*the given path: .*nope\.json \(no such file\)/);
   });
 
   it('good flags get past the checks (to the missing Chromium); --help exits 0', () => {
     const run = bench('--epochs', '2', '--batches', '4,8', '--backends', 'webgpu,cpu', '--repeats', '2', '--timeout', '5', '--validation', '3');
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/no-chromium/);
+    // A recipe that holds out no validation reviews may be given none.
+    const recipe = bench('--page', 'train', '--recipe', 'fasttext-unigram', '--validation', '0', '--limit', '100');
+    expect(recipe.status).toBe(1);
+    expect(recipe.stderr).toMatch(/no-chromium/);
     const help = spawnSync(process.execPath, ['dist/bench/run.js', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--backends B,B .*webgpu, webgl, wasm, cpu/);
@@ -106,6 +117,9 @@ describe('URL settings', () => {
     ['train.html?batchSize=2.5', /URL setting batchSize must be a whole number of at least 1, got '2.5'/, '#batch-size'],
     ['train.html?validation=-3', /URL setting validation must be a whole number of at least 1, got '-3'/, '#validation'],
     ['train.html?seed=', /URL setting seed must be a whole number of at least 0, got ''/, '#seed'],
+    ['train.html?recipe=fasttext', /URL setting recipe must be a recipe \(tutorial, fasttext-unigram, fasttext-bigram, best\), got 'fasttext'/, '#recipe'],
+    ['train.html?limit=0', /URL setting limit must be a whole number of at least 1, got '0'/, '#limit'],
+    ['train.html?validation=0', /URL setting validation must be a whole number of at least 1, got '0'/, '#validation'],
     ['kernels.html?batches=1,x', /URL setting batches must be whole numbers of at least 1 separated by commas .*got '1,x'/, '#batches'],
     ['kernels.html?repeats=0', /URL setting repeats must be a whole number of at least 1, got '0'/, '#repeats'],
     ['kernels.html?timing=fast', /URL setting timing must be wall-clock, got 'fast'/, null],
@@ -132,6 +146,23 @@ describe('URL settings', () => {
       const { page, problems } = await open(path);
       expect(await settled(page), path).toBe('');
       expect(await page.$eval(field, (el) => (el as HTMLInputElement).value)).toBe(value);
+      expect(problems).toEqual([]);
+      await page.close();
+    }
+    // A recipe's own epochs, batch size and validation reviews are the defaults; the URL's win.
+    for (const [path, expected] of [
+      ['train.html?recipe=fasttext-unigram', { recipe: 'fasttext-unigram', epochs: '5', 'batch-size': '32', validation: '0', limit: '' }],
+      ['train.html?recipe=best&epochs=2&limit=100', { recipe: 'best', epochs: '2', 'batch-size': '32', validation: '5000', limit: '100' }],
+      ['train.html', { recipe: 'tutorial', epochs: '40', 'batch-size': '512', validation: '10000', limit: '' }],
+    ] as const) {
+      const { page, problems } = await open(path);
+      expect(await settled(page), path).toBe('');
+      const values = await page.evaluate((ids) => Object.fromEntries(ids.map((id) => [id, (document.getElementById(id) as HTMLInputElement).value])), Object.keys(expected));
+      expect(values, path).toEqual(expected);
+      // Choosing another recipe fills its defaults.
+      await page.select('#recipe', 'fasttext-bigram');
+      expect(await page.$eval('#epochs', (el) => (el as HTMLInputElement).value)).toBe('5');
+      expect(await text(page, '#recipe-summary')).toMatch(/^fasttext-bigram: Keras' imdb_fasttext example with every training bigram/);
       expect(problems).toEqual([]);
       await page.close();
     }
@@ -223,7 +254,7 @@ describe('the train page with bad files and strange reviews', () => {
       };
       await trainWith('#epochs', '0', /^SettingError: Epochs must be a whole number of at least 1, got '0'$/);
       await page.$eval('#epochs', (el) => ((el as HTMLInputElement).value = '1'));
-      await trainWith('#validation', '100', /^DatasetError: the training split has 9 reviews; the tutorial holds out the first 100 for validation/);
+      await trainWith('#validation', '100', /^DatasetError: the training split has 9 reviews; the tutorial recipe holds out the first 100 for validation/);
       await page.$eval('#validation', (el) => ((el as HTMLInputElement).value = '3'));
 
       await page.click('#train');
@@ -263,6 +294,111 @@ describe('the train page with bad files and strange reviews', () => {
       expect(await page.$$('img, #prediction script')).toHaveLength(0);
       // The published JSON holds the last review as it was typed.
       expect(await page.evaluate(() => (window.__shadergradResult as any).review.review)).toBe(reviews.at(-1)![1]);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+/**
+ * Model files (.sgm) written in Node, as `model.save()` writes them (encodeModel over a model's
+ * description): the tutorial's layers with chosen weights, so the page's answer can be checked
+ * against a plain TypeScript forward pass.
+ */
+describe('the train page with model files', () => {
+  const VOCABULARY = 10000;
+  const WIDTH = 16;
+  const MAXLEN = 256;
+  const f32 = (n: number, value: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => value(i));
+  const table = f32(VOCABULARY * WIDTH, (i) => Math.sin(i) * 0.5);
+  const hidden = f32(WIDTH * WIDTH, (i) => Math.cos(i) * 0.3);
+  const hiddenBias = f32(WIDTH, (i) => 0.01 * i);
+  const out = f32(WIDTH, (i) => Math.sin(3 * i) * 0.8);
+  const outBias = f32(1, () => 0.1);
+  const layerSpecs = (layers: Layer[], maxlen: number): LayerSpec[] =>
+    layers.map((layer, i) => ({ className: layer.className, config: i === 0 ? { ...layer.getConfig(), batch_input_shape: [null, maxlen] } : layer.getConfig() }));
+  const weights = (values: Float32Array[], shapes: number[][]): NamedWeights[] => values.map((v, i) => ({ name: `w${i}`, shape: shapes[i], values: v }));
+  const tutorialWeights = weights([table, hidden, hiddenBias, out, outBias], [[VOCABULARY, WIDTH], [WIDTH, WIDTH], [WIDTH], [WIDTH, 1], [1]]);
+  const tutorialLayers = layerSpecs([new Embedding(VOCABULARY, WIDTH), new GlobalAveragePooling1D(), new Dense(WIDTH, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })], MAXLEN);
+  const tutorialModel = encodeModel({ architecture: tutorialLayers, weights: tutorialWeights });
+
+  /** The tutorial model's forward pass in float64: mean of the rows (padding included), relu layer, sigmoid. */
+  function reference(tokens: number[]): number {
+    const mean = Array.from({ length: WIDTH }, (_, j) => tokens.reduce((sum, t) => sum + table[t * WIDTH + j], 0) / tokens.length);
+    const relu = Array.from({ length: WIDTH }, (_, k) => Math.max(0, mean.reduce((sum, m, j) => sum + m * hidden[j * WIDTH + k], hiddenBias[k])));
+    return 1 / (1 + Math.exp(-relu.reduce((sum, a, k) => sum + a * out[k], outBias[0])));
+  }
+
+  const fasttextLayers = (rows: number) => layerSpecs([new Embedding(rows, 50), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })], 400);
+  const fasttextModel = (rows: number) =>
+    encodeModel({ architecture: fasttextLayers(rows), weights: weights([new Float32Array(rows * 50), new Float32Array(50), new Float32Array(1)], [[rows, 50], [50, 1], [1]]) });
+  const damaged = Uint8Array.from(tutorialModel);
+  damaged[damaged.length >> 1] ^= 0x40;
+
+  it('a model saved in Node answers reviews without training; bad files each give one line and leave the loaded model usable', async () => {
+    const { page, problems } = await open('train.html');
+    try {
+      expect(await settled(page)).toBe('');
+      const upload = async (selector: string, path: string) => ((await page.$(selector)) as ElementHandle<HTMLInputElement>).uploadFile(path);
+      const loadModel = async (path: string) => {
+        await page.$eval('#status', (el) => (el.textContent = ''));
+        await upload('#model-file', path);
+        await page.waitForFunction(() => /^(Model loaded|Could not load)/.test(document.querySelector('#status')!.textContent!), { timeout: 30_000 });
+        return text(page, '#status');
+      };
+      await upload('#word-index-file', file('model-words.json', JSON.stringify({ the: 1, film: 2, was: 3, great: 4 })));
+      await page.waitForFunction(() => /: 4 words\.$/.test(document.querySelector('#word-index-info')!.textContent!), { timeout: 10_000 });
+      const predict = async () => {
+        await page.evaluate(() => delete window.__shadergradResult);
+        await page.$eval('#review', (el) => ((el as HTMLTextAreaElement).value = 'The film was great!'));
+        await page.click('#predict');
+        await page.waitForFunction(() => (window.__shadergradResult as any)?.review, { timeout: 30_000 });
+        return page.evaluate(() => window.__shadergradResult as any);
+      };
+
+      expect(await page.$eval('#save-model', (el) => (el as HTMLButtonElement).disabled), 'nothing to save yet').toBe(true);
+      expect(await loadModel(file('tutorial.sgm', tutorialModel))).toBe('Model loaded. Try a review below.');
+      expect(await text(page, '#model-info')).toBe('tutorial.sgm: Embedding → GlobalAveragePooling1D → Dense → Dense, read as the tutorial recipe reads reviews.');
+      const first = await predict();
+      // Keras' word index (rank + 3 after the start token 1), padded 'post' to 256 as the tutorial pads.
+      const tokens = [1, 4, 5, 6, 7, ...new Array(MAXLEN - 5).fill(0)];
+      expect(first.review.tokens).toEqual(tokens);
+      expect(first.review.probability).toBeCloseTo(reference(tokens), 6);
+      expect(first.settings).toMatchObject({ recipe: 'tutorial', model: 'tutorial.sgm', maxlen: MAXLEN, padding: 'post' });
+
+      const badModels: [name: string, bytes: Uint8Array, message: RegExp][] = [
+        ['damaged.sgm', damaged, /^ModelFileError: damaged\.sgm: CRC-32 of the data does not match the one stored .*corrupt or truncated$/],
+        ['newer.sgm', encodeWeights(tutorialWeights, { model: { format: 'shadergrad-model', version: 2, architecture: tutorialLayers } }), /^ModelFileError: newer\.sgm: a version 2 model file; this shadergrad reads version 1 \(written by a newer shadergrad\)$/],
+        ['weights.sgw', encodeWeights(tutorialWeights), /^ModelFileError: weights\.sgw: a weights file without a model description/],
+        ['notes.sgm', new TextEncoder().encode('not a model\n'), /^ModelFileError: notes\.sgm: not a shadergrad weights file/],
+        ['odd.sgm', encodeModel({ architecture: layerSpecs([new Embedding(7, 2), new GlobalAveragePooling1D(), new Dense(1)], 5), weights: weights([new Float32Array(14), new Float32Array(2), new Float32Array(1)], [[7, 2], [2, 1], [1]]) }), /^ModelFileError: odd\.sgm: a model reading 5 tokens through Embedding of 7 rows fits no recipe/],
+        ['bigrams.sgm', fasttextModel(20049), /^ModelFileError: bigrams\.sgm: its fasttext-bigram recipe adds n-grams whose index a model file does not hold; load the imdb\.npz it was trained on first/],
+      ];
+      for (const [name, bytes, message] of badModels) {
+        expect(await loadModel(file(name, bytes)), name).toBe(`Could not load ${name}: pick another model file.`);
+        const error = await text(page, '#error');
+        expect(error, name).toMatch(message);
+        expect(error.split('\n'), `${name}: one line`).toHaveLength(1);
+      }
+      // The failed loads changed nothing: the tutorial model still answers, as the tutorial recipe.
+      expect(await page.$eval('#recipe', (el) => (el as HTMLSelectElement).value)).toBe('tutorial');
+      const again = await predict();
+      expect(again.review.probability).toBe(first.review.probability);
+      expect(again.settings.model).toBe('tutorial.sgm');
+
+      // With the data loaded the index is rebuilt: it must give the embedding's row count.
+      await upload('#data-file', NPZ);
+      await page.waitForFunction(() => /^Data loaded/.test(document.querySelector('#status')!.textContent!), { timeout: 10_000 });
+      expect(await loadModel(file('other-bigrams.sgm', fasttextModel(20005)))).toMatch(/^Could not load/);
+      expect(await text(page, '#error')).toMatch(
+        /^ModelFileError: other-bigrams\.sgm: its embedding has 20005 rows, but the fasttext-bigram recipe's n-grams rebuilt from mini_compressed\.npz \(validation 0, no limit\) give 20049: set the recipe/,
+      );
+      expect(await loadModel(file('bigrams.sgm', fasttextModel(20049)))).toBe('Model loaded. Try a review below.');
+      const bigrams = await predict();
+      expect(bigrams.settings).toMatchObject({ recipe: 'fasttext-bigram', model: 'bigrams.sgm', maxlen: 400, padding: 'pre' });
+      expect(bigrams.review.tokens).toHaveLength(400);
+      expect(bigrams.review.probability).toBe(0.5); // zero weights
       expect(problems).toEqual([]);
     } finally {
       await page.close();

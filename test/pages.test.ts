@@ -4,23 +4,31 @@
  * the run quickly with their message.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'puppeteer';
+import type { Browser, ElementHandle, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BenchPageError, launchBrowser, runPage, type PageName } from '../bench/headless.js';
 import { median } from '../bench/stats.js';
+import { ngramVocabularySize, reviewNgrams } from '../src/data/ngrams.js';
+import { encodeReview, imdbFromNpz, padSequences, parseWordIndex } from '../src/index.js';
+import { getRecipe, prepareRecipeData } from '../src/runner/recipes.js';
 import { FIXTURES } from './helpers.js';
 
 const ROOT = 'dist/pages';
 const dir = mkdtempSync(join(tmpdir(), 'shadergrad-pages-'));
 const wordIndex = join(dir, 'words.json');
 const notAnNpz = join(dir, 'broken.npz');
+/** The recipe test's data: the full imdb.npz when $IMDB_NPZ is set, else the fixture. */
+const recipeNpz = process.env.IMDB_NPZ || join(FIXTURES, 'npz', 'mini_compressed.npz');
+const recipeWords = join(dir, 'recipe-words.json');
 const FILES = {
   '/data/mini.npz': join(FIXTURES, 'npz', 'mini_compressed.npz'),
   '/data/words.json': wordIndex,
   '/data/broken.npz': notAnNpz,
+  '/data/recipe.npz': recipeNpz,
+  '/data/recipe-words.json': recipeWords,
 };
 const FIXTURE = { data: '/data/mini.npz', validation: 3 };
 let browser: Browser;
@@ -110,6 +118,65 @@ describe('bench pages', () => {
     expect(Number.isFinite(result.test.accuracy)).toBe(true);
     expect(result.review.probability).toBeGreaterThanOrEqual(0);
     expect(result.review.probability).toBeLessThanOrEqual(1);
+  });
+
+  it('train: a recipe with bigrams trains, reads a typed review through its n-grams, and its saved model.sgm loads back and predicts alike', async () => {
+    const recipe = getRecipe('fasttext-bigram');
+    const limit = 2000;
+    const data = imdbFromNpz(readFileSync(recipeNpz), { numWords: recipe.data.numWords });
+    // A review typed as words whose ids are the first training review's: every bigram of it is in the index.
+    const ids = Array.from(data[0][0].get(0)).filter((id) => id >= 4);
+    const words = Object.fromEntries(ids.map((id) => [`w${id - 3}`, id - 3]));
+    writeFileSync(recipeWords, JSON.stringify(words));
+    const review = ids.map((id) => `w${id - 3}`).join(' ');
+
+    // What the page must have done to the review: Keras' word index, the recipe's n-grams, its padding.
+    const prepared = prepareRecipeData(recipe, data, { limit });
+    const encoded = encodeReview(review, parseWordIndex(JSON.stringify(words)), { numWords: recipe.data.numWords });
+    const withNgrams = reviewNgrams(encoded, prepared.ngrams!);
+    const { maxlen, padding, truncating } = recipe.data;
+    const expectedTokens = Array.from(padSequences([withNgrams], { maxlen, padding, truncating }).data);
+    expect(withNgrams.length, 'the review has bigrams in the index').toBeGreaterThan(encoded.length);
+
+    const downloads = mkdtempSync(join(dir, 'downloads-'));
+    let loaded: any = null;
+    // After training: Save model downloads model.sgm; loading that file back answers the same review alike.
+    const saveAndLoad = async (page: Page) => {
+      await fitsPhone(page);
+      const cdp = await page.createCDPSession();
+      await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+      await page.click('#save-model');
+      const saved = join(downloads, 'model.sgm');
+      for (let waited = 0; !(existsSync(saved) && readdirSync(downloads).length === 1) && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(saved), 'model.sgm downloaded').toBe(true);
+      await page.$eval('#status', (el) => (el.textContent = ''));
+      await ((await page.$('#model-file')) as ElementHandle<HTMLInputElement>).uploadFile(saved);
+      await page.waitForFunction(() => /^(Model loaded|Could not load)/.test(document.querySelector('#status')!.textContent!), { timeout: 30_000 });
+      expect(await page.evaluate(() => window.__shadergradError)).toBeUndefined();
+      expect(await page.$eval('#model-info', (el) => el.textContent)).toMatch(/model\.sgm: Embedding → GlobalAveragePooling1D → Dense, read as the fasttext-bigram recipe reads reviews/);
+      await page.click('#predict');
+      await page.waitForFunction(() => (window.__shadergradResult as any)?.model === 'model.sgm' && (window.__shadergradResult as any)?.review, { timeout: 30_000 });
+      loaded = await page.evaluate(() => window.__shadergradResult);
+    };
+    const result = (await run('train', { data: '/data/recipe.npz', recipe: 'fasttext-bigram', epochs: 1, limit, wordIndex: '/data/recipe-words.json', review }, saveAndLoad)) as any;
+
+    // (a) the recipe's run, its figures published.
+    expect(result.recipe).toBe('fasttext-bigram');
+    expect(result.settings).toMatchObject({ recipe: 'fasttext-bigram', epochs: 1, batchSize: 32, limit, numWords: 20000, maxlen: 400, padding: 'pre', ngrams: { kind: 'index', ngramRange: 2 } });
+    expect(result.vocabularySize).toBe(ngramVocabularySize(prepared.ngrams!));
+    expect(result.epochSeconds).toHaveLength(1);
+    expect(result.seconds.train).toBeGreaterThan(0);
+    expect(result.gpuMemory.peakBytesAllocated).toBeGreaterThanOrEqual(result.vocabularySize * 50 * 4);
+    expect(Number.isFinite(result.test.loss)).toBe(true);
+    expect(result.test.accuracy).toBeGreaterThanOrEqual(0);
+    expect(result.test.accuracy).toBeLessThanOrEqual(1);
+    // (b) the row the model read is the review with the recipe's n-grams, padded as the recipe pads.
+    expect(result.review.ngrams).toBe(withNgrams.length - encoded.length);
+    expect(result.review.tokens).toEqual(expectedTokens);
+    // (c) the saved file, loaded, reads the review the same way and gives the same probability.
+    expect(loaded.settings).toMatchObject({ recipe: 'fasttext-bigram', model: 'model.sgm', limit });
+    expect(loaded.review.tokens).toEqual(expectedTokens);
+    expect(loaded.review.probability).toBe(result.review.probability);
   });
 
   it('kernels: times every kernel next to the copy kernel', async () => {

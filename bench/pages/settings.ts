@@ -5,6 +5,7 @@
  * a SettingError naming the setting, what it accepts and what it got, never a silent
  * default. No DOM here: bench/headless.ts imports it in Node.
  */
+import { RECIPE_NAMES, RECIPES, type RecipeName } from '../../src/runner/recipes.js';
 
 export class SettingError extends Error {
   constructor(message: string) {
@@ -44,4 +45,16 @@ export function backendList(setting: string, text: string): string[] {
     throw new SettingError(`${setting} must be TF.js backends separated by commas, each once (${TFJS_BACKENDS.join(', ')}), got '${text}'`);
   }
   return names;
+}
+
+/** A training recipe's name (src/runner/recipes.ts): `tutorial`, `fasttext-unigram`, ... */
+export function recipeName(setting: string, text: string): RecipeName {
+  const name = text.trim();
+  if (!(RECIPE_NAMES as readonly string[]).includes(name)) throw new SettingError(`${setting} must be a recipe (${RECIPE_NAMES.join(', ')}), got '${text}'`);
+  return name as RecipeName;
+}
+
+/** A recipe that validates (the tutorial's curves, best's early stopping) needs validation reviews; the others may hold out none. */
+export function validationMinimum(recipe: RecipeName): number {
+  return RECIPES[recipe].data.validationSize > 0 ? 1 : 0;
 }
