@@ -261,8 +261,8 @@ async function train(publishResult = true): Promise<void> {
       },
     });
     progress.value = progress.max;
-    state.model = run.model;
     state.reading = { recipe, ngrams: ngramsFor(recipe, limit) };
+    state.model = run.model;
     const perEpoch = run.epochSeconds.reduce((a, b) => a + b, 0) / Math.max(1, run.epochSeconds.length);
     $('#progress-text').textContent =
       `${run.epochSeconds.length} epochs in ${run.seconds.train.toFixed(1)} s (${perEpoch.toFixed(2)} s per epoch), test evaluation ${run.seconds.evaluate.toFixed(1)} s, ` +
