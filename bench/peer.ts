@@ -85,6 +85,21 @@ const summarise = (tool: Run['tool']) => {
   const mine = runs.filter((r) => r.tool === tool);
   return { medianWallSeconds: median(mine.map((r) => r.wallSeconds)), testAccuracy: mine.map((r) => r.test.accuracy) };
 };
+/** What `uptime` says: the 1-, 5- and 15-minute load averages, against the machine's cores. */
+function loadNote(all: Run[]): { atStart: number[]; atEnd: number[]; note: string } {
+  const atStart = all[0].loadAverageBefore;
+  const atEnd = all[all.length - 1].loadAverageAfter;
+  const oneMinute = all.flatMap((r) => [r.loadAverageBefore[0], r.loadAverageAfter[0]]);
+  const [low, high] = [Math.min(...oneMinute), Math.max(...oneMinute)];
+  const cores = machine().cores;
+  const crowded = high > cores;
+  return {
+    atStart,
+    atEnd,
+    note: `measured once (${all.length} runs); the 1-minute load average ran from ${low.toFixed(1)} to ${high.toFixed(1)} on ${cores} cores` +
+      (crowded ? ': other jobs shared the CPU, which inflates both sides\' times, not equally' : ''),
+  };
+}
 const shadergrad = summarise('shadergrad');
 const pytorch = summarise('pytorch');
 const summary = {
@@ -93,6 +108,7 @@ const summary = {
   adapter,
   machine: machine(),
   node: process.version,
+  loadAverage: loadNote(runs),
   pytorchSetup: { version: torchVersion, threads: Number(values.threads), script: 'bench/peer_torch.py (Keras initialisers, Keras Adam epsilon 1e-7, BCE from logits)' },
   /** PyTorch's median whole run over shadergrad's: above 1, shadergrad is faster. */
   ratio: pytorch.medianWallSeconds / shadergrad.medianWallSeconds,
@@ -105,4 +121,5 @@ console.log(`\n| | median whole run | test accuracy |\n|---|---|---|`);
 console.log(`| shadergrad (${adapter.split(':')[0]}) | ${shadergrad.medianWallSeconds.toFixed(1)} s | ${shadergrad.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
 console.log(`| PyTorch ${torchVersion}, ${values.threads} threads | ${pytorch.medianWallSeconds.toFixed(1)} s | ${pytorch.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
 console.log(`\nshadergrad is ${summary.ratio.toFixed(2)}x PyTorch's speed (PyTorch's whole run over shadergrad's); load average now ${loadavg().map((l) => l.toFixed(1)).join(', ')}`);
+console.log(summary.loadAverage.note);
 console.log('Wrote bench/results/peer.json');
