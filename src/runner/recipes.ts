@@ -220,6 +220,8 @@ export async function runRecipe(gpu: Gpu, data: ImdbData, recipe: Recipe, settin
   const callbacks: Callback[] = [...(settings.callbacks ?? []), measure];
   if (patience !== undefined && validation) {
     callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true, verbose: 1, log }));
+  } else if (patience !== undefined) {
+    log(`Early stopping is off: the ${recipe.name} recipe holds out no validation reviews to monitor`);
   }
   const started = performance.now();
   const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: validation, verbose: 1, callbacks, seed, output });
