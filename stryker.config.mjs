@@ -2,6 +2,14 @@
 // on a 2-core machine; see README, "Mutation testing"). Incremental: a run reuses the results of
 // the last for every mutant whose code and covering tests did not change.
 // `npm run test:mutation -- --mutate src/data/sequences.ts` runs one module.
+import { existsSync } from 'node:fs';
+
+// Stryker's vitest runner runs tests in worker threads, where src/gpu/device.ts setting
+// process.env.VK_ICD_FILENAMES does not reach the native Vulkan loader (a thread's env is a copy):
+// SwiftShader must be named in the real environment, before the runners start.
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'; // as src/gpu/device.ts
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
