@@ -5,14 +5,15 @@
 //   scatter  table[rowIds[u], d] = compact[u, d]
 // for u < uniqueCount[0] (a captured step's index has room for more rows than its batch holds). A table
 // split into chunks (rows firstRow .. firstRow + rows, src/gpu/gpu.ts) takes one dispatch per chunk, each
-// moving the ids it holds. One invocation per (u, d): linearWorkgroups(count, WORKGROUP_SIZE).
+// moving the ids it holds. One invocation per row u, looping over its D columns (SwiftShader pays per
+// invocation): linearWorkgroups(count, WORKGROUP_SIZE).
 // The row-sparse ("lazy") optimizer update gathers a table's touched rows and its slots' rows, updates
 // them with the optimizer's own kernel, and scatters them back (src/nn/execution.ts).
 
 const WORKGROUP_SIZE = 256u;
 
 struct Params {
-  count: u32,    // invocations: capacity of rows x D
+  count: u32,    // invocations: the rows the compact buffer has room for
   dim: u32,      // D
   firstRow: u32, // the chunk's first row of the table
   rows: u32,     // rows in the chunk
@@ -24,26 +25,26 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> compact: array<f32>;     // [capacity, D] (or more: padding)
 @group(0) @binding(4) var<storage, read_write> table: array<f32>;       // the chunk [rows, D]
 
-// The table element for invocation i, or -1 where there is none (past U, or an id in another chunk).
-fn tableIndex(i: u32) -> i32 {
-  if (i >= params.count) { return -1; }
-  let u = i / params.dim;
-  if (u >= u32(uniqueCount[0])) { return -1; }
+// Where row u starts in the table chunk, or -1 where there is none (past U, or an id in another chunk).
+fn tableRow(u: u32) -> i32 {
+  if (u >= params.count || u >= u32(uniqueCount[0])) { return -1; }
   let id = u32(rowIds[u]);
   if (id < params.firstRow || id >= params.firstRow + params.rows) { return -1; }
-  return i32((id - params.firstRow) * params.dim + i % params.dim);
+  return i32((id - params.firstRow) * params.dim);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  let t = tableIndex(i);
-  if (t >= 0) { compact[i] = table[t]; }
+  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let t = tableRow(u);
+  if (t < 0) { return; }
+  for (var d = 0u; d < params.dim; d++) { compact[u * params.dim + d] = table[u32(t) + d]; }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn scatter(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  let t = tableIndex(i);
-  if (t >= 0) { table[t] = compact[i]; }
+  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let t = tableRow(u);
+  if (t < 0) { return; }
+  for (var d = 0u; d < params.dim; d++) { table[u32(t) + d] = compact[u * params.dim + d]; }
 }

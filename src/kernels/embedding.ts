@@ -146,7 +146,7 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
 }
 
 /**
- * The same gradient, row-sparse: row u of the result ([U·D] flat, padded to whole vec4s with zeros)
+ * The same gradient, row-sparse: row u of the result ([U·D] flat, padded to whole vec4s)
  * is the gradient of table row rowIds[u]; rows of ids absent from the batch are not there at all.
  * Work and memory grow with the batch's distinct ids, not with the table (src/kernels/rows.ts
  * scatters it into a dense gradient, or the lazy optimizer update uses it as it is).
@@ -159,7 +159,8 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   if (outDim !== dim || batch * steps !== index.tokenCount) {
     throw new RangeError(`${op}: dOut must be [batch, steps, ${dim}] with batch·steps = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`);
   }
-  const rows = gpu.zeros([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
+  // Rows past U (a captured step's index has room for more) are left as they are: nothing reads them.
+  const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
   const count = index.uniqueCount;
   if (count === 0) return rows;
   // An id an invocation, a vec4 at a time where D allows (backward4).

@@ -15,8 +15,8 @@ type RowSelection = Pick<EmbeddingGradientIndex, 'rowIds' | 'uniqueCountTensor' 
 
 function dispatchRows(gpu: Gpu, entry: 'gather' | 'scatter', rows: RowSelection, compact: Tensor, table: Tensor): void {
   const [, dim = 1] = table.shape.length === 2 ? table.shape : [0, 1];
-  const count = rows.uniqueCount * dim;
-  if (compact.size < count) throw new RangeError(`rows ${entry}: a compact buffer of ${compact.size} elements for ${rows.uniqueCount} rows of ${dim}`);
+  const count = rows.uniqueCount; // a row an invocation
+  if (compact.size < count * dim) throw new RangeError(`rows ${entry}: a compact buffer of ${compact.size} elements for ${rows.uniqueCount} rows of ${dim}`);
   if (count === 0) return;
   for (const chunk of table.chunks) {
     const params = Uint32Array.of(count, dim, chunk.firstRow, chunk.rows);

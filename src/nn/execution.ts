@@ -154,7 +154,8 @@ function lazyRowUpdate(ctx: ExecutionContext, i: number, gradient: Tensor, rows:
   const table = store.weights[i].tensor;
   const slots = store.slotsOf(i);
   const gather = (from: Tensor) => {
-    const compact = gpu.zeros([gradient.size]);
+    // Rows past U are never scattered back: whatever they hold is harmless, so nothing clears them.
+    const compact = gpu.empty([gradient.size]);
     gatherRows(gpu, rows.index, from, compact);
     return compact;
   };
