@@ -10,10 +10,14 @@ import { DataError, excerpt } from './data/errors.js';
 import { getWordIndex, loadData } from './data/files.js';
 import { decodeReview, type Split } from './data/imdb.js';
 import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
+import { LayerConfigError } from './nn/layers.js';
+import { ModelFileError } from './nn/model-file.js';
 import { TrainingError } from './nn/model.js';
+import { TfjsExportError } from './nn/tfjs-export.js';
 import { WeightsFileError } from './nn/weights-file.js';
 import { RECIPE_NAMES, RECIPES } from './runner/recipes.js';
 import { trainTutorial } from './runner/train.js';
+import { evaluateTexts, exportTfjs, loadTextModel, predictStream, predictTexts, TEXT_TUTORIAL, trainTexts, type ReaderOptions } from './runner/texts.js';
 import { TUTORIAL } from './runner/tutorial.js';
 
 const USAGE = `Usage: shadergrad <command> [options]
@@ -40,6 +44,33 @@ Commands:
                                tables and data past it are split, as on a device with that limit
             --resume           go on from the checkpoint in --out (written after every epoch) after a
                                crash, a kill or a lost GPU; the settings must match
+            Every train writes model.sgm into --out (architecture and weights; predict reads it).
+            --texts DIR|FILE   train TensorFlow's newer tutorial on raw texts instead: DIR holds train/ and
+                               test/, each with one folder of .txt files per class (as aclImdb); FILE is a
+                               .csv, .tsv or .jsonl table. The tutorial's standardisation, 10,000 tokens,
+                               250 ids, Embedding(10000, 16) -> Dropout(0.2) -> GlobalAveragePooling1D
+                               -> Dropout(0.2) -> Dense(1, sigmoid), Adam, 10 epochs at batch 32, seed 42;
+                               the vocabulary goes into model.sgm. Two classes.
+            --validation-split F
+                               fraction of the training texts held out for validation (default 0.2)
+            --text-column C, --label-column C
+                               a table's text and label columns (default text, label)
+            --test FILE        a table's test set; without it --test-split F (default 0.2) of its rows
+  predict   Print one JSON line per text: {"text" (first 60 characters), "p_positive", "label"}.
+            predict --model FILE [TEXT...]; with no TEXT, one text per line from standard input,
+            predicted 256 lines at a time as they arrive.
+            --model FILE       a model.sgm written by train
+            For a model trained on imdb.npz (--recipe), texts are read with Keras' word index:
+            --word-index PATH  imdb_word_index.json (default: as inspect --decode finds it)
+            --data PATH        an n-gram recipe's imdb.npz, to rebuild its n-gram index (not in the file)
+            --recipe NAME, --limit N
+                               the recipe and --limit it was trained with (default: the recipe its
+                               shape fits; no limit)
+  evaluate  Print the loss and accuracy of --model FILE on --texts DIR|FILE (a folder's test/ when it
+            has one, else its class folders; or a table, with --text-column and --label-column).
+            --batch-size N (default 32); --word-index, --data, --recipe and --limit as for predict
+  export    Write --model FILE as another format: --format tfjs --out DIR writes a TensorFlow.js
+            Layers model (model.json, group1-shard1of1.bin, and vectorizer.json for a text model).
   inspect   Load imdb.npz as keras.datasets.imdb.load_data does and print a JSON summary.
             --data PATH        the imdb.npz to read (default: $IMDB_NPZ, then ~/.keras/datasets/imdb.npz)
             --num-words N      keep the N most frequent words (default: all)
@@ -57,14 +88,29 @@ class UsageError extends Error {}
 
 type Values = Record<string, string | boolean | undefined>;
 
-const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (values: Values) => Promise<void> }> = {
+/** How predict and evaluate read texts for a model trained on imdb.npz. */
+const READER_OPTIONS = {
+  'word-index': { type: 'string' },
+  data: { type: 'string' },
+  recipe: { type: 'string' },
+  limit: { type: 'string' },
+  swiftshader: { type: 'boolean', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const COMMANDS: Record<string, { options: ParseArgsConfig['options']; positionals?: boolean; run: (values: Values, positionals: string[]) => Promise<void> }> = {
   train: {
     options: {
-      recipe: { type: 'string', default: 'tutorial' },
+      recipe: { type: 'string' },
       epochs: { type: 'string' },
       'batch-size': { type: 'string' },
       limit: { type: 'string' },
-      seed: { type: 'string', default: '0' },
+      seed: { type: 'string' },
+      texts: { type: 'string' },
+      'text-column': { type: 'string' },
+      'label-column': { type: 'string' },
+      test: { type: 'string' },
+      'validation-split': { type: 'string' },
+      'test-split': { type: 'string' },
       data: { type: 'string' },
       out: { type: 'string', default: 'out' },
       'early-stopping': { type: 'string' },
@@ -75,7 +121,11 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
       resume: { type: 'boolean', default: false },
     },
     run: async (values) => {
-      const recipe = RECIPE_NAMES.find((name) => name === values.recipe);
+      if (values.texts !== undefined) return trainOnTexts(values);
+      for (const flag of ['text-column', 'label-column', 'test', 'validation-split', 'test-split']) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --texts`);
+      }
+      const recipe = RECIPE_NAMES.find((name) => name === (values.recipe ?? 'tutorial'));
       if (!recipe) throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got '${excerpt(String(values.recipe), 100)}'`);
       const { fit } = RECIPES[recipe];
       const batchSize = values['batch-size'] === undefined ? fit.batchSize : positiveInt('--batch-size', values['batch-size']);
@@ -84,7 +134,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
         epochs: values.epochs === undefined ? fit.epochs : positiveInt('--epochs', values.epochs),
         batchSize,
         limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
-        seed: nonNegativeInt('--seed', values.seed),
+        seed: values.seed === undefined ? 0 : nonNegativeInt('--seed', values.seed),
         data: pathFlag('--data', values.data),
         out: outDir(values.out),
         earlyStoppingPatience: values['early-stopping'] === undefined ? undefined : nonNegativeInt('--early-stopping', values['early-stopping']),
@@ -94,6 +144,35 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
         maxBindingBytes: values['max-binding-bytes'] === undefined ? undefined : bindingBytes(values['max-binding-bytes'], batchSize),
         resume: values.resume === true,
       });
+    },
+  },
+  predict: {
+    options: { model: { type: 'string' }, ...READER_OPTIONS },
+    positionals: true,
+    run: predict,
+  },
+  evaluate: {
+    options: { model: { type: 'string' }, texts: { type: 'string' }, 'text-column': { type: 'string' }, 'label-column': { type: 'string' }, 'batch-size': { type: 'string' }, ...READER_OPTIONS },
+    run: async (values) => {
+      const model = requiredPath('--model', values.model);
+      const texts = requiredPath('--texts', values.texts);
+      const batchSize = values['batch-size'] === undefined ? TEXT_TUTORIAL.batchSize : positiveInt('--batch-size', values['batch-size']);
+      const reader = await loadTextModel(model, readerOptions(values));
+      try {
+        await evaluateTexts(reader, texts, { textColumn: stringFlag('--text-column', values['text-column']), labelColumn: stringFlag('--label-column', values['label-column']), batchSize });
+      } finally {
+        reader.dispose();
+      }
+    },
+  },
+  export: {
+    options: { model: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+    run: async (values) => {
+      const model = requiredPath('--model', values.model);
+      if (values.format !== 'tfjs') throw new UsageError(`--format must be tfjs, got '${excerpt(String(values.format ?? ''), 100)}'`);
+      if (values.out === undefined) throw new UsageError('--out DIR is required: the folder for model.json and its weights');
+      const written = await exportTfjs(model, outDir(values.out));
+      console.log(`Wrote ${written.join(', ')}`);
     },
   },
   inspect: {
@@ -117,6 +196,83 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; run: (valu
     },
   },
 };
+
+/** `train --texts`: the newer tutorial on a folder or a table (runner/texts.ts). */
+async function trainOnTexts(values: Values): Promise<void> {
+  for (const flag of ['recipe', 'data', 'early-stopping', 'resume', 'max-binding-bytes']) {
+    if (values[flag] !== undefined && values[flag] !== false) throw new UsageError(`--${flag} is for imdb.npz recipes, not --texts`);
+  }
+  const texts = requiredPath('--texts', values.texts);
+  const table = /\.(csv|tsv|tab|jsonl|ndjson)$/i.test(texts);
+  if (!table) {
+    for (const flag of ['text-column', 'label-column', 'test', 'test-split']) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is for a table (.csv, .tsv, .jsonl); ${excerpt(texts, 200)} is read as a folder`);
+    }
+  }
+  if (values.test !== undefined && values['test-split'] !== undefined) throw new UsageError('give --test FILE or --test-split F, not both');
+  await trainTexts({
+    texts,
+    out: outDir(values.out),
+    epochs: values.epochs === undefined ? undefined : positiveInt('--epochs', values.epochs),
+    batchSize: values['batch-size'] === undefined ? undefined : positiveInt('--batch-size', values['batch-size']),
+    seed: values.seed === undefined ? undefined : nonNegativeInt('--seed', values.seed),
+    limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
+    textColumn: stringFlag('--text-column', values['text-column']),
+    labelColumn: stringFlag('--label-column', values['label-column']),
+    test: pathFlag('--test', values.test),
+    testSplit: values['test-split'] === undefined ? undefined : fraction('--test-split', values['test-split']),
+    validationSplit: values['validation-split'] === undefined ? undefined : fraction('--validation-split', values['validation-split']),
+    swiftshader: values.swiftshader === true,
+    jitCompile: values['no-jit'] === true ? false : 'auto',
+    fuse: values['no-fuse'] === true ? false : 'auto',
+  });
+}
+
+function readerOptions(values: Values): ReaderOptions {
+  if (values.recipe !== undefined && !RECIPE_NAMES.some((name) => name === values.recipe)) {
+    throw new UsageError(`--recipe must be one of ${RECIPE_NAMES.join(', ')}, got '${excerpt(String(values.recipe), 100)}'`);
+  }
+  return {
+    wordIndex: pathFlag('--word-index', values['word-index']),
+    data: pathFlag('--data', values.data),
+    recipe: values.recipe as string | undefined,
+    limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit),
+    swiftshader: values.swiftshader === true,
+  };
+}
+
+/** `predict --model FILE [TEXT...]`: JSON lines; standard input, streamed, when no TEXT is given. */
+async function predict(values: Values, positionals: string[]): Promise<void> {
+  const reader = await loadTextModel(requiredPath('--model', values.model), readerOptions(values));
+  try {
+    if (positionals.length) {
+      for (const p of await predictTexts(reader, positionals)) console.log(JSON.stringify(p));
+      return;
+    }
+    await predictStream(reader, process.stdin, (chunk) => new Promise((done) => (process.stdout.write(chunk) ? done() : process.stdout.once('drain', done))));
+  } finally {
+    reader.dispose();
+  }
+}
+
+function requiredPath(flag: string, value: string | boolean | undefined): string {
+  if (value === undefined) throw new UsageError(`${flag} is required`);
+  return pathFlag(flag, value)!;
+}
+
+/** A non-empty string flag, or absent. */
+function stringFlag(flag: string, value: string | boolean | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must not be empty`);
+  return value;
+}
+
+/** A plain decimal fraction strictly between 0 and 1 ('0.2', '.25'). */
+function fraction(flag: string, text: string | boolean | undefined): number {
+  const n = typeof text === 'string' && /^(0?\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0 && n < 1)) throw new UsageError(`${flag} must be a fraction between 0 and 1 (e.g. 0.2), got '${excerpt(String(text), 100)}'`);
+  return n;
+}
 
 async function inspect(values: Values): Promise<void> {
   const numWords = values['num-words'] === undefined ? undefined : positiveInt('--num-words', values['num-words']);
@@ -234,8 +390,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (!command) throw new UsageError(`unknown command '${name}'`);
     let values: Values;
+    let positionals: string[];
     try {
-      ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+      ({ values, positionals } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: command.positionals === true }));
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
@@ -243,15 +400,17 @@ export async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    await command.run(values);
+    await command.run(values, positionals);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`shadergrad: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof DataError || error instanceof NoWebGPUError || error instanceof TrainingError || error instanceof WeightsFileError) {
-      console.error(`shadergrad: ${error.name}: ${error.message}`);
+    const userErrors = [DataError, NoWebGPUError, TrainingError, WeightsFileError, ModelFileError, TfjsExportError, LayerConfigError];
+    if (userErrors.some((type) => error instanceof type)) {
+      const { name, message } = error as Error;
+      console.error(`shadergrad: ${name}: ${message}`);
       return 1;
     }
     throw error;

@@ -3,7 +3,9 @@
  * GPU: load the data as Keras does, pad to 256, hold out the first 10,000 training
  * reviews for validation, build Embedding(10000, 16) -> GlobalAveragePooling1D ->
  * Dense(16, relu) -> Dense(1, sigmoid), train 40 epochs at batch 512, evaluate on
- * the 25,000 test reviews, and write the history, the curves and the weights.
+ * the 25,000 test reviews, and write the history, the curves, the weights (`weights.sgw`) and the
+ * model file (`model.sgm`: architecture and weights, no vectorizer: `predict` reads texts for it
+ * with Keras' word index and the recipe's n-grams, runner/texts.ts).
  *
  * `recipe` picks another recipe (runner/recipes.ts: fasttext-unigram, fasttext-bigram, best), with
  * its own data preparation, model, epochs and batch size; the tutorial is the default.
@@ -27,7 +29,7 @@ import { runTutorial, type TutorialSettings } from './tutorial.js';
 export interface TutorialOptions extends Omit<TutorialSettings, 'output' | 'onEpochEnd'> {
   /** The imdb.npz (default: Keras' lookup, see README). */
   data?: string;
-  /** Folder for history.json, curves.svg and weights.sgw. */
+  /** Folder for history.json, curves.svg, weights.sgw and model.sgm. */
   out?: string;
   /** Use SwiftShader even when a GPU is present. */
   swiftshader?: boolean;
@@ -50,7 +52,7 @@ export interface TutorialResult {
   epochSeconds: number[];
   gpuMemory: { peakBytesAllocated: number; bytesAllocatedAfterEachEpoch: number[] };
   /** The checkpoint is removed when the run completes: its path is where it was kept. */
-  files: { history: string; curves: string; weights: string; checkpoint: string };
+  files: { history: string; curves: string; weights: string; model: string; checkpoint: string };
 }
 
 export async function trainTutorial(options: TutorialOptions = {}): Promise<TutorialResult> {
@@ -63,7 +65,7 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
   log(`Using ${gpu.describe()}`);
   if (options.maxBindingBytes !== undefined) log(`Binding at most ${gpu.maxBindingBytes} bytes per storage buffer: larger tables and data are split`);
   await mkdir(out, { recursive: true });
-  const files = { history: join(out, 'history.json'), curves: join(out, 'curves.svg'), weights: join(out, 'weights.sgw'), checkpoint: join(out, 'checkpoint.sgw') };
+  const files = { history: join(out, 'history.json'), curves: join(out, 'curves.svg'), weights: join(out, 'weights.sgw'), model: join(out, 'model.sgm'), checkpoint: join(out, 'checkpoint.sgw') };
   await removePartials(Object.values(files));
   const storage = fileBackup(files.checkpoint);
   const existing = await storage.read();
@@ -74,12 +76,14 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
   const backup = new BackupAndRestore(storage, { deleteCheckpoint: false, log });
   let run: Awaited<ReturnType<typeof runTutorial>> & { prepareSeconds?: number };
   let weights: Uint8Array;
+  let modelFile: Uint8Array;
   try {
     const settings = { ...options, epochs, batchSize, seed, log, callbacks: [backup, ...(options.callbacks ?? [])] };
     // The tutorial keeps its own runner (shared with the browser page); test/recipes.test.ts checks
     // that runRecipe(RECIPES.tutorial) trains the same weights.
     run = recipe.name === 'tutorial' && options.limit === undefined ? await runTutorial(gpu, data, settings) : await runRecipe(gpu, data, recipe, settings);
     weights = await run.model.saveWeightsBytes();
+    modelFile = await run.model.save();
   } catch (error) {
     if (!(error instanceof TrainingError)) throw error;
     const where = backup.checkpointEpoch > 0
@@ -100,11 +104,12 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
     files,
   };
   await writeAtomically(files.weights, weights);
+  await writeAtomically(files.model, modelFile);
   await writeAtomically(files.history, JSON.stringify({ settings: { recipe: recipe.name, epochs, batchSize, seed, limit: options.limit ?? null, ...recipe.data }, ...result }, null, 2) + '\n');
   await writeAtomically(files.curves, historySvg(backup.history));
   // The run's results are safe on disk: the checkpoint has served (Keras' delete_checkpoint),
   // and the next run in this folder starts afresh.
   await storage.remove();
-  log(`Wrote ${files.history}, ${files.curves} and ${files.weights}`);
+  log(`Wrote ${files.history}, ${files.curves}, ${files.weights} and ${files.model}`);
   return result;
 }
