@@ -224,10 +224,10 @@ export const RENDERERS = {
     const wgsl = r('wgsl-mutation');
     const score = (x) => `${fixed(x * 100, 1)}%`;
     const rows = [
-      ...stryker.files.map((f) => [`\`${f.path}\` (StrykerJS)`, grouped(f.mutants), grouped(f.killed + f.timedOut), grouped(f.survived + f.noCoverage), grouped(f.compileErrors), score(f.score)]),
-      ...Object.entries(wgsl.shaders).map(([name, s]) => [`\`shaders/${name}\` (scripts/mutate-wgsl.mjs)`, grouped(s.mutants), grouped(s.killed + s.timedOut), grouped(s.survived), grouped(s.compileErrors), score(s.score)]),
+      ...stryker.files.map((f) => [`\`${f.path}\` (StrykerJS)`, grouped(f.mutants), grouped(f.killed + f.timedOut), grouped(f.survived + f.noCoverage), 'see below', grouped(f.compileErrors), score(f.score)]),
+      ...Object.entries(wgsl.shaders).map(([name, s]) => [`\`shaders/${name}\` (scripts/mutate-wgsl.mjs)`, grouped(s.mutants), grouped(s.killed + s.timedOut), grouped(s.survived), grouped(s.equivalent ?? 0), grouped(s.compileErrors), score(s.score)]),
     ];
-    return table(['scope', 'mutants', 'killed', 'survived', 'did not compile', 'score'], rows);
+    return table(['scope', 'mutants', 'killed', 'survived', 'equivalent (not scored)', 'did not compile', 'score'], rows);
   },
   soak: (r) => {
     const d = r('soak');

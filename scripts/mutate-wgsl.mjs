@@ -10,6 +10,8 @@
 // failing run kills the mutant. The shader is restored in a `finally` and on SIGINT/SIGTERM: it is
 // a file other people's tests read, so run this only on a shader nobody is editing.
 // Summary: bench/results/wgsl-mutation.json (one entry per shader, replaced when it is run again).
+// Mutants known to be equivalent (EQUIVALENT, each with its reason) are not run and not scored;
+// `--rescore` re-applies that table to the recorded summary without running anything.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -22,6 +24,30 @@ const SUMMARY = join(ROOT, 'bench', 'results', 'wgsl-mutation.json');
 const TEST_TIMEOUT_MS = 300_000;
 
 // ---- mutants ----
+
+/**
+ * Mutants that cannot change what any caller sees, on Dawn: its robustness transform clamps an
+ * out-of-bounds storage index to the last element (WebGPU lets an implementation clamp, discard
+ * the write, or read 0; Dawn clamps).
+ */
+const EQUIVALENT = [
+  {
+    line: /^if \(i >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    reason: 'the one extra invocation (i = count) of an elementwise kernel reads and writes index count, clamped to count - 1: it rewrites the last element with the same value',
+  },
+  {
+    line: /^correct\[0\] = n;$/,
+    from: '0',
+    to: '1',
+    reason: 'correct has one element: index 1 is clamped to 0',
+  },
+];
+
+function equivalence(text, original, replacement) {
+  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement)?.reason ?? null;
+}
 
 /** Byte ranges of comments, which are never mutated. */
 function commentRanges(source) {
@@ -96,7 +122,7 @@ export function mutants(source) {
   const allowed = (at) => !comments.some(([a, b]) => at >= a && at < b) && !FROZEN_LINE.test(lineText(at));
   const found = [];
   const add = (at, original, replacement, kind) => {
-    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at) });
+    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), text: lineText(at).trim() });
   };
   for (const [pattern, replacement, kind] of SWAPS) for (const m of source.matchAll(pattern)) add(m.index, m[0], replacement, kind);
   for (const m of source.matchAll(/(?<![\w.])(\d+\.\d*|\d*\.\d+|\d+)(e-?\d+)?[ui]?(?![\w.])/g)) {
@@ -200,10 +226,12 @@ async function mutateShader(name, compile, limit) {
   try {
     for (const [i, mutant] of all.entries()) {
       const code = apply(original, mutant);
-      const errors = prefix === null ? [] : await compile(prefix + code);
+      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim());
+      const errors = reason || prefix === null ? [] : await compile(prefix + code);
       let status;
       let seconds = 0;
-      if (errors.length) status = 'compile error';
+      if (reason) status = 'equivalent';
+      else if (errors.length) status = 'compile error';
       else {
         writeFileSync(file, code);
         try {
@@ -216,29 +244,51 @@ async function mutateShader(name, compile, limit) {
       }
       const where = `${name}:${mutant.line}`;
       console.log(`${String(i + 1).padStart(3)}/${all.length} ${status.padEnd(13)} ${where} ${mutant.kind}: '${mutant.original.trim()}' -> '${mutant.replacement.trim()}'${seconds ? ` (${seconds.toFixed(1)} s)` : ''}`);
-      results.push({ line: mutant.line, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status });
+      results.push({ line: mutant.line, text: mutant.text, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status, ...(reason ? { reason } : {}) });
     }
   } finally {
     restore();
     restore = null;
   }
+  return { tests, ...tally(results), seconds: (performance.now() - started) / 1000, baselineSeconds: baseline.seconds, mutantsTried: results };
+}
+
+/** Counts and score of one shader's mutants. */
+function tally(results) {
   const count = (s) => results.filter((r) => r.status === s).length;
-  const valid = results.length - count('compile error');
   const detected = count('killed') + count('timeout');
+  const scored = detected + count('survived');
   return {
-    tests,
     mutants: results.length,
     killed: count('killed'),
     timedOut: count('timeout'),
     survived: count('survived'),
+    equivalent: count('equivalent'),
     compileErrors: count('compile error'),
-    // As Stryker's mutation score: detected over the mutants that compiled.
-    score: valid ? detected / valid : null,
-    seconds: (performance.now() - started) / 1000,
-    baselineSeconds: baseline.seconds,
+    // As Stryker's mutation score: detected over the mutants that compiled, equivalent ones left out.
+    score: scored ? detected / scored : null,
     survivors: results.filter((r) => r.status === 'survived'),
-    mutantsTried: results,
   };
+}
+
+function totals(summary) {
+  const t = Object.values(summary.shaders).reduce((t, s) => ({ detected: t.detected + s.killed + s.timedOut, scored: t.scored + s.killed + s.timedOut + s.survived, equivalent: t.equivalent + (s.equivalent ?? 0) }), { detected: 0, scored: 0, equivalent: 0 });
+  return { ...t, score: t.scored ? t.detected / t.scored : null, shaders: Object.keys(summary.shaders).length };
+}
+
+/** The recorded summary with EQUIVALENT re-applied (line texts from the shaders as they are now). */
+function rescore(summary) {
+  for (const [name, entry] of Object.entries(summary.shaders)) {
+    const lines = readFileSync(join(SHADERS, name), 'utf8').split('\n');
+    for (const r of entry.mutantsTried) {
+      r.text ??= lines[r.line - 1].trim();
+      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement) : null;
+      if (reason) Object.assign(r, { status: 'equivalent', reason });
+    }
+    Object.assign(entry, tally(entry.mutantsTried));
+  }
+  summary.total = totals(summary);
+  return summary;
 }
 
 async function main(argv) {
@@ -247,17 +297,21 @@ async function main(argv) {
   const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--limit').map((a) => (a.endsWith('.wgsl') ? a : `${a}.wgsl`));
   const shaders = names.length ? names : readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')).sort();
   for (const s of shaders) if (!existsSync(join(SHADERS, s))) throw new Error(`no shader shaders/${s}`);
-  const compile = await compiler();
   const summary = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : { shaders: {} };
+  if (argv.includes('--rescore')) {
+    writeFileSync(SUMMARY, `${JSON.stringify(rescore(summary), null, 2)}\n`);
+    console.log(`rescored ${SUMMARY}: ${summary.total.detected} of ${summary.total.scored} killed, ${summary.total.equivalent} equivalent`);
+    return;
+  }
+  const compile = await compiler();
   summary.benchmark = 'WGSL mutation testing (scripts/mutate-wgsl.mjs): each mutant against the test files that import its kernel wrapper';
   summary.machine = { cpu: cpus()[0]?.model.trim(), cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30) };
   for (const shader of shaders) {
     const result = await mutateShader(shader, compile, limit);
     summary.shaders[shader] = { date: new Date().toISOString(), ...result };
     const pct = result.score === null ? 'n/a' : `${(100 * result.score).toFixed(1)}%`;
-    console.log(`${shader}: ${result.killed + result.timedOut} of ${result.mutants - result.compileErrors} mutants killed (${pct}); ${result.compileErrors} did not compile; ${result.seconds.toFixed(0)} s`);
-    const totals = Object.values(summary.shaders).reduce((t, s) => ({ detected: t.detected + s.killed + s.timedOut, valid: t.valid + s.mutants - s.compileErrors }), { detected: 0, valid: 0 });
-    summary.total = { ...totals, score: totals.valid ? totals.detected / totals.valid : null, shaders: Object.keys(summary.shaders).length };
+    console.log(`${shader}: ${result.killed + result.timedOut} of ${result.killed + result.timedOut + result.survived} mutants killed (${pct}); ${result.equivalent} equivalent, ${result.compileErrors} did not compile; ${result.seconds.toFixed(0)} s`);
+    summary.total = totals(summary);
     writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   }
 }
