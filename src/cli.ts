@@ -249,10 +249,19 @@ async function predict(values: Values, positionals: string[]): Promise<void> {
       for (const p of await predictTexts(reader, positionals)) console.log(JSON.stringify(p));
       return;
     }
-    await predictStream(reader, process.stdin, (chunk) => new Promise((done) => (process.stdout.write(chunk) ? done() : process.stdout.once('drain', done))));
+    await predictStream(reader, process.stdin, writeStdout);
+  } catch (error) {
+    // The reader of our output went away (`predict | head`): stop quietly, as Unix tools do.
+    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
   } finally {
     reader.dispose();
   }
+}
+
+/** Writes to standard output and waits until it is handed to the system: a slow reader holds the stream back, one batch at a time. */
+function writeStdout(chunk: string): Promise<void> {
+  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => {}); // reported through the callback below
+  return new Promise((done, fail) => process.stdout.write(chunk, (error) => (error ? fail(error) : done())));
 }
 
 function requiredPath(flag: string, value: string | boolean | undefined): string {

@@ -132,6 +132,17 @@ describe('train --texts on folders, then predict, evaluate and export', () => {
     expect(large - small, `peak RSS ${small} KiB for 20,000 lines, ${large} KiB for 60,000`).toBeLessThan(16 * 1024);
   }, 240_000);
 
+  it('predict stops quietly (exit 0, nothing on stderr) when its reader goes away, as `| head -n 1`', () => {
+    const input = join(dir, 'many-lines.txt');
+    writeFileSync(input, 'a wonderful film\n'.repeat(5000));
+    const env = { ...process.env, MODEL: join(out, 'model.sgm'), CLI: cli, INPUT: input };
+    const script = 'set -o pipefail; "$0" "$CLI" predict --model "$MODEL" < "$INPUT" | head -n 1';
+    const result = spawnSync('bash', ['-c', script, process.execPath], { encoding: 'utf8', env, timeout: 120_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout).text).toBe('a wonderful film');
+  });
+
   it("evaluate --model prints Keras' evaluate line: on the folder's test/ the figures train printed; on a table", () => {
     const onFolder = run(['evaluate', '--model', join(out, 'model.sgm'), '--texts', folder, '--batch-size', '4']);
     expect(onFolder.code, onFolder.stderr).toBe(0);
@@ -227,6 +238,9 @@ describe('bad input: one line, exit 1 (usage: exit 2)', () => {
   const out = join(dir, 'bad-out');
 
   it('an empty folder, a folder with one class, a non-UTF-8 file and an unreadable file (named)', () => {
+    const text = join(dir, 'reviews.txt');
+    writeFileSync(text, 'a review');
+    expectOneLineError(run(['train', '--texts', text, '--out', out]), /reviews\.txt.*is a file but not a table/);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     expectOneLineError(run(['train', '--texts', empty, '--out', out]), /empty.*has no train\/ folder/);
@@ -274,7 +288,8 @@ describe('bad input: one line, exit 1 (usage: exit 2)', () => {
     const newer = join(dir, 'newer.sgm');
     writeFileSync(newer, encodeWeights(weights, { model: { ...(meta!.model as object), format: MODEL_FORMAT, version: 2 } }));
     expectOneLineError(run(['predict', '--model', newer, 'text']), /newer\.sgm: a version 2 model file; this shadergrad reads version 1 \(written by a newer shadergrad\)/);
-    expectOneLineError(run(['predict', '--model', join(dir, 'no-such.sgm'), 'text']), /no-such\.sgm: cannot read the model file \(ENOENT\)/);
+    expectOneLineError(run(['predict', '--model', join(dir, 'no-such.sgm'), 'text']), /DataFileError: .*no-such\.sgm.*cannot read: ENOENT/);
+    expectOneLineError(run(['predict', '--model', folder, 'text']), /small.*is a directory, not a file/);
   });
 
   it('flags that do not belong exit 2 with the usage', () => {

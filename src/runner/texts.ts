@@ -19,10 +19,10 @@
  * the output layer's config (layerFromConfig ignores it; the TF.js export leaves it out).
  */
 import { createInterface } from 'node:readline';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../data/errors.js';
-import { getWordIndex, loadData } from '../data/files.js';
+import { getWordIndex, loadData, MAX_DATA_BYTES, readRegularFile } from '../data/files.js';
 import type { WordIndex } from '../data/imdb.js';
 import { ngramVocabularySize, reviewNgrams, type NgramSpec } from '../data/ngrams.js';
 import { RandomState } from '../data/random-state.js';
@@ -121,6 +121,9 @@ export async function loadTextSplits(options: TextTrainOptions): Promise<TextSpl
     log(`Found ${table.texts.length} rows belonging to ${table.classNames.length} classes.`);
     splits = { training, validation, test, classNames: table.classNames };
   } else {
+    if ((await stat(options.texts).catch(() => null))?.isFile()) {
+      throw new TextDataError('is a file but not a table: name it .csv, .tsv or .jsonl, or give a folder with train/ and test/', { file: options.texts });
+    }
     if (options.test !== undefined || options.testSplit !== undefined) {
       throw new TextDataError('a folder brings its own test/ folder: --test and --test-split are for a table', { file: options.texts });
     }
@@ -256,18 +259,14 @@ export interface TextModel {
   dispose(): void;
 }
 
-/** Reads a model file (one line for a damaged file or another version) and loads it on the GPU. */
+/** A model file's description: a regular file only, read whole; one line for a damaged file or another version. */
+async function readModelFile(path: string): Promise<ModelDescription> {
+  return decodeModel(new Uint8Array(await readRegularFile(path, MAX_DATA_BYTES)), path);
+}
+
+/** Reads a model file and loads it on the GPU. */
 export async function loadTextModel(path: string, options: ReaderOptions = {}): Promise<TextModel> {
-  let bytes: Uint8Array;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new ModelFileError(`${path}: not a file`);
-    bytes = new Uint8Array(await readFile(path));
-  } catch (error) {
-    if (error instanceof ModelFileError) throw error;
-    throw new ModelFileError(`${path}: cannot read the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const description = decodeModel(bytes, path);
+  const description = await readModelFile(path);
   const output = description.architecture[description.architecture.length - 1];
   if (output.className !== 'Dense' || output.config.units !== 1 || output.config.activation !== 'sigmoid') {
     throw new ModelFileError(`${path}: the model's output is ${output.className}(${JSON.stringify(output.config.units)}, ${JSON.stringify(output.config.activation)}), not Dense(1, sigmoid): predict and evaluate read binary classifiers`);
@@ -387,7 +386,7 @@ export async function predictStream(reader: TextModel, input: NodeJS.ReadableStr
  * Loss and accuracy of a model on labelled texts: a folder (its `test/` folder when it has
  * train/ and test/, else its class folders) or a table, labels matched to the model's classes.
  */
-export async function evaluateTexts(reader: TextModel, texts: string, options: { textColumn?: string; labelColumn?: string; batchSize?: number; log?: (line: string) => void; output?: Output; limit?: number } = {}): Promise<{ loss: number; accuracy: number; count: number }> {
+export async function evaluateTexts(reader: TextModel, texts: string, options: { textColumn?: string; labelColumn?: string; batchSize?: number; log?: (line: string) => void; output?: Output } = {}): Promise<{ loss: number; accuracy: number; count: number }> {
   const { batchSize = TEXT_TUTORIAL.batchSize, log = console.log, output } = options;
   const named = !(reader.classNames[0] === '0' && reader.classNames[1] === '1');
   let data: LabelledTexts;
@@ -399,7 +398,6 @@ export async function evaluateTexts(reader: TextModel, texts: string, options: {
     data = await textDatasetFromDirectory(folder, { shuffle: false, classNames: named ? reader.classNames : undefined, log });
   }
   if (data.classNames.length !== 2) throw new TextDataError(`has ${data.classNames.length} classes: the model is a binary classifier`, { file: texts });
-  if (options.limit !== undefined) data = head(data, options.limit);
   const x = reader.encode(data.texts);
   reader.model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
   const [loss, accuracy] = await reader.model.evaluate(x, data.labels, { batchSize, verbose: 1, output });
@@ -409,13 +407,7 @@ export async function evaluateTexts(reader: TextModel, texts: string, options: {
 
 /** `export --format tfjs`: the model file as a TF.js Layers model in `out` (model.json, weight shard, vectorizer.json). Returns the paths written. */
 export async function exportTfjs(modelPath: string, out: string): Promise<string[]> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(modelPath));
-  } catch (error) {
-    throw new ModelFileError(`${modelPath}: cannot read the model file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const description = decodeModel(bytes, modelPath);
+  const description = await readModelFile(modelPath);
   const shape = description.architecture[0].config.batch_input_shape;
   const sequenceLength = Array.isArray(shape) && typeof shape[1] === 'number' ? shape[1] : null;
   const files = tfjsFiles(description, { sequenceLength });
