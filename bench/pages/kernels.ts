@@ -9,13 +9,14 @@
  */
 import { Gpu, GpuTimer, copyKernel, type AdapterReport, type PreparedDispatch, type Tensor } from '../../src/index.js';
 import { binaryAccuracyCount } from '../../src/kernels/accuracy.js';
-import { adamParams, adamStep, prepareAdam } from '../../src/kernels/adam.js';
+import { optimizerUpdate, prepareOptimizerUpdate } from '../../src/kernels/optimizer-update.js';
+import { Adam } from '../../src/nn/optimizers/index.js';
 import { classifierHeadParams, headRecordSize, prepareHeadTraining } from '../../src/kernels/classifier-head.js';
 import { batchWords, prepareEmbeddingBag, presenceShape, presenceWords, tokenBags, uploadTokenBags, wholeTable } from '../../src/kernels/embedding-bag.js';
 import { add } from '../../src/kernels/add.js';
 import { bceFromLogitsBackward, bceFromLogitsLosses } from '../../src/kernels/binary-crossentropy.js';
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../../src/kernels/dense.js';
-import { embeddingBackward, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../../src/kernels/embedding.js';
+import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../../src/kernels/embedding.js';
 import { meanPoolBackward, meanPoolForward } from '../../src/kernels/mean-pool.js';
 import { reluBackward, reluForward } from '../../src/kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../../src/kernels/sigmoid.js';
@@ -140,7 +141,7 @@ const FUSED_KERNELS: KernelSpec[] = [
     reads: (s) => s.batch * (DIM + HEAD_RECORD), writes: () => HEAD_WEIGHTS + 2, flop: (s) => s.batch * (2 * DIM * HIDDEN + 4 * HIDDEN + 3),
     run: (gpu, x) => record(gpu, x.fused.headGradients) },
   // every weight of the model at once: reads weights, grads, m, v [P]; writes weights, m, v [P]
-  { kernel: 'fused adam', entry: 'updateVec4', shape: () => shape(FLAT_PARAMS), reads: () => 4 * FLAT_PARAMS, writes: () => 3 * FLAT_PARAMS, flop: null,
+  { kernel: 'fused adam', entry: 'update', shape: () => shape(FLAT_PARAMS), reads: () => 4 * FLAT_PARAMS, writes: () => 3 * FLAT_PARAMS, flop: null,
     run: (gpu, x) => record(gpu, x.fused.adam) },
 ];
 
@@ -169,15 +170,18 @@ function denseSpecs(inputs: number, units: number, pick: (x: Inputs) => { x: Ten
  * The kernels timed, and the bytes each moves: this table is the bench's definition of
  * "bytes" (4 per element) and "FLOP". N = B·T tokens, U = distinct ids, P = Adam parameters.
  */
+/** Keras' Adam, as the engine's optimizer update runs it (src/kernels/optimizer-update.ts). */
+const ADAM = new Adam();
+
 const KERNELS: KernelSpec[] = [
   // reads ids [N] and one table row per token [N, D]; writes out [N, D]
   { kernel: 'embedding', entry: 'forward', shape: (s) => shape(s.batch, STEPS, DIM), reads: (s) => s.tokens * (1 + DIM), writes: (s) => s.tokens * DIM, flop: null,
     run: (gpu, x) => [embeddingForward(gpu, x.table, x.ids)] },
-  // reads dOut [N, D], positions [N], rowStarts [U + 1], rowIds [U]; writes U rows of dTable [V, D]; N·D adds.
-  // The wrapper's clear of dTable is a separate command: outside the timestamps, inside wall-clock times.
-  { kernel: 'embedding', entry: 'backward', shape: (s) => `${shape(s.batch, STEPS, DIM)}→${shape(VOCAB, DIM)}`,
-    reads: (s) => s.tokens * (DIM + 1) + 2 * s.uniqueIds + 1, writes: (s) => s.uniqueIds * DIM, flop: (s) => s.tokens * DIM,
-    run: (gpu, x) => [embeddingBackward(gpu, x.sequence, x.index, VOCAB, DIM)] },
+  // reads dOut [N, D], positions [N], rowStarts [U + 1]; writes the row-sparse gradient [U, D]; N·D adds.
+  // (A dense gradient scatters it into [V, D], src/kernels/rows.ts: the engine's Keras optimizers do, LazyAdam does not.)
+  { kernel: 'embedding', entry: 'backward', shape: (s) => `${shape(s.batch, STEPS, DIM)}→${shape(s.uniqueIds, DIM)}`,
+    reads: (s) => s.tokens * (DIM + 1) + s.uniqueIds + 2, writes: (s) => s.uniqueIds * DIM, flop: (s) => s.tokens * DIM,
+    run: (gpu, x) => [embeddingBackwardRows(gpu, x.sequence, x.index, VOCAB, DIM)] },
   // reads x [B, T, D]; writes out [B, D]; B·T·D adds
   { kernel: 'mean-pool', entry: 'forward', shape: (s) => shape(s.batch, STEPS, DIM), reads: (s) => s.tokens * DIM, writes: (s) => s.batch * DIM, flop: (s) => s.tokens * DIM,
     run: (gpu, x) => [meanPoolForward(gpu, x.sequence)] },
@@ -212,7 +216,7 @@ const KERNELS: KernelSpec[] = [
     run: (gpu, x) => [add(gpu, x.sequence, x.sequence2)] },
   // reads weights, grad, m, v [P]; writes weights, m, v [P] (in place). The embedding table, the largest weight, at every batch size.
   { kernel: 'adam', entry: 'update', shape: (s) => shape(s.adamParams), reads: (s) => 4 * s.adamParams, writes: (s) => 3 * s.adamParams, flop: null,
-    run: (gpu, x) => { adamStep(gpu, x.adam.param, x.adam.grad, x.adam.m, x.adam.v, { step: 1 }); return []; } },
+    run: (gpu, x) => { optimizerUpdate(gpu, ADAM, x.adam.param, x.adam.grad, [x.adam.m, x.adam.v], 0); return []; } },
 ];
 
 const ALL_KERNELS = [...KERNELS, ...FUSED_KERNELS];
@@ -297,7 +301,7 @@ async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: (
   const dPooled = f(batch * DIM);
   const presence = keep(gpu.zeros(presenceShape(VOCAB, batch), 'i32'));
   const bag = { bags, dim: DIM, capacity: batch, markRows: batch, order, shards: wholeTable(VOCAB, weights, grads, presence), pooled, dPooled };
-  const uniforms = [classifierHeadParams(HEAD_LAYOUT), adamParams(FLAT_PARAMS, { step: 1 })].map((p) => gpu.createUniform(p));
+  const uniforms = [classifierHeadParams(HEAD_LAYOUT), ADAM.params(0)].map((p) => gpu.createUniform(p));
   const [headParams, adamUniform] = uniforms;
   const plain = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, false))) });
   const marking = await prepareEmbeddingBag(gpu, { ...bag, batch: keep(gpu.upload(batchWords(0, batch, 0, true))) });
@@ -306,7 +310,7 @@ async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: (
   const samples = keep(gpu.zeros([batch, HEAD_RECORD]));
   const metrics = keep(gpu.zeros([1, 2]));
   const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, labels, pooled, weights, samples, metrics, dPooled, grads }, headParams);
-  const adam = await prepareAdam(gpu, weights, grads, f(FLAT_PARAMS, -0.01, 0.01), f(FLAT_PARAMS, 0, 0.01), adamUniform);
+  const adam = await prepareOptimizerUpdate(gpu, ADAM, { weights, grads, slots: [f(FLAT_PARAMS, -0.01, 0.01), f(FLAT_PARAMS, 0, 0.01)] }, adamUniform);
   // Mark once so the backward walks a real bitmap.
   gpu.record(marking.forward);
   return {
