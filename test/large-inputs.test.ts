@@ -9,8 +9,9 @@ import { padSequences } from '../src/data/sequences.js';
 import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential, type TokenMatrix } from '../src/nn/model.js';
 import { expectClose, useGpu } from './gpu-helpers.js';
+import { fullDataset } from './helpers.js';
 
-const path = process.env.IMDB_NPZ;
+const path = fullDataset('test/large-inputs.test.ts (the full vocabulary and the longest reviews)');
 const REVIEWS = 640;
 
 describe.skipIf(!path)('large inputs ($IMDB_NPZ)', () => {

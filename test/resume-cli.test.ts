@@ -13,8 +13,9 @@ import { readCheckpoint } from '../src/nn/backup.js';
 import type { CallbackModel } from '../src/nn/callbacks.js';
 import { TrainingError, type Sequential } from '../src/nn/model.js';
 import { trainTutorial } from '../src/runner/train.js';
+import { fullDataset } from './helpers.js';
 
-const data = process.env.IMDB_NPZ;
+const data = fullDataset('test/resume-cli.test.ts (train --resume after a kill)');
 const dir = mkdtempSync(join(tmpdir(), 'shadergrad-resume-'));
 mkdirSync('node_modules/.cache', { recursive: true });
 const cli = join(mkdtempSync('node_modules/.cache/shadergrad-resume-'), 'cli.mjs');
