@@ -44,7 +44,7 @@ export abstract class AdamRule extends Optimizer {
 
   /**
    * [alpha, 1 - beta1, 1 - beta2, epsilon]. alpha rounds every stage to float32 as Keras' float32 ops do,
-   * pow evaluated in double and rounded (as src/kernels/adam.ts `adamAlpha`, so both agree bit for bit).
+   * pow evaluated in double and rounded (as the engine's Adam before the redesign did: test/fixtures/adam holds its results, reproduced bit for bit).
    * Keras multiplies by the Python float `1 - self.beta_1` (double), which becomes float32 when applied.
    */
   protected updateConstants(iterations: number, learningRate: number): number[] {
