@@ -50,7 +50,8 @@ Commands:
                                .csv, .tsv or .jsonl table. The tutorial's standardisation, 10,000 tokens,
                                250 ids, Embedding(10000, 16) -> Dropout(0.2) -> GlobalAveragePooling1D
                                -> Dropout(0.2) -> Dense(1, sigmoid), Adam, 10 epochs at batch 32, seed 42;
-                               the vocabulary goes into model.sgm. Two classes.
+                               the vocabulary goes into model.sgm. Two classes. --limit N keeps N training
+                               texts and at most N validation and N test texts (a seeded sample of test/).
             --validation-split F
                                fraction of the training texts held out for validation (default 0.2)
             --text-column C, --label-column C
