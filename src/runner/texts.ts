@@ -217,7 +217,9 @@ export async function trainTexts(options: TextTrainOptions): Promise<TextTrainRe
       files,
     };
     await writeAtomically(files.model, encodeModel(withClassNames(description, classNames)));
-    const settings = { ...TEXT_TUTORIAL, texts: options.texts, epochs, batchSize, seed, limit: options.limit ?? null };
+    const { validationSplit = TEXT_TUTORIAL.validationSplit, textColumn = null, labelColumn = null, test: testTable = null } = options;
+    const testSplit = isTable(options.texts) && testTable === null ? (options.testSplit ?? 0.2) : null;
+    const settings = { ...TEXT_TUTORIAL, texts: options.texts, epochs, batchSize, seed, validationSplit, limit: options.limit ?? null, textColumn, labelColumn, test: testTable, testSplit };
     await writeAtomically(files.history, JSON.stringify({ settings, ...result }, null, 2) + '\n');
     await writeAtomically(files.curves, historySvg(history.history));
     log(`Wrote ${files.model}, ${files.history} and ${files.curves}`);
