@@ -13,6 +13,7 @@
  */
 import type { Callback, CallbackModel, Logs, TrainParams } from './callbacks.js';
 import { TrainingError } from './model.js';
+import { excerpt } from '../data/errors.js';
 import { decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
 
 /** Where a checkpoint is kept. */
@@ -130,6 +131,8 @@ export class BackupAndRestore implements Callback {
 /**
  * Decode and check a checkpoint against the model's weights and the fit's settings. Weights match
  * by order and shape, as Keras restores them (names carry a per-process counter: `dense_3`).
+ * Every field of the training state is checked (a file whose checksum was recomputed after
+ * editing gets here), and every weight must be finite: a refused file is never called good.
  */
 export function readCheckpoint(
   bytes: Uint8Array,
@@ -138,38 +141,100 @@ export function readCheckpoint(
   params: TrainParams,
   slotNames: readonly string[],
 ): { weights: NamedWeights[]; state: CheckpointState } {
+  const refuse = (problem: string) => new CheckpointError(`${excerpt(file)}: ${problem}; refusing to resume from it (delete it to start over)`);
   let decoded: ReturnType<typeof decodeWeightsFile>;
   try {
     decoded = decodeWeightsFile(bytes, file);
   } catch (error) {
     throw new CheckpointError(`${(error as Error).message}; refusing to resume from it (delete it to start over)`);
   }
-  const state = decoded.meta as unknown as CheckpointState | undefined;
-  if (state?.kind !== KIND || !Number.isInteger(state.epoch) || state.epoch < 1 || !Number.isInteger(state.iterations) || typeof state.history !== 'object') {
-    throw new CheckpointError(`${file}: not a shadergrad checkpoint (a weights file without training state?)`);
-  }
+  if (!isRecord(decoded.meta) || decoded.meta.kind !== KIND) throw refuse('not a shadergrad checkpoint (a weights file without training state?)');
+  // Another model's checkpoint is named as such before its state is looked at.
   const describe = (shapes: readonly (readonly number[])[]) => shapes.map((s) => `[${s.join(', ')}]`).join(', ');
   const model = decoded.weights.slice(0, weightShapes.length);
   if (describe(model.map((w) => w.shape)) !== describe(weightShapes)) {
     const saved = model.map((w) => `${w.name} [${w.shape.join(', ')}]`).join(', ');
-    throw new CheckpointError(`${file}: its weights (${saved.slice(0, 400)}) are not this model's (${describe(weightShapes)})`);
+    throw new CheckpointError(`${file}: its weights (${excerpt(saved, 400)}) are not this model's (${describe(weightShapes)})`);
   }
-  const savedSlots = Array.isArray(state.optimizer?.slots) ? state.optimizer.slots.map(String) : [];
+  const state = checkState(decoded.meta, (problem) => {
+    throw refuse(problem);
+  });
+  const savedSlots = state.optimizer.slots;
   if (savedSlots.join(',') !== slotNames.join(',')) {
     throw new CheckpointError(
-      `${file}: written with an optimizer whose slots are (${savedSlots.join(', ').slice(0, 200)}); this run's has (${slotNames.join(', ')}): resume with the same optimizer`,
+      `${file}: written with an optimizer whose slots are (${excerpt(savedSlots.join(', '))}); this run's has (${slotNames.join(', ')}): resume with the same optimizer`,
     );
   }
   if (describe(decoded.weights.map((w) => w.shape)) !== describe(Array.from({ length: slotNames.length + 1 }, () => weightShapes).flat())) {
     throw new CheckpointError(`${file}: its optimizer slots do not have the model's ${weightShapes.length} weight shapes each`);
   }
   for (const key of ['batchSize', 'samples', 'shuffle', 'seed'] as const) {
-    if (state.params?.[key] !== params[key]) {
-      throw new CheckpointError(`${file}: written by a run with ${key} ${state.params?.[key]}; this run has ${params[key]}: resume with the same settings`);
+    if (state.params[key] !== params[key]) {
+      throw new CheckpointError(`${file}: written by a run with ${key} ${state.params[key]}; this run has ${params[key]}: resume with the same settings`);
     }
   }
   if (state.epoch > params.epochs) {
     throw new CheckpointError(`${file}: ${state.epoch} epochs are done already, more than the ${params.epochs} asked for`);
   }
+  // Written only when finite (onEpochEnd checks): a value that is not was put there by hand.
+  for (const w of decoded.weights) {
+    const bad = w.values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw refuse(`${excerpt(w.name)} holds a value that is not a finite number at index ${bad}`);
+  }
   return { weights: decoded.weights, state };
+}
+
+/** Keys that would reach an object's prototype when copied (history is Object.assign-ed into the callback's). */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** More history series than any fit logs (loss, metrics and their val_ twins). */
+const MAX_HISTORY_KEYS = 64;
+
+/** Every field of a checkpoint's meta, checked; `fail` throws. */
+function checkState(meta: unknown, fail: (problem: string) => never): CheckpointState {
+  if (!isRecord(meta) || meta.kind !== KIND) {
+    fail('not a shadergrad checkpoint (a weights file without training state?)');
+  }
+  const state = meta as Record<string, unknown>;
+  const { epoch, iterations, history, optimizer } = state;
+  if (!Number.isSafeInteger(epoch) || (epoch as number) < 1) fail(`epoch must be a positive integer, found ${describeValue(epoch)}`);
+  if (!Number.isSafeInteger(iterations) || (iterations as number) < 0) fail(`iterations must be a non-negative integer, found ${describeValue(iterations)}`);
+  if (!isRecord(history)) fail(`history must be an object of number lists, found ${describeValue(history)}`);
+  const series = Object.keys(history);
+  if (series.length > MAX_HISTORY_KEYS) fail(`history holds ${series.length} series, more than ${MAX_HISTORY_KEYS}`);
+  for (const key of series) {
+    if (PROTOTYPE_KEYS.has(key)) fail(`history has a key named '${key}'`);
+    const values = history[key];
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) fail(`history '${excerpt(key, 100)}' must be a list of finite numbers, found ${describeValue(values)}`);
+    if (values.length !== epoch) fail(`history '${excerpt(key, 100)}' has ${values.length} values for ${epoch} completed epochs`);
+  }
+  if (!isRecord(state.params)) fail(`params must be an object, found ${describeValue(state.params)}`);
+  for (const key of ['epochs', 'batchSize', 'samples', 'seed'] as const) {
+    const value = state.params[key];
+    if (!Number.isSafeInteger(value) || (value as number) < 0) fail(`params.${key} must be a non-negative integer, found ${describeValue(value)}`);
+  }
+  if (typeof state.params.shuffle !== 'boolean') fail(`params.shuffle must be true or false, found ${describeValue(state.params.shuffle)}`);
+  if (!isRecord(optimizer) || typeof optimizer.name !== 'string' || !Array.isArray(optimizer.slots) || !optimizer.slots.every((s) => typeof s === 'string')) {
+    fail(`optimizer must name itself and list its slots as strings, found ${describeValue(optimizer)}`);
+  }
+  for (const record of [state, state.params, optimizer]) {
+    const key = Object.keys(record as object).find((k) => PROTOTYPE_KEYS.has(k));
+    if (key) fail(`its state has a key named '${key}'`);
+  }
+  return state as unknown as CheckpointState;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A value from a checkpoint named for a message, never serialised whole. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `the string '${excerpt(value, 100)}'`;
+  if (Array.isArray(value)) return `a list of ${value.length} items`;
+  if (typeof value === 'object') return 'an object';
+  // JSON.parse reads 1e400 as Infinity: say what the file holds.
+  if (typeof value === 'number' && !Number.isFinite(value)) return 'a number past the float64 range';
+  return String(value);
 }

@@ -20,13 +20,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DataError } from '../../src/data/errors.js';
-import { imdbFromNpz, type ImdbData, type LoadDataOptions } from '../../src/data/imdb.js';
+import { imdbFromNpz, parseWordIndex, type ImdbData, type LoadDataOptions } from '../../src/data/imdb.js';
 import { readNpy, type NpyArray } from '../../src/data/npy.js';
 import { IntList, NumpyArray, NumpyDtype, PyDict, PyGlobal, PyTuple, unpickle, type PyValue } from '../../src/data/pickle.js';
 import { crc32, ZipArchive } from '../../src/data/zip.js';
+import type { TrainParams } from '../../src/nn/callbacks.js';
+import { readCheckpoint } from '../../src/nn/backup.js';
+import { decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from '../../src/nn/weights-file.js';
 import { imdbMembers, npyBytes, npyDict, npyHeader, pickleObjectArray, zipBytes, type Dataset, type Review } from './writers.js';
 
-export const READERS = ['zip', 'npy', 'pickle', 'imdb'] as const;
+export const READERS = ['zip', 'npy', 'pickle', 'imdb', 'weights', 'wordIndex'] as const;
 export type Reader = (typeof READERS)[number];
 
 // ---------------------------------------------------------------------------
@@ -82,7 +85,21 @@ export type Mutation =
   | { op: 'opArg'; index: number; value: number }
   /** A snippet of opcodes inserted at an op boundary, possibly many times. */
   | { op: 'snippet'; index: number; snippet: number; times: number }
-  | { op: 'dropOp'; index: number };
+  | { op: 'dropOp'; index: number }
+  /** A run of one stack-, mark- or memo-growing opcode, up to hundreds of thousands long. */
+  | { op: 'run'; index: number; unit: number; count: number }
+  /** A string, bytes, integer or GLOBAL line argument of a real (long) length. */
+  | { op: 'longArg'; index: number; kind: number; length: number }
+  /** The .npy header padded to a length around numpy's 10,000-byte limit, or far past it. */
+  | { op: 'longHeader'; length: number }
+  /** A local header made to disagree with the central directory, or a member grown over the next. */
+  | { op: 'zipDisagree'; kind: 'name' | 'method' | 'crc' | 'sizes' | 'overlap'; member: number; delta: number }
+  /** A weights file's header or data bit flipped (header bits drawn far more often than their share). */
+  | { op: 'headerFlip'; at: number; bit: number }
+  /** A weights file's header edited and its checksum recomputed, as a forger would. */
+  | { op: 'forge'; kind: number; entry: number }
+  /** A word index value replaced by a deep list or a long string, or a key lengthened. */
+  | { op: 'json'; kind: 'deep' | 'longString' | 'longKey' | 'notInt'; size: number };
 
 // Opcode tables: the pickle-aware mutations find op boundaries by walking them.
 
@@ -146,7 +163,25 @@ function mutate(bytes: Uint8Array, m: Mutation, sources: Uint8Array[]): Uint8Arr
     case 'opArg':
     case 'snippet':
     case 'dropOp':
+    case 'run':
+    case 'longArg':
       return mutatePickle(bytes, m);
+    case 'longHeader':
+      return padHeader(bytes, m.length);
+    case 'zipDisagree':
+      return disagreeZip(bytes, m);
+    case 'headerFlip': {
+      // Bits of the preamble and JSON header (the first 16 + H bytes) by preference.
+      const headerEnd = Math.min(n, 16 + readField(bytes, 8, 4));
+      const p = headerEnd > 0 && m.at % 4 !== 0 ? (m.at >>> 2) % headerEnd : m.at % Math.max(1, n);
+      const out = bytes.slice();
+      if (n > 0) out[p] ^= 1 << m.bit;
+      return out;
+    }
+    case 'forge':
+      return forgeWeights(bytes, m);
+    case 'json':
+      return editJson(bytes, m);
   }
 }
 
@@ -197,11 +232,14 @@ const SHAPES = [
   `(${'1, '.repeat(3000)})`, '(,)', '(3)', '[3]', '(0x10,)', "('3',)", 'n+1', 'n-1', '2n', 'n, 1', '1, n', 'n, 0', 'n*n',
 ];
 
+/** Bytes as latin-1 text, however many (a spread of 200,000 arguments overflows the stack). */
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+
 /** Rewrites the header dict of a `.npy` (no-op on other bytes), keeping the data after it. */
 function rewriteHeader(bytes: Uint8Array, m: Extract<Mutation, { op: 'header' }>): Uint8Array {
   const parsed = npyLayout(bytes);
   if (!parsed) return bytes;
-  const text = String.fromCharCode(...bytes.subarray(parsed.headerStart, parsed.dataOffset));
+  const text = latin1(bytes.subarray(parsed.headerStart, parsed.dataOffset));
   const descr = m.descr >= 0 && m.descr < DESCRS.length ? DESCRS[m.descr] : (/'descr'\s*:\s*'([^']*)'/.exec(text)?.[1] ?? '<i8');
   const fortran = m.fortran >= 0 && m.fortran < FORTRAN.length ? FORTRAN[m.fortran] : (/'fortran_order'\s*:\s*(\w+)/.exec(text)?.[1] ?? 'False');
   const oldShape = /'shape'\s*:\s*(\([^)]*\))/.exec(text)?.[1] ?? '()';
@@ -292,7 +330,55 @@ const SNIPPETS: number[][] = [
   ascii('X\x02\x00\x00\x00\xff\xfe'), ascii('\x8c\x01\x00'),
 ];
 
-function mutatePickle(bytes: Uint8Array, m: Extract<Mutation, { op: 'opcode' | 'opArg' | 'snippet' | 'dropOp' }>): Uint8Array {
+/** Units of the `run` mutation: each grows the stack, the MARK stack, the memo or the list count by one. */
+const RUN_UNITS: ((i: number) => number[])[] = [
+  () => ascii('N'),
+  () => ascii('('),
+  () => ascii('2'),
+  () => ascii(']'),
+  () => ascii('}'),
+  () => ascii(')'),
+  () => [0x88],
+  () => ascii('K\x01'),
+  () => ascii('(]'),
+  () => ascii(']a'),
+  (i) => [0x4e, 0x72, ...u32(i)], // a new memo key each time
+  () => [0x4e, 0x94],
+];
+const RUN_COUNTS = [1000, 10_000, 100_000, 300_000];
+
+/** Argument kinds of the `longArg` mutation: an opcode with a length prefix of a width, or a GLOBAL/INST line. */
+const LONG_ARGS: { code: number; width: 0 | 1 | 4 | 8 }[] = [
+  { code: 0x58, width: 4 }, // BINUNICODE
+  { code: 0x42, width: 4 }, // BINBYTES
+  { code: 0x54, width: 4 }, // BINSTRING
+  { code: 0x8b, width: 4 }, // LONG4
+  { code: 0x8a, width: 1 }, // LONG1
+  { code: 0x8c, width: 1 }, // SHORT_BINUNICODE
+  { code: 0x8d, width: 8 }, // BINUNICODE8
+  { code: 0x8e, width: 8 }, // BINBYTES8
+  { code: 0x63, width: 0 }, // GLOBAL
+  { code: 0x69, width: 0 }, // INST
+];
+const LONG_LENGTHS = [9, 10, 255, 256, 257, 8192, 8193, 100_000, 1_000_000];
+
+function longArg(kind: number, length: number): Uint8Array {
+  const { code, width } = LONG_ARGS[kind % LONG_ARGS.length];
+  const len = width === 1 ? Math.min(255, length) : length;
+  const out = new Uint8Array(1 + width + len + (width === 0 ? 9 : 0));
+  out[0] = code;
+  if (width === 0) {
+    // module line of `len` bytes, then a short name line.
+    out.fill(0x61, 1, 1 + len);
+    out.set(ascii('\nsystem\n'), 1 + len);
+    return out.subarray(0, 1 + len + 8);
+  }
+  for (let i = 0; i < width && i < 4; i++) out[1 + i] = (len >>> (8 * i)) & 0xff;
+  out.fill(0x7f, 1 + width);
+  return out;
+}
+
+function mutatePickle(bytes: Uint8Array, m: Extract<Mutation, { op: 'opcode' | 'opArg' | 'snippet' | 'dropOp' | 'run' | 'longArg' }>): Uint8Array {
   const ops = pickleOps(bytes);
   if (ops.length === 0) return bytes;
   const op = ops[m.index % ops.length];
@@ -316,7 +402,185 @@ function mutatePickle(bytes: Uint8Array, m: Extract<Mutation, { op: 'opcode' | '
     }
     case 'dropOp':
       return splice(op.at, op.end, []);
+    case 'run': {
+      const unit = RUN_UNITS[m.unit % RUN_UNITS.length];
+      const count = RUN_COUNTS[m.count % RUN_COUNTS.length];
+      const parts: number[] = [];
+      for (let i = 0; i < count; i++) parts.push(...unit(i));
+      return splice(op.at, op.at, parts);
+    }
+    case 'longArg':
+      return splice(op.at, op.at, longArg(m.kind, LONG_LENGTHS[m.length % LONG_LENGTHS.length]));
   }
+}
+
+const HEADER_LENGTHS = [9_990, 10_000, 10_001, 65_535, 200_000];
+
+/** The .npy's header padded with spaces to `HEADER_LENGTHS[length]` bytes (version 2 past 65,535). */
+function padHeader(bytes: Uint8Array, length: number): Uint8Array {
+  const layout = npyLayout(bytes);
+  if (!layout) return bytes;
+  const total = HEADER_LENGTHS[length % HEADER_LENGTHS.length];
+  const version = total > 0xffff ? 2 : layout.version;
+  const preamble = version === 1 ? 10 : 12;
+  const text = latin1(bytes.subarray(layout.headerStart, layout.dataOffset)).trimEnd();
+  const padded = text.padEnd(Math.max(text.length, total - 1), ' ') + '\n';
+  const out = new Uint8Array(preamble + padded.length + bytes.length - layout.dataOffset);
+  out.set(bytes.subarray(0, 6));
+  out[6] = version;
+  setField(out, 8, version === 1 ? 2 : 4, padded.length).subarray(8, preamble).forEach((b, i) => (out[8 + i] = b));
+  for (let i = 0; i < padded.length; i++) out[preamble + i] = padded.charCodeAt(i);
+  out.set(bytes.subarray(layout.dataOffset), preamble + padded.length);
+  return out;
+}
+
+/** Central entries and their local headers, found by walking the central directory from the end record. */
+function zipEntries(bytes: Uint8Array): { central: number; local: number; nameLength: number }[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let eocd = bytes.length - 22;
+  while (eocd >= 0 && view.getUint32(eocd, true) !== 0x06054b50) eocd--;
+  if (eocd < 0) return [];
+  const entries: { central: number; local: number; nameLength: number }[] = [];
+  let p = view.getUint32(eocd + 16, true);
+  for (let i = 0; i < view.getUint16(eocd + 10, true) && p + 46 <= bytes.length && view.getUint32(p, true) === 0x02014b50; i++) {
+    const local = view.getUint32(p + 42, true);
+    if (local + 30 <= bytes.length) entries.push({ central: p, local, nameLength: view.getUint16(p + 28, true) });
+    p += 46 + view.getUint16(p + 28, true) + view.getUint16(p + 30, true) + view.getUint16(p + 32, true);
+  }
+  return entries;
+}
+
+function disagreeZip(bytes: Uint8Array, m: Extract<Mutation, { op: 'zipDisagree' }>): Uint8Array {
+  const entries = zipEntries(bytes);
+  if (entries.length === 0) return bytes;
+  const { central, local, nameLength } = entries[m.member % entries.length];
+  const out = bytes.slice();
+  const view = new DataView(out.buffer);
+  const zip64 = view.getUint32(local + 18, true) === 0xffffffff && local + 30 + nameLength + 20 <= out.length;
+  switch (m.kind) {
+    case 'name':
+      if (nameLength > 0) out[local + 30 + (m.delta % nameLength)] ^= 0x20;
+      break;
+    case 'method':
+      view.setUint16(local + 8, view.getUint16(local + 8, true) === 0 ? 8 : 0, true);
+      break;
+    case 'crc':
+      out[local + 14 + (m.delta % 4)] ^= 1;
+      break;
+    case 'sizes':
+      if (zip64) view.setUint32(local + 30 + nameLength + 4, view.getUint32(local + 30 + nameLength + 4, true) + 1 + (m.delta % 3), true);
+      else view.setUint32(local + 22, view.getUint32(local + 22, true) + 1, true);
+      break;
+    case 'overlap': {
+      // Both headers grow the member's compressed size, so only the overlap check can catch it.
+      const grow = 1 + (m.delta % 64);
+      view.setUint32(central + 20, view.getUint32(central + 20, true) + grow, true);
+      if (zip64) view.setUint32(local + 30 + nameLength + 12, view.getUint32(local + 30 + nameLength + 12, true) + grow, true);
+      else view.setUint32(local + 18, view.getUint32(local + 18, true) + grow, true);
+      break;
+    }
+  }
+  return out;
+}
+
+// Weights files and checkpoints.
+
+const SGW_PREAMBLE = 16;
+
+/** The weights file's header as JSON, or null when it is not an intact one. */
+function sgwHeader(bytes: Uint8Array): Record<string, unknown> | null {
+  if (bytes.length < SGW_PREAMBLE) return null;
+  const length = readField(bytes, 8, 4);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes.subarray(SGW_PREAMBLE, SGW_PREAMBLE + length)));
+  } catch {
+    return null;
+  }
+}
+
+/** Re-encodes `header` (an object, or JSON text as is) over the file's data, with a correct checksum: a forger's edit. */
+export function forgedWeights(header: unknown, data: Uint8Array): Uint8Array {
+  const text = new TextEncoder().encode(typeof header === 'string' ? header : (JSON.stringify(header) ?? 'null'));
+  const dataStart = (SGW_PREAMBLE + text.length + 3) & ~3;
+  const out = new Uint8Array(dataStart + data.length);
+  out.set(ascii('SGWTS002'));
+  setField(out, 8, 4, text.length).subarray(8, 12).forEach((b, i) => (out[8 + i] = b));
+  out.set(text, SGW_PREAMBLE);
+  out.set(data, dataStart);
+  const crc = crc32(out.subarray(SGW_PREAMBLE), crc32(out.subarray(0, 12)));
+  setField(out, 12, 4, crc).subarray(12, 16).forEach((b, i) => (out[12 + i] = b));
+  return out;
+}
+
+/** The edits a forger makes to a header (then recomputes the checksum): each must still be refused or load right. */
+const FORGERIES: ((h: any, entry: number, data: Uint8Array) => unknown)[] = [
+  (h, e) => ((h.weights[e % h.weights.length].offset += 1), h),
+  (h, e) => ((h.weights[e % h.weights.length].offset -= 1), h),
+  (h, e) => ((h.weights[e % h.weights.length].offset += 0.5), h),
+  (h, e) => ((h.weights[e % h.weights.length].offset = 2 ** 53), h),
+  (h, e) => ((h.weights[e % h.weights.length].length += 1), h),
+  (h, e) => ((h.weights[e % h.weights.length].shape = null), h),
+  (h, e) => ((h.weights[e % h.weights.length] = null), h),
+  (h, e) => ((h.weights[e % h.weights.length].name = 'x'.repeat(100_000)), h),
+  (h) => ((h.weights = h.weights.reverse()), h),
+  () => null,
+  (h) => ((h.weights = null), h),
+  (h) => ((h.meta = 'x'), h),
+  (h) => h.meta && ((h.meta.history = { loss: 'abc' }), h),
+  (h) => h.meta && ((h.meta.history = { loss: [1, 2, 3, 4, 5, 6, 7, 8, 9] }), h),
+  (h) => h.meta && ((h.meta.history = JSON.parse('{"__proto__": [1]}')), h),
+  (h) => h.meta && ((h.meta.iterations = -1), h),
+  (h) => h.meta && ((h.meta.iterations = 1.5), h),
+  (h) => h.meta && ((h.meta.epoch = 0), h),
+  (h) => h.meta && ((h.meta.epoch = 1e9), h),
+  (h) => h.meta && ((h.meta.params = null), h),
+  (h) => h.meta && ((h.meta.optimizer = { name: 'adam', slots: [{}] }), h),
+  (h) => h.meta && ((h.meta.history = { loss: [[[[[[[[[[[]]]]]]]]]]] }), h),
+  (h) => h.meta && ((h.meta.epoch = '1'), h),
+];
+
+function forgeWeights(bytes: Uint8Array, m: Extract<Mutation, { op: 'forge' }>): Uint8Array {
+  const header = sgwHeader(bytes);
+  if (!header || !Array.isArray(header.weights) || header.weights.length === 0) return bytes;
+  const dataStart = (SGW_PREAMBLE + readField(bytes, 8, 4) + 3) & ~3;
+  const data = bytes.slice(dataStart);
+  // A NaN written into the data (kind past the header edits) also needs only a new checksum.
+  if (m.kind % (FORGERIES.length + 1) === FORGERIES.length) {
+    if (data.length >= 4) new DataView(data.buffer).setFloat32((m.entry * 4) % data.length & ~3, NaN, true);
+    return forgedWeights(header, data);
+  }
+  try {
+    return forgedWeights(FORGERIES[m.kind % (FORGERIES.length + 1)](header, m.entry, data) ?? header, data);
+  } catch {
+    // An edit that does not apply to this header (an earlier forgery nulled what it edits).
+    return bytes;
+  }
+}
+
+// Word index JSON.
+
+function editJson(bytes: Uint8Array, m: Extract<Mutation, { op: 'json' }>): Uint8Array {
+  const text = new TextDecoder().decode(bytes);
+  const colon = text.indexOf(':');
+  if (colon < 0) return bytes;
+  const end = text.indexOf(',', colon) < 0 ? text.lastIndexOf('}') : text.indexOf(',', colon);
+  const size = [10, 1000, 100_000, 300_000][m.size % 4];
+  let edited: string;
+  switch (m.kind) {
+    case 'deep':
+      edited = `${text.slice(0, colon + 1)} ${'['.repeat(size)}${']'.repeat(size)}${text.slice(end)}`;
+      break;
+    case 'longString':
+      edited = `${text.slice(0, colon + 1)} "${'w'.repeat(size * 3)}"${text.slice(end)}`;
+      break;
+    case 'longKey':
+      edited = `{"${'k'.repeat(size * 3)}": 1, ${text.slice(1)}`;
+      break;
+    case 'notInt':
+      edited = `${text.slice(0, colon + 1)} ${['1.5', '-1', '0', 'null', 'true', '1e400', '{}', '"7"'][m.size % 8]}${text.slice(end)}`;
+      break;
+  }
+  return new TextEncoder().encode(edited);
 }
 
 /** Every opcode with a meaning, the ones the reader refuses included. */
@@ -339,7 +603,14 @@ const byteMutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('splice' as const), at: nat, source: nat, from: nat, count: fc.integer({ min: 1, max: 256 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('field' as const), at: nat, width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const), value: interesting }) },
 );
-const zipMutation: fc.Arbitrary<Mutation> = fc.record({ op: fc.constant('zipField' as const), field: nat, value: interesting, nudge: fc.boolean() });
+const zipMutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('zipField' as const), field: nat, value: interesting, nudge: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('zipDisagree' as const), kind: fc.constantFrom('name' as const, 'method' as const, 'crc' as const, 'sizes' as const, 'overlap' as const), member: nat, delta: nat }),
+  },
+);
+const longHeaderMutation: fc.Arbitrary<Mutation> = fc.record({ op: fc.constant('longHeader' as const), length: nat });
 const headerMutation: fc.Arbitrary<Mutation> = fc.record({
   op: fc.constant('header' as const),
   descr: fc.integer({ min: -1, max: DESCRS.length - 1 }),
@@ -362,6 +633,26 @@ const pickleMutation: fc.Arbitrary<Mutation> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('dropOp' as const), index: nat }) },
   { weight: 3, arbitrary: byteMutation },
+  // Rare: each makes an input of up to 1.5 MB.
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('run' as const), index: nat, unit: nat, count: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('longArg' as const), index: nat, kind: nat, length: fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 6 }) }, { weight: 1, arbitrary: nat }) }) },
+);
+const weightsMutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('headerFlip' as const), at: nat, bit: fc.nat({ max: 7 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('forge' as const), kind: nat, entry: nat }) },
+  { weight: 2, arbitrary: byteMutation },
+);
+const jsonMutation: fc.Arbitrary<Mutation> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('json' as const),
+      kind: fc.constantFrom('deep' as const, 'longString' as const, 'longKey' as const, 'notInt' as const),
+      // Sizes index [10, 1,000, 100,000, 300,000]: the large ones (up to 900 KB of JSON) one time in twenty.
+      size: fc.oneof({ weight: 19, arbitrary: fc.nat({ max: 1 }) }, { weight: 1, arbitrary: nat }),
+    }),
+  },
+  { weight: 1, arbitrary: byteMutation },
 );
 
 const mutations = (one: fc.Arbitrary<Mutation>) => fc.array(one, { minLength: 1, maxLength: 4 });
@@ -397,7 +688,7 @@ export interface MemberEdit {
   mutations: Mutation[];
 }
 const memberEdit: fc.Arbitrary<MemberEdit> = fc.oneof(
-  fc.record({ member: nat, layer: fc.constant('npy' as const), mutations: mutations(fc.oneof(headerMutation, byteMutation)) }),
+  fc.record({ member: nat, layer: fc.constant('npy' as const), mutations: mutations(fc.oneof(headerMutation, byteMutation, longHeaderMutation)) }),
   fc.record({ member: nat, layer: fc.constant('pickle' as const), mutations: mutations(pickleMutation) }),
   fc.record({ member: nat, layer: fc.constant('stream' as const), mutations: mutations(byteMutation) }),
 );
@@ -406,7 +697,9 @@ export type Recipe =
   | { reader: Reader; base: 'fixture'; index: number; mutations: Mutation[]; options: number }
   | { reader: 'zip' | 'imdb'; base: 'npz'; dataset: Dataset; protocol: 2 | 4; method: 0 | 8; edits: MemberEdit[]; mutations: Mutation[]; options: number }
   | { reader: 'npy' | 'pickle'; base: 'dataset'; dataset: Dataset; protocol: 2 | 4; mutations: Mutation[] }
-  | { reader: 'npy'; base: 'numeric'; numeric: { descr: string; shape: number[]; fortran: boolean; seed: number }; mutations: Mutation[] };
+  | { reader: 'npy'; base: 'numeric'; numeric: { descr: string; shape: number[]; fortran: boolean; seed: number }; mutations: Mutation[] }
+  | { reader: 'weights'; base: 'weights'; shapes: number[][]; checkpoint: boolean; seed: number; mutations: Mutation[] }
+  | { reader: 'wordIndex'; base: 'wordIndex'; words: string[]; mutations: Mutation[] };
 
 /** imdbFromNpz options a recipe picks from; the first is the one valid inputs are checked with. */
 const IMDB_OPTIONS: LoadDataOptions[] = [
@@ -441,8 +734,24 @@ export function recipes(reader: Reader): fc.Arbitrary<Recipe> {
       });
       return fc.oneof({ weight: 1, arbitrary: fixture(archive) }, { weight: 3, arbitrary: generated });
     }
+    case 'weights':
+      return fc.record({
+        reader: fc.constant('weights' as const),
+        base: fc.constant('weights' as const),
+        shapes: fc.array(fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 3 }),
+        checkpoint: fc.boolean(),
+        seed: nat,
+        mutations: some(weightsMutation),
+      });
+    case 'wordIndex':
+      return fc.record({
+        reader: fc.constant('wordIndex' as const),
+        base: fc.constant('wordIndex' as const),
+        words: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 8 }),
+        mutations: some(jsonMutation),
+      });
     case 'npy': {
-      const npy = fc.oneof(headerMutation, byteMutation, pickleMutation);
+      const npy = fc.oneof(headerMutation, byteMutation, pickleMutation, longHeaderMutation);
       return fc.oneof(
         { weight: 1, arbitrary: fixture(npy) },
         { weight: 1, arbitrary: fc.record({ reader: fc.constant('npy' as const), base: fc.constant('numeric' as const), numeric: numericArb, mutations: some(fc.oneof(headerMutation, byteMutation)) }) },
@@ -466,6 +775,8 @@ export interface FuzzCase {
   ops: string[];
   bytes: Uint8Array;
   options?: LoadDataOptions;
+  /** For a checkpoint: the model and fit it must match (read with readCheckpoint). */
+  checkpoint?: { shapes: number[][]; params: TrainParams; slots: string[] };
   /** Says what is wrong with a loaded value, or null when it is right. */
   verify?: (loaded: unknown) => string | null;
 }
@@ -501,6 +812,19 @@ export function buildCase(recipe: Recipe, corpus: Corpus): FuzzCase {
       ops,
       bytes: apply(bytes, recipe.mutations, true),
       verify: intact ? (loaded) => checkNumeric(loaded as NpyArray, descr, shape, fortran, data) : undefined,
+    };
+  }
+  if (recipe.base === 'weights') return weightsCase(recipe, apply, ops);
+  if (recipe.base === 'wordIndex') {
+    const ranks = new Map(recipe.words.map((w, i) => [w, i + 1]));
+    const bytes = new TextEncoder().encode(JSON.stringify(Object.fromEntries(ranks)));
+    return {
+      reader: 'wordIndex',
+      label: [`word index of ${ranks.size}`, ...ops].join(' | '),
+      ops,
+      bytes: apply(bytes, recipe.mutations),
+      // Compared sorted: JSON.parse lists integer-like keys ("0") first, which changes no rank.
+      verify: intact ? (loaded) => (JSON.stringify([...(loaded as Map<string, number>)].sort()) === JSON.stringify([...ranks].sort()) ? null : 'ranks differ') : undefined,
     };
   }
   const lists = (split: 'train' | 'test') => recipe.dataset[split].map((r) => r.words);
@@ -542,6 +866,35 @@ export function buildCase(recipe: Recipe, corpus: Corpus): FuzzCase {
           ? (loaded) => checkImdb(loaded as ImdbData, recipe.dataset)
           : undefined,
   };
+}
+
+const CHECKPOINT_SLOTS = ['momentum', 'velocity'];
+
+/** A weights file or a checkpoint (model weights, then two optimizer slots, and training state) as shadergrad writes them. */
+function weightsCase(recipe: Extract<Recipe, { base: 'weights' }>, apply: (b: Uint8Array, list: Mutation[]) => Uint8Array, ops: string[]): FuzzCase {
+  const { shapes, checkpoint, seed } = recipe;
+  const floats = (shape: number[], salt: number) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((seed + salt * 31 + i * 7) % 97) / 16 - 3);
+  const model = shapes.map((shape, i): NamedWeights => ({ name: `layer_${i}/kernel`, shape, values: floats(shape, i) }));
+  const slots = checkpoint ? CHECKPOINT_SLOTS.flatMap((slot, s) => model.map((w, i) => ({ ...w, name: `optimizer/${slot}/${w.name}`, values: floats(w.shape, 10 + s * 5 + i) }))) : [];
+  const epoch = 1 + (seed % 3);
+  const params: TrainParams = { epochs: 4, batchSize: 8, samples: 64, steps: 8, shuffle: true, seed: 5 };
+  const meta = checkpoint
+    ? { kind: 'shadergrad-checkpoint', epoch, history: { loss: Array.from({ length: epoch }, (_, i) => 1 / (i + 1)) }, params, iterations: epoch * params.steps, optimizer: { name: 'adam', slots: CHECKPOINT_SLOTS } }
+    : undefined;
+  const all = [...model, ...slots];
+  const intact = recipe.mutations.length === 0;
+  return {
+    reader: 'weights',
+    label: [`${checkpoint ? 'checkpoint' : 'weights'} of [${shapes.map((s) => s.join('x')).join(', ')}]`, ...ops].join(' | '),
+    ops,
+    bytes: apply(encodeWeights(all, meta), recipe.mutations),
+    checkpoint: checkpoint ? { shapes, params, slots: CHECKPOINT_SLOTS } : undefined,
+    verify: intact ? (loaded) => (sameWeights((loaded as { weights: NamedWeights[] }).weights, all) ? null : 'weights differ') : undefined,
+  };
+}
+
+function sameWeights(a: NamedWeights[], b: NamedWeights[]): boolean {
+  return a.length === b.length && a.every((w, i) => w.name === b[i].name && JSON.stringify(w.shape) === JSON.stringify(b[i].shape) && w.values.every((v, j) => Object.is(v, b[i].values[j])));
 }
 
 /**
@@ -648,17 +1001,31 @@ function equalBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
 export class PropertyViolation extends Error {}
 
 export interface Limits {
-  /** Most milliseconds one input may take. */
+  /**
+   * Most milliseconds of CPU (user and system) one input may take: CPU, not wall time, so that
+   * a run under `nice` on a busy machine, descheduled for seconds, measures the reader's work.
+   */
   ms: number;
   /** Most bytes of ArrayBuffers an input may allocate, per byte of input, plus `baseBytes`. */
   bytesPerInputByte: number;
   baseBytes: number;
+  /** Most bytes an input may add to ArrayBuffers and the JS heap together, whatever its size. */
+  totalBytes: number;
 }
 /**
- * 2 s an input; memory as deflate's ceiling allows: 1,032 bytes out per byte in,
- * up to three times (zlib, its fflate fallback, then fflate alone), rounded up, plus 32 MiB.
+ * 2 s an input; ArrayBuffers as deflate's ceiling allows: 1,032 bytes out per byte in,
+ * up to three times (zlib, its fflate fallback, then fflate alone), rounded up, plus 32 MiB;
+ * and 512 MiB of ArrayBuffers and heap together, the README's bound for a file under 2 MB.
  */
-export const LIMITS: Limits = { ms: 2000, bytesPerInputByte: 4096, baseBytes: 32 << 20 };
+export const LIMITS: Limits = { ms: 2000, bytesPerInputByte: 4096, baseBytes: 32 << 20, totalBytes: 512 << 20 };
+
+/** The errors a reader may end with: one typed line, never anything else. */
+function isTypedError(error: unknown): error is Error {
+  return error instanceof DataError || error instanceof WeightsFileError;
+}
+
+/** Longest message a typed error may carry (README: one line of at most 1,000 characters). */
+const MAX_MESSAGE = 1000;
 
 export type Loader = (c: FuzzCase) => unknown;
 
@@ -673,6 +1040,9 @@ export const LOADERS: Record<Reader, Loader> = {
       () => unpickle(c.bytes, { file: 'fuzz.pkl' }, { compactIntLists: true }),
       samePy,
     ),
+  weights: (c) => (c.checkpoint ? readCheckpoint(c.bytes, 'fuzz.sgw', c.checkpoint.shapes, { ...c.checkpoint.params }, c.checkpoint.slots) : decodeWeightsFile(c.bytes, 'fuzz.sgw')),
+  // As files.ts reads it: the bytes as UTF-8 text.
+  wordIndex: (c) => parseWordIndex(new TextDecoder().decode(c.bytes), 'fuzz.json'),
   imdb: (c) => {
     const data = imdbFromNpz(c.bytes, c.options, 'fuzz.npz');
     // Whatever the file held, what load_data returns is word indices, start and oov tokens (never negative) and 0/1 labels, one per review.
@@ -766,26 +1136,35 @@ export interface Outcome {
 
 /** Runs one input and checks the property; throws a PropertyViolation when it does not hold. */
 export function runCase(c: FuzzCase, limits: Limits = LIMITS, load: Loader = LOADERS[c.reader]): Outcome {
-  const before = process.memoryUsage().arrayBuffers;
-  const started = performance.now();
+  const memory = () => process.memoryUsage();
+  const start = memory();
+  const before = start.arrayBuffers;
+  const started = process.cpuUsage();
   let result = 'loaded';
   let loaded: unknown;
   try {
     loaded = load(c);
   } catch (error) {
     if (error instanceof PropertyViolation) throw error;
-    if (!(error instanceof DataError)) {
-      const what = error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
+    if (!isTypedError(error)) {
+      const what = error instanceof Error ? `${error.constructor.name}: ${String(error.message).slice(0, 300)}` : String(error).slice(0, 300);
       throw new PropertyViolation(`${c.reader} threw ${what} (not a DataError) on ${c.label}`, { cause: error });
     }
     result = error.constructor.name;
+    if (error.message.length > MAX_MESSAGE || error.message.includes('\n')) {
+      throw new PropertyViolation(`${result} message is not one line of at most ${MAX_MESSAGE} characters (${error.message.length}) on ${c.label}`);
+    }
     // The message must name the problem with real values, not a failed computation.
     const garbage = /\b(NaN|undefined|Infinity)\b|\[object /.exec(error.message);
     if (garbage) throw new PropertyViolation(`${result} message shows '${garbage[0]}': ${error.message.slice(0, 300)} (on ${c.label})`);
   }
-  const ms = performance.now() - started;
-  const grew = process.memoryUsage().arrayBuffers - before;
-  if (ms > limits.ms) throw new PropertyViolation(`${c.reader} took ${ms.toFixed(0)} ms (limit ${limits.ms}) on ${c.label}`);
+  const cpu = process.cpuUsage(started);
+  const ms = (cpu.user + cpu.system) / 1000;
+  const end = memory();
+  const grew = end.arrayBuffers - before;
+  const total = grew + end.heapUsed - start.heapUsed;
+  if (total > limits.totalBytes) throw new PropertyViolation(`${c.reader} grew ArrayBuffers and heap by ${total} bytes (limit ${limits.totalBytes}) on ${c.label}`);
+  if (ms > limits.ms) throw new PropertyViolation(`${c.reader} took ${ms.toFixed(0)} ms of CPU (limit ${limits.ms}) on ${c.label}`);
   const bound = limits.bytesPerInputByte * c.bytes.length + limits.baseBytes;
   if (grew > bound) {
     throw new PropertyViolation(`${c.reader} allocated ${grew} bytes for a ${c.bytes.length}-byte input (bound ${bound}) on ${c.label}`);
