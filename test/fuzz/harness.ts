@@ -546,7 +546,8 @@ function forgeWeights(bytes: Uint8Array, m: Extract<Mutation, { op: 'forge' }>):
   const data = bytes.slice(dataStart);
   // A NaN written into the data (kind past the header edits) also needs only a new checksum.
   if (m.kind % (FORGERIES.length + 1) === FORGERIES.length) {
-    if (data.length >= 4) new DataView(data.buffer).setFloat32((m.entry * 4) % data.length & ~3, NaN, true);
+    const floats = Math.floor(data.length / 4);
+    if (floats > 0) new DataView(data.buffer).setFloat32(4 * (m.entry % floats), NaN, true);
     return forgedWeights(header, data);
   }
   try {
