@@ -10,15 +10,14 @@ import { DataError, excerpt } from './data/errors.js';
 import { getWordIndex, loadData } from './data/files.js';
 import { decodeReview, type Split } from './data/imdb.js';
 import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
-import { LayerConfigError } from './nn/layers.js';
+import { Embedding, LayerConfigError } from './nn/layers.js';
 import { ModelFileError } from './nn/model-file.js';
 import { TrainingError } from './nn/model.js';
 import { TfjsExportError } from './nn/tfjs-export.js';
 import { WeightsFileError } from './nn/weights-file.js';
-import { RECIPE_NAMES, RECIPES } from './runner/recipes.js';
+import { RECIPE_NAMES, RECIPES, type Recipe } from './runner/recipes.js';
 import { trainTutorial } from './runner/train.js';
 import { evaluateTexts, exportTfjs, loadTextModel, predictStream, predictTexts, TEXT_TUTORIAL, trainTexts, type ReaderOptions } from './runner/texts.js';
-import { TUTORIAL } from './runner/tutorial.js';
 
 const USAGE = `Usage: shadergrad <command> [options]
 
@@ -142,7 +141,7 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; positional
         swiftshader: values.swiftshader === true,
         jitCompile: values['no-jit'] === true ? false : 'auto',
         fuse: values['no-fuse'] === true ? false : 'auto',
-        maxBindingBytes: values['max-binding-bytes'] === undefined ? undefined : bindingBytes(values['max-binding-bytes'], batchSize),
+        maxBindingBytes: values['max-binding-bytes'] === undefined ? undefined : bindingBytes(values['max-binding-bytes'], batchSize, RECIPES[recipe]),
         resume: values.resume === true,
       });
     },
@@ -349,8 +348,11 @@ function nonNegativeInt(flag: string, text: string | boolean | undefined): numbe
  * the fused path falls back to the general one when its own buffers do not fit. Below it a
  * run could only end as a GPU failure.
  */
-function bindingBytes(text: string | boolean, batchSize: number): number {
-  const { maxlen, embeddingDim } = TUTORIAL;
+function bindingBytes(text: string | boolean, batchSize: number, recipe: Recipe): number {
+  const { maxlen } = recipe.data;
+  // The recipe's embedding width, read off its layers (building them allocates nothing on a GPU).
+  const embedding = recipe.layers(1).find((layer): layer is Embedding => layer instanceof Embedding);
+  const embeddingDim = embedding?.outputDim ?? 1;
   const ids = batchSize * maxlen * 4;
   const row = maxlen * embeddingDim * 4;
   const why = ids >= row ? `a batch's token ids, ${batchSize} x ${maxlen} int32s` : `one review's embeddings, ${maxlen} x ${embeddingDim} floats`;

@@ -47,6 +47,7 @@ describe('flags that are refused before anything runs (exit 2)', () => {
     ['--out under /sys', ['train', '--data', MINI, '--out', '/sys/x'], /is under \/sys/],
     ['--max-binding-bytes below a batch of token ids', ['train', '--data', MINI, '--max-binding-bytes', '1024'], /--max-binding-bytes must be an integer of at least 524288 \(a batch's token ids, 512 x 256 int32s/],
     ['--max-binding-bytes below one review of embeddings', ['train', '--data', MINI, '--batch-size', '2', '--max-binding-bytes', '16383'], /at least 16384 \(one review's embeddings, 256 x 16 floats/],
+    ["--max-binding-bytes below a recipe's review of embeddings", ['train', '--data', MINI, '--recipe', 'fasttext-unigram', '--max-binding-bytes', '79999'], /at least 80000 \(one review's embeddings, 400 x 50 floats/],
     ['a huge flag value, quoted in part', ['train', '--epochs', 'x'.repeat(100_000)], /--epochs must be a non-negative integer, got 'x{100}\.\.\. \(100000 characters in all\)'/],
   ])('%s', (_, args, message) => {
     const { code, line } = run(...args);
