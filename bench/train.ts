@@ -9,6 +9,7 @@
  * Writes bench/results/train.json (the runs' outputs go to bench/results/tmp/).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainTutorial } from '../src/runner/train.js';
@@ -31,12 +32,14 @@ const kinds = values.executors!.split(',') as Kind[];
 for (const k of kinds) if (!(k in EXECUTORS)) throw new Error(`--executors: unknown executor '${k}' (fused, captured, eager)`);
 
 const runs: Partial<Record<Kind, ReturnType<typeof summarise>>> = {};
+const loadAverages: number[] = [];
 let adapter = '';
 for (const kind of kinds) {
   const { label, jitCompile, fuse } = EXECUTORS[kind];
   const run = await trainTutorial({ epochs, data: values.data, swiftshader: values.swiftshader, jitCompile, fuse, out: join(results, 'tmp') });
   adapter = run.adapter;
   runs[kind] = summarise(label, run);
+  loadAverages.push(loadavg()[0]);
 }
 const fused = runs.fused;
 const summary = {
@@ -44,6 +47,8 @@ const summary = {
   date: new Date().toISOString(),
   adapter,
   machine: machine(),
+  /** The machine's 1-minute load average after each run (other work on it slows both alike only if steady). */
+  loadAverageAfterRuns: loadAverages,
   node: process.version,
   /** Each executor's whole run and median epoch over the fused kernels'. */
   ratioToFused: fused

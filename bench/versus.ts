@@ -10,7 +10,7 @@
  * Writes bench/results/versus-<label>.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +33,9 @@ interface Run {
 }
 
 function train(dir: string): Run {
+  // A fresh folder each run: a checkpoint left by an interrupted run would be refused.
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
   const args = [join(dir, 'dist', 'cli.js'), 'train', '--epochs', values.epochs!, '--out', out, ...positionals];
   execFileSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const h = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
