@@ -236,11 +236,10 @@ export const RENDERERS = {
   },
   fuzz: (r) => {
     const d = r('fuzz').readers;
-    const errors = ['ZipFormatError', 'NpyFormatError', 'PickleError', 'DatasetError'];
+    const errors = ['ZipFormatError', 'NpyFormatError', 'PickleError', 'DatasetError', 'WeightsFileError', 'CheckpointError'];
     const row = (label, x) => [label, grouped(x.inputs), `${grouped(x.outcomes.loaded)} (${grouped(x.verified)})`, ...errors.map((e) => (x.outcomes[e] ? grouped(x.outcomes[e]) : '')), ms(x.slowestMs)];
-    return table(['reader', 'inputs', 'loaded (checked value for value)', ...errors.map((e) => `\`${e}\``), 'slowest input'], [
-      row('zip (both inflaters)', d.zip), row('`.npy`', d.npy), row('pickle (both list forms)', d.pickle), row('`imdbFromNpz`', d.imdb),
-    ], ['---', ...Array(7).fill('---:')]);
+    const readers = [['zip (both inflaters)', 'zip'], ['`.npy`', 'npy'], ['pickle (both list forms)', 'pickle'], ['`imdbFromNpz`', 'imdb'], ['word index', 'wordIndex'], ['weights file, checkpoint', 'weights']];
+    return table(['reader', 'inputs', 'loaded (checked value for value)', ...errors.map((e) => `\`${e}\``), 'slowest input (CPU)'], readers.filter(([, key]) => d[key]?.inputs).map(([label, key]) => row(label, d[key])), ['---', ...Array(9).fill('---:')]);
   },
 };
 
