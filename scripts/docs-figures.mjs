@@ -137,6 +137,28 @@ export const RENDERERS = {
       ...Object.keys(labels).filter((k) => k !== 'fused' && d[k]).map((k) => `The ${labels[k]} take **${fixed(d.ratioToFused[k].wholeRun, 2)}×** the fused kernels' whole run (${fixed(d.ratioToFused[k].medianEpoch, 2)}× per epoch), in this one recorded run (1-minute load average after each run: ${d.loadAverageAfterRuns.map((l) => fixed(l, 1)).join(', ')}).`),
     ].join('\n');
   },
+  versus: (r) => {
+    const d = r('versus-previous');
+    const rows = d.baseline.runs.map((b, i) => [String(i + 1), seconds(b.seconds, 1), seconds(d.current.runs[i].seconds, 1), fixed(d.loadAverageAtEachRound[i], 1)]);
+    return [
+      table(['round', 'before the redesign', 'this engine', 'load average'], rows),
+      '',
+      `Median whole run: ${seconds(d.baseline.medianWholeRunSeconds, 1)} before, ${seconds(d.current.medianWholeRunSeconds, 1)} now (**${fixed(d.ratio, 3)}×**); test accuracy ${fixed(d.current.runs[0].test.accuracy, 4)} both.`,
+    ].join('\n');
+  },
+  scaling: (r) => {
+    const d = r('scaling');
+    const executors = Object.keys(d.measured.vocabulary);
+    const labels = { vocabulary: (v) => `${grouped(v)} rows`, data: (v) => `${v}× the reviews`, batch: (v) => `batch ${v}` };
+    const rows = Object.entries(d.measured).flatMap(([axis, byExecutor]) =>
+      Object.keys(byExecutor[executors[0]]).map((point) => [labels[axis](Number(point)), ...executors.map((e) => seconds(byExecutor[e][point]))]),
+    );
+    return [
+      table(['point', ...executors.map((e) => `${e}: s per epoch`)], rows),
+      '',
+      `From 10,000 to 1,000,000 table rows an epoch grows ${executors.map((e) => `${fixed(d.millionOverTenThousand[e], 2)}× (${e})`).join(', ')}.`,
+    ].join('\n');
+  },
   profile: (r) => {
     const d = r('profile');
     const pathRow = (label, run) => [label, seconds(run.medianEpochSeconds), grouped(run.perEpoch.dispatches), grouped(run.perEpoch.submits), grouped(run.perEpoch.readBacks), `${grouped(run.gpuMsPerEpoch)} ms`];
