@@ -21,11 +21,11 @@ import type { ImdbData, Labels } from '../data/imdb.js';
 import { addNgrams, NgramIndex, ngramVocabularySize, type NgramSpec } from '../data/ngrams.js';
 import { padSequences, Sequences, type PadOptions } from '../data/sequences.js';
 import type { Gpu } from '../gpu/gpu.js';
-import { EarlyStopping, type Callback } from '../nn/callbacks.js';
+import { EarlyStopping } from '../nn/callbacks.js';
 import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../nn/layers.js';
 import { Sequential, type TokenMatrix } from '../nn/model.js';
 import { LazyAdam, type Optimizer, type OptimizerName } from '../nn/optimizers/index.js';
-import { describeExecution, TUTORIAL, type TutorialRun, type TutorialSettings } from './tutorial.js';
+import { fitAndEvaluate, TUTORIAL, type TutorialRun, type TutorialSettings } from './tutorial.js';
 
 export const RECIPE_NAMES = ['tutorial', 'fasttext-unigram', 'fasttext-bigram', 'best'] as const;
 export type RecipeName = (typeof RECIPE_NAMES)[number];
@@ -205,39 +205,8 @@ export async function runRecipe(gpu: Gpu, data: ImdbData, recipe: Recipe, settin
   const model = recipeModel(gpu, recipe, vocabularySize, seed);
   model.summary(log);
   model.compile({ optimizer: recipe.optimizer(), loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto', fuse: settings.fuse ?? 'auto' });
-
-  const epochSeconds: number[] = [];
-  const bytesAfterEpoch: number[] = [];
-  let epochStart = performance.now();
-  const measure: Callback = {
-    onEpochEnd: (epoch, logs) => {
-      epochSeconds.push((performance.now() - epochStart) / 1000);
-      bytesAfterEpoch.push(gpu.stats.bytesAllocated);
-      settings.onEpochEnd?.(epoch, logs);
-      epochStart = performance.now();
-    },
-  };
-  const callbacks: Callback[] = [...(settings.callbacks ?? []), measure];
-  if (patience !== undefined && validation) {
-    callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true, verbose: 1, log }));
-  } else if (patience !== undefined) {
-    log(`Early stopping is off: the ${recipe.name} recipe holds out no validation reviews to monitor`);
-  }
-  const started = performance.now();
-  const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: validation, verbose: 1, callbacks, seed, output });
-  const trained = performance.now();
-  log(describeExecution(model));
-  const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize, verbose: 1, output });
-  const evaluated = performance.now();
-  log(`Test loss: ${loss.toFixed(4)}, test accuracy: ${accuracy.toFixed(4)}`);
-  return {
-    model,
-    history: history.history,
-    test: { loss, accuracy },
-    epochSeconds,
-    seconds: { train: (trained - started) / 1000, evaluate: (evaluated - trained) / 1000 },
-    gpuMemory: { peakBytesAllocated: gpu.stats.peakBytesAllocated, bytesAllocatedAfterEachEpoch: bytesAfterEpoch },
-    prepareSeconds,
-    vocabularySize,
-  };
+  const stopping = patience !== undefined && validation ? [new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true, verbose: 1, log })] : [];
+  if (patience !== undefined && !validation) log(`Early stopping is off: the ${recipe.name} recipe holds out no validation reviews to monitor`);
+  const run = await fitAndEvaluate(gpu, model, { xTrain, yTrain, validation, xTest, yTest }, { ...settings, epochs, batchSize, seed, log, output }, stopping);
+  return { ...run, prepareSeconds, vocabularySize };
 }

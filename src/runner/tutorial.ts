@@ -5,7 +5,7 @@
  * Dense(1, sigmoid), train, evaluate on the test set.
  */
 import { DatasetError } from '../data/errors.js';
-import type { ImdbData } from '../data/imdb.js';
+import type { ImdbData, Labels } from '../data/imdb.js';
 import { padSequences } from '../data/sequences.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { EarlyStopping, type Callback, type Logs } from '../nn/callbacks.js';
@@ -88,7 +88,32 @@ export async function runTutorial(gpu: Gpu, data: ImdbData, settings: TutorialSe
   const model = tutorialModel(gpu, seed);
   model.summary(log);
   model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto', fuse: settings.fuse ?? 'auto' });
+  const stopping = settings.earlyStoppingPatience === undefined ? [] : [new EarlyStopping({ monitor: 'val_loss', patience: settings.earlyStoppingPatience, restoreBestWeights: true, verbose: 1, log })];
+  return fitAndEvaluate(gpu, model, { xTrain, yTrain, validation: [xVal, yVal], xTest, yTest }, { ...settings, epochs, batchSize, seed, log, output }, stopping);
+}
 
+/** The matrices a run trains, validates and tests on. */
+export interface RunData {
+  xTrain: TokenMatrix;
+  yTrain: Labels;
+  validation?: [TokenMatrix, Labels];
+  xTest: TokenMatrix;
+  yTest: Labels;
+}
+
+/**
+ * Fit a compiled `model` (Keras' progress, the settings' callbacks, then `extra`: early stopping)
+ * timing every epoch and holding its GPU memory, say how its steps ran, and evaluate on the test
+ * set: what the tutorial and every recipe share.
+ */
+export async function fitAndEvaluate(
+  gpu: Gpu,
+  model: Sequential,
+  { xTrain, yTrain, validation, xTest, yTest }: RunData,
+  settings: TutorialSettings & Required<Pick<TutorialSettings, 'epochs' | 'batchSize' | 'seed' | 'log'>>,
+  extra: Callback[] = [],
+): Promise<TutorialRun> {
+  const { epochs, batchSize, seed, log, output } = settings;
   const epochSeconds: number[] = [];
   const bytesAfterEpoch: number[] = [];
   let epochStart = performance.now();
@@ -100,12 +125,9 @@ export async function runTutorial(gpu: Gpu, data: ImdbData, settings: TutorialSe
       epochStart = performance.now();
     },
   };
-  const callbacks: Callback[] = [...(settings.callbacks ?? []), measure];
-  if (settings.earlyStoppingPatience !== undefined) {
-    callbacks.push(new EarlyStopping({ monitor: 'val_loss', patience: settings.earlyStoppingPatience, restoreBestWeights: true, verbose: 1, log }));
-  }
+  const callbacks: Callback[] = [...(settings.callbacks ?? []), measure, ...extra];
   const started = performance.now();
-  const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: [xVal, yVal], verbose: 1, callbacks, seed, output });
+  const history = await model.fit(xTrain, yTrain, { epochs, batchSize, validationData: validation, verbose: 1, callbacks, seed, output });
   const trained = performance.now();
   log(describeExecution(model));
   const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize, verbose: 1, output });
