@@ -39,4 +39,25 @@ describe('model files', () => {
       expect(() => Sequential.load(gpu(), description, 'other.sgm')).toThrow(ModelFileError);
     }
   });
+
+  it('quotes hostile config values in bounded, one-line messages (a deep or huge value is never serialised)', async () => {
+    const m = new Sequential([new Embedding(20, 4), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })]);
+    m.build(gpu(), [6]);
+    let deep: unknown = 1;
+    for (let i = 0; i < 300_000; i++) deep = [deep];
+    for (const units of [deep, 'x'.repeat(5_000_000), { a: 1 }]) {
+      const description = await m.describe();
+      description.architecture[2] = { className: 'Dense', config: { ...description.architecture[2].config, units } };
+      const error = (() => {
+        try {
+          Sequential.load(gpu(), description, 'hostile.sgm');
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(error?.message).toMatch(/units must be an integer/);
+      expect(error!.message.length).toBeLessThanOrEqual(1000);
+      expect(error!.message).not.toContain('\n');
+    }
+  });
 });

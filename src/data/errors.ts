@@ -82,3 +82,15 @@ export interface SourceContext {
   /** Added to every offset a reader reports (e.g. the pickle's start inside its `.npy`). */
   baseOffset?: number;
 }
+
+/**
+ * An untrusted value as a message quotes it: a primitive, or a short list of primitives, as JSON
+ * cut to an excerpt; anything else by its kind and size. Never serialised whole: a deep value
+ * would overflow the stack and a long one the message.
+ */
+export function quoteValue(value: unknown): string {
+  const primitive = (v: unknown) => v === null || typeof v !== 'object';
+  if (Array.isArray(value)) return value.length <= 8 && value.every(primitive) ? excerpt(JSON.stringify(value)) : `a list of ${value.length}`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  return excerpt(String(JSON.stringify(value)));
+}

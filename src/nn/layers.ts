@@ -9,6 +9,7 @@
  * its `computeMask` returns (by default the mask it got); a layer without it drops the mask,
  * with Keras' warning, and the layers after it see none.
  */
+import { quoteValue } from '../data/errors.js';
 import type { Gpu, Tensor } from '../gpu/gpu.js';
 import type { RandomState } from '../data/random-state.js';
 import type { Conv1DPadding } from '../kernels/conv1d.js';
@@ -485,7 +486,7 @@ class ConfigReader {
     private readonly config: Record<string, unknown>,
   ) {
     const name = config.name;
-    if (name !== undefined && typeof name !== 'string') throw this.error(`name must be a string, got ${JSON.stringify(name)}`);
+    if (name !== undefined && typeof name !== 'string') throw this.error(`name must be a string, got ${quoteValue(name)}`);
     this.name = name;
   }
 
@@ -496,7 +497,7 @@ class ConfigReader {
   /** An integer; a one-element list (Keras' tuples, e.g. kernel_size [5]) counts as its element. */
   int(key: string): number {
     const value = this.unwrap(this.config[key]);
-    if (!Number.isInteger(value)) throw this.error(`${key} must be an integer, got ${JSON.stringify(this.config[key])}`);
+    if (!Number.isInteger(value)) throw this.error(`${key} must be an integer, got ${quoteValue(this.config[key])}`);
     return value as number;
   }
 
@@ -506,19 +507,19 @@ class ConfigReader {
 
   number(key: string): number {
     const value = this.config[key];
-    if (typeof value !== 'number') throw this.error(`${key} must be a number, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'number') throw this.error(`${key} must be a number, got ${quoteValue(value)}`);
     return value;
   }
 
   bool(key: string, fallback: boolean): boolean {
     const value = this.config[key] ?? fallback;
-    if (typeof value !== 'boolean') throw this.error(`${key} must be true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean') throw this.error(`${key} must be true or false, got ${quoteValue(value)}`);
     return value;
   }
 
   string(key: string, fallback: string): string {
     const value = this.config[key] ?? fallback;
-    if (typeof value !== 'string') throw this.error(`${key} must be a string, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'string') throw this.error(`${key} must be a string, got ${quoteValue(value)}`);
     return value;
   }
 
@@ -531,7 +532,7 @@ class ConfigReader {
   optionalShape(key: string): (number | null)[] | undefined {
     const value = this.config[key];
     if (value === undefined || value === null) return undefined;
-    if (!Array.isArray(value) || value.some((d) => d !== null && !Number.isInteger(d))) throw this.error(`${key} must be a list of integers or null, got ${JSON.stringify(value)}`);
+    if (!Array.isArray(value) || value.some((d) => d !== null && !Number.isInteger(d))) throw this.error(`${key} must be a list of integers or null, got ${quoteValue(value)}`);
     return value as (number | null)[];
   }
 
@@ -539,7 +540,7 @@ class ConfigReader {
   expect(key: string, supported: unknown): void {
     const value = this.config[key];
     if (value === undefined || value === null) return;
-    if (this.unwrap(value) !== supported) throw this.error(`${key} ${JSON.stringify(value)} is not supported (only ${JSON.stringify(supported)})`);
+    if (this.unwrap(value) !== supported) throw this.error(`${key} ${quoteValue(value)} is not supported (only ${quoteValue(supported)})`);
   }
 
   private unwrap(value: unknown): unknown {

@@ -13,6 +13,7 @@
  * so a damaged byte anywhere is refused before any of it is believed. Pure functions over
  * bytes: Node and browsers alike.
  */
+import { quoteValue } from '../data/errors.js';
 import { TextVectorization, type TextVectorizationConfig } from '../data/text-vectorization.js';
 import { decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
 
@@ -76,9 +77,9 @@ export function decodeModel(bytes: Uint8Array, file = 'model'): ModelDescription
   }
   const model = decoded.meta?.model;
   if (!isRecord(model)) throw fail('a weights file without a model description (no architecture): train again to write a model.sgm, or load it with loadWeights');
-  if (model.format !== MODEL_FORMAT) throw fail(`not a model file (format ${JSON.stringify(model.format)}, expected "${MODEL_FORMAT}")`);
+  if (model.format !== MODEL_FORMAT) throw fail(`not a model file (format ${quoteValue(model.format)}, expected "${MODEL_FORMAT}")`);
   if (model.version !== MODEL_FILE_VERSION) {
-    throw fail(`a version ${JSON.stringify(model.version)} model file; this shadergrad reads version ${MODEL_FILE_VERSION}${typeof model.version === 'number' && model.version > MODEL_FILE_VERSION ? ' (written by a newer shadergrad)' : ''}`);
+    throw fail(`a version ${quoteValue(model.version)} model file; this shadergrad reads version ${MODEL_FILE_VERSION}${typeof model.version === 'number' && model.version > MODEL_FILE_VERSION ? ' (written by a newer shadergrad)' : ''}`);
   }
   const architecture = checkArchitecture(model.architecture, fail);
   const description: ModelDescription = { architecture, weights: decoded.weights };

@@ -5,6 +5,7 @@
  * accumulator and one NaN guard, whichever executor runs the steps (execution.ts: eager, captured
  * or the hand-fused kernels of fused-training.ts).
  */
+import { quoteValue } from '../data/errors.js';
 import type { PaddedSequences } from '../data/sequences.js';
 import { RandomState, shuffledIndices } from '../data/random-state.js';
 import { GpuError, type Gpu, type Tensor } from '../gpu/gpu.js';
@@ -390,7 +391,7 @@ export class Sequential implements CallbackModel {
     const vectorizer = description.vectorizer ? vectorizerFrom(description.vectorizer) : null;
     const length = Array.isArray(shape) && shape.length === 2 ? shape[1] : (vectorizer?.outputSequenceLength ?? null);
     if (typeof length !== 'number' || !Number.isInteger(length) || length < 1) {
-      throw new ModelFileError(`${name}: the first layer's batch_input_shape (${JSON.stringify(shape)?.slice(0, 100)}) does not give the input length`);
+      throw new ModelFileError(`${name}: the first layer's batch_input_shape (${quoteValue(shape)}) does not give the input length`);
     }
     model.build(gpu, [length]);
     const mine = model.weights.map((w) => `${w.tensor.shape.join('x')}`).join(', ');
