@@ -84,17 +84,19 @@ fn forward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   }
 }
 
-// backward for D a multiple of 4: the same sums a vec4 at a time, each column in backward's order.
+// backward for D a multiple of 4: the same sums four columns at a time, one invocation per (id u,
+// column quad q) (params.count = ids x D/4), so that an id held by many positions (the padding)
+// is shared by D/4 invocations; each column in backward's order.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   let dim4 = params.dim / 4u;
-  for (var q = 0u; q < dim4; q++) {
-    var sum = vec4f(0.0);
-    for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
-      sum += values4[u32(positions[k]) * dim4 + q];
-    }
-    out4[u * dim4 + q] = sum;
+  let u = i / dim4;
+  let q = i % dim4;
+  if (i >= params.count || u >= u32(uniqueCount[0])) { return; }
+  var sum = vec4f(0.0);
+  for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
+    sum += values4[u32(positions[k]) * dim4 + q];
   }
+  out4[i] = sum;
 }

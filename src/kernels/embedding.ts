@@ -161,10 +161,10 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   }
   // Rows past U (a captured step's index has room for more) are left as they are: nothing reads them.
   const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
-  const count = index.uniqueCount;
-  if (count === 0) return rows;
-  // An id an invocation, a vec4 at a time where D allows (backward4).
+  if (index.uniqueCount === 0) return rows;
+  // An id an invocation, or an (id, column quad) pair where D allows (backward4).
   const vec4 = dim % 4 === 0;
+  const count = index.uniqueCount * (vec4 ? dim / 4 : 1);
   const shared = { 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
   gpu.dispatch(
     'embedding',
