@@ -235,6 +235,7 @@ export const RENDERERS = {
       `took ${seconds(f.seconds.train, 1)} in the latest recorded run (\`bench/results/train.json\`), a median of ${seconds(f.medianEpochSeconds)} per epoch`,
       `with validation included, and ${seconds(f.seconds.total, 1)} in all from data load to test accuracy; captured per-op steps (\`--no-fuse\`)`,
       `took ${fixed(r('train').ratioToFused.captured.wholeRun, 1)} times as long in the same process and reached test accuracy ${fixed(r('train').captured.test.accuracy, 4)}.`,
+      `GPU memory stays at ${mib(f.gpuMemory.bytesAllocatedAfterEachEpoch.at(-1))} from the first epoch to the last, with a peak of ${mib(f.gpuMemory.peakBytesAllocated)}`,
     ].join('\n');
   },
   'readme-speedups': (r) =>
