@@ -89,6 +89,7 @@ describe('locateDataFile looks where Keras users expect, in order', () => {
     expect(error.message).toMatch(/download http:\/\/127\.0\.0\.1:9\/imdb\.npz: /);
     expect(error.message).toMatch(/--data PATH/);
     expect(error.message).toMatch(/IMDB_NPZ=\/path\/to\/imdb\.npz/);
+    expect(error.message).not.toContain('\n'); // one line, as the command line prints it
   });
 });
 

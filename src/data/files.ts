@@ -87,7 +87,8 @@ export async function locateDataFile(spec: DataFileSpec, options: LocateOptions 
 
 function notFound(spec: DataFileSpec, looked: string[]): DataNotFoundError {
   return new DataNotFoundError(
-    `not found. Looked at:\n${looked.map((l) => `  - ${l}`).join('\n')}\n` +
+    // One line, as every error here is: the places looked at, separated by semicolons.
+    `not found; looked at ${looked.join('; ')}. ` +
       `Point at the file with --data PATH (or the \`path\` option), or set ${spec.envVar}=/path/to/${spec.fileName}, ` +
       `or copy it to ${join(kerasCacheDir(), spec.fileName)}.`,
     { file: spec.fileName },

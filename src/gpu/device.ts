@@ -54,7 +54,8 @@ export class NoWebGPUError extends Error {
     readonly tried: string[],
     readonly fix: string,
   ) {
-    super(`No WebGPU adapter found.\nTried:\n${tried.map((t) => `  - ${t}`).join('\n')}\nFix: ${fix}`);
+    // One line, as every error the command line prints: what was tried, separated by semicolons.
+    super(`No WebGPU adapter found; tried ${tried.join('; ')}. Fix: ${fix}`);
     this.name = 'NoWebGPUError';
   }
 }
