@@ -70,9 +70,9 @@ describe('npm run bench: bad flags', () => {
   it('a --word-index that is not there is an error, not a run without it', () => {
     const run = bench('--word-index', join(dir, 'nope.json'));
     expect(run.status).toBe(1);
-    // DataError messages are one line (their newlines escaped, src/data/errors.ts).
+    // DataError messages are one line.
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^shadergrad bench: DataNotFoundError: imdb_word_index.json: not found\..*the given path: .*nope\.json \(no such file\)/);
+    expect(run.stderr).toMatch(/^shadergrad bench: DataNotFoundError: imdb_word_index.json: not found; looked at the given path: .*nope\.json \(no such file\)/);
   });
 
   it('good flags get past the checks (to the missing Chromium); --help exits 0', () => {
