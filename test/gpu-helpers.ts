@@ -64,3 +64,18 @@ export function syntheticReviews(
   }
   return { x: { data, shape: [samples, o.steps] }, y };
 }
+
+/**
+ * d loss / d values[i] for every i by central differences (values[i] ± h, put back after): the
+ * finite-difference side of the kernels' gradient checks. `loss` reads `values` in place.
+ */
+export function centralDifferences(values: Float64Array, loss: () => number, h: number): Float64Array {
+  return values.map((v, i) => {
+    values[i] = v + h;
+    const up = loss();
+    values[i] = v - h;
+    const down = loss();
+    values[i] = v;
+    return (up - down) / (2 * h);
+  });
+}

@@ -11,7 +11,7 @@ import {
   type Conv1DShape,
 } from '../src/kernels/conv1d.js';
 import { denseBiasGradient, denseBiasGradientReference } from '../src/kernels/dense.js';
-import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+import { centralDifferences, expectClose, randomFloats, useGpu } from './gpu-helpers.js';
 
 // float32 sums of up to a few hundred products against float64 references.
 const TOLERANCE = { atol: 1e-4, rtol: 1e-4 };
@@ -80,21 +80,12 @@ describe('conv1d kernels', () => {
       const weights = randomFloats(s.batch * outSteps * s.filters, 4);
       const loss = () => conv1dReference(xs, ws, bs, s, new Float64Array(weights.length)).reduce((sum, v, i) => sum + v * weights[i], 0);
       const H = 1e-3;
-      const centralDifferences = (values: Float64Array) =>
-        values.map((v, i) => {
-          values[i] = v + H;
-          const up = loss();
-          values[i] = v - H;
-          const down = loss();
-          values[i] = v;
-          return (up - down) / (2 * H);
-        });
       const dy = gpu().upload(weights, [s.batch, outSteps, s.filters]);
       const x = gpu().upload(Float32Array.from(xs), [s.batch, s.steps, s.channels]);
       const w = gpu().upload(Float32Array.from(ws), [s.kernelSize, s.channels, s.filters]);
-      expectClose(await conv1dInputGradient(gpu(), dy, w, s.steps, padding).read(), centralDifferences(xs), TOLERANCE);
-      expectClose(await conv1dKernelGradient(gpu(), x, dy, s.kernelSize, padding).read(), centralDifferences(ws), TOLERANCE);
-      expectClose(await denseBiasGradient(gpu(), dy).read(), centralDifferences(bs), TOLERANCE);
+      expectClose(await conv1dInputGradient(gpu(), dy, w, s.steps, padding).read(), centralDifferences(xs, loss, H), TOLERANCE);
+      expectClose(await conv1dKernelGradient(gpu(), x, dy, s.kernelSize, padding).read(), centralDifferences(ws, loss, H), TOLERANCE);
+      expectClose(await denseBiasGradient(gpu(), dy).read(), centralDifferences(bs, loss, H), TOLERANCE);
     });
   }
 

@@ -9,7 +9,7 @@ import {
   denseKernelGradientReference,
   denseReference,
 } from '../src/kernels/dense.js';
-import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+import { centralDifferences, expectClose, randomFloats, useGpu } from './gpu-helpers.js';
 
 // float32 sums of up to 513 products against float64 references.
 const TOLERANCE = { atol: 1e-4, rtol: 1e-4 };
@@ -56,22 +56,13 @@ describe('dense kernels', () => {
     const loss = (): number =>
       denseReference(xs, ws, bs, batch, inputs, units, new Float64Array(batch * units)).reduce((s, v, i) => s + v * weights[i], 0);
     const H = 1e-3;
-    const centralDifferences = (values: Float64Array): Float64Array =>
-      values.map((v, i) => {
-        values[i] = v + H;
-        const up = loss();
-        values[i] = v - H;
-        const down = loss();
-        values[i] = v;
-        return (up - down) / (2 * H);
-      });
 
     const dy = gpu().upload(weights, [batch, units]);
     const x = gpu().upload(Float32Array.from(xs), [batch, inputs]);
     const w = gpu().upload(Float32Array.from(ws), [inputs, units]);
-    expectClose(await denseInputGradient(gpu(), dy, w).read(), centralDifferences(xs), TOLERANCE);
-    expectClose(await denseKernelGradient(gpu(), x, dy).read(), centralDifferences(ws), TOLERANCE);
-    expectClose(await denseBiasGradient(gpu(), dy).read(), centralDifferences(bs), TOLERANCE);
+    expectClose(await denseInputGradient(gpu(), dy, w).read(), centralDifferences(xs, loss, H), TOLERANCE);
+    expectClose(await denseKernelGradient(gpu(), x, dy).read(), centralDifferences(ws, loss, H), TOLERANCE);
+    expectClose(await denseBiasGradient(gpu(), dy).read(), centralDifferences(bs, loss, H), TOLERANCE);
   });
 
   it('refuses mismatched shapes with the op and both shapes in the message', () => {

@@ -7,7 +7,7 @@ import {
 } from '../src/kernels/masked-mean-pool.js';
 import { meanPoolForward } from '../src/kernels/mean-pool.js';
 import { paddingMaskForward, paddingMaskReference } from '../src/kernels/padding-mask.js';
-import { expectClose, randomFloats, randomIds, useGpu } from './gpu-helpers.js';
+import { centralDifferences, expectClose, randomFloats, randomIds, useGpu } from './gpu-helpers.js';
 
 // The references sum in float32 in the GPU's order; only the division may differ (WGSL allows 2.5 ULP).
 const DIVISION_TOLERANCE = { atol: 1e-7, rtol: 1e-6 };
@@ -61,15 +61,7 @@ describe('padding mask and masked mean-pool kernels (Embedding mask_zero -> Glob
     const xs = Float64Array.from(randomFloats(batch * steps * dim, 3));
     const weights = randomFloats(batch * dim, 4);
     const loss = () => maskedMeanPoolReference(xs, maskValues, batch, steps, dim).reduce((s, v, i) => s + v * weights[i], 0);
-    const H = 1e-4;
-    const fd = xs.map((v, i) => {
-      xs[i] = v + H;
-      const up = loss();
-      xs[i] = v - H;
-      const down = loss();
-      xs[i] = v;
-      return (up - down) / (2 * H);
-    });
+    const fd = centralDifferences(xs, loss, 1e-4);
     const dx = maskedMeanPoolBackward(gpu(), gpu().upload(weights, [batch, dim]), gpu().upload(maskValues, [batch, steps]), dim);
     expectClose(await dx.read(), fd, { atol: 1e-5, rtol: 1e-4 });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maxPoolBackward, maxPoolBackwardReference, maxPoolForward, maxPoolReference } from '../src/kernels/max-pool.js';
-import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+import { centralDifferences, expectClose, randomFloats, useGpu } from './gpu-helpers.js';
 
 describe('max-pool kernel (GlobalMaxPooling1D)', () => {
   const gpu = useGpu();
@@ -41,15 +41,8 @@ describe('max-pool kernel (GlobalMaxPooling1D)', () => {
       }
       return sum;
     };
-    const H = 1e-6; // far below the gaps between the inputs, so no max changes place
-    const fd = xs.map((v, i) => {
-      xs[i] = v + H;
-      const up = loss();
-      xs[i] = v - H;
-      const down = loss();
-      xs[i] = v;
-      return (up - down) / (2 * H);
-    });
+    // h far below the gaps between the inputs, so no max changes place.
+    const fd = centralDifferences(xs, loss, 1e-6);
     const x = gpu().upload(Float32Array.from(xs), [batch, steps, dim]);
     const dx = maxPoolBackward(gpu(), x, maxPoolForward(gpu(), x), gpu().upload(weights, [batch, dim]));
     expectClose(await dx.read(), fd, { atol: 1e-5, rtol: 1e-4 });
