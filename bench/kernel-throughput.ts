@@ -501,10 +501,10 @@ export async function measureKernels(gpu: Gpu, { batches, repeats, forceWallCloc
 // ---- words and numbers, for the page and the command line ----
 
 /** How the run was timed, and why the wall clock when it was. */
-export function timingText({ settings, timing, quantized }: Pick<KernelThroughput, 'settings' | 'timing' | 'quantized'>): string {
+export function timingText({ settings, timing, quantized, timestampQuantumNs }: Pick<KernelThroughput, 'settings' | 'timing' | 'quantized' | 'timestampQuantumNs'>): string {
   if (timing === 'timestamp-query') return `GPU timestamp queries, median of ${settings.repeats}`;
   const why = quantized
-    ? 'the timestamps are quantized (Chrome: start it with --enable-webgpu-developer-features)'
+    ? `timestamps quantized to ${timestampQuantumNs?.toLocaleString('en-US')} ns; unquantized in Chrome with --enable-webgpu-developer-features, in Dawn with disable-dawn-features=timestamp_quantization`
     : settings.timing === 'wall-clock'
       ? 'wall-clock timing asked for'
       : 'no timestamp queries on this adapter';
