@@ -43,10 +43,11 @@ async function run(adapter: AdapterReport): Promise<void> {
   const gpu = await Gpu.create();
   try {
     const started = performance.now();
-    const { settings, ...results } = await measureKernels(gpu, options, setStatus);
-    render({ settings, ...results });
+    const measured = await measureKernels(gpu, options, setStatus);
+    render(measured);
+    const { settings, ...results } = measured;
     publish('kernels', adapter, { ...settings }, results);
-    setStatus(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${results.kernels.length} kernel timings, ${timingText({ settings, ...results })}.`);
+    setStatus(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s: ${results.kernels.length} kernel timings, ${timingText(measured)}.`);
   } finally {
     gpu.device.destroy();
     button.disabled = false;
