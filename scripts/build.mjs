@@ -32,6 +32,7 @@ await Promise.all([
       'bench/peer': 'bench/peer.ts',
       'bench/kernels': 'bench/kernels.ts',
       'bench/run': 'bench/run.ts',
+      'bench/best-search': 'bench/best-search.ts',
     },
     outdir: 'dist',
     platform: 'node',

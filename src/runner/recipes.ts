@@ -22,7 +22,7 @@ import { addNgrams, NgramIndex, ngramVocabularySize, type NgramSpec } from '../d
 import { padSequences, Sequences, type PadOptions } from '../data/sequences.js';
 import type { Gpu } from '../gpu/gpu.js';
 import { EarlyStopping } from '../nn/callbacks.js';
-import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from '../nn/layers.js';
+import { Dense, Dropout, Embedding, GlobalAveragePooling1D, type Layer } from '../nn/layers.js';
 import { Sequential, type TokenMatrix } from '../nn/model.js';
 import { LazyAdam, type Optimizer, type OptimizerName } from '../nn/optimizers/index.js';
 import { fitAndEvaluate, TUTORIAL, type TutorialRun, type TutorialSettings } from './tutorial.js';
@@ -54,7 +54,60 @@ export interface Recipe {
   layers: (vocabularySize: number) => Layer[];
   /** compile's optimizer: a name, or a fresh instance per call. */
   optimizer: () => OptimizerName | Optimizer;
-  fit: { epochs: number; batchSize: number; earlyStoppingPatience?: number };
+  /** EarlyStopping (restore_best_weights) watches `earlyStoppingMonitor`, default val_loss. */
+  fit: { epochs: number; batchSize: number; earlyStoppingPatience?: number; earlyStoppingMonitor?: EarlyStoppingMonitor };
+}
+
+export type EarlyStoppingMonitor = 'val_loss' | 'val_accuracy';
+
+/**
+ * The free settings of a fastText-shaped recipe (Embedding -> GlobalAveragePooling1D -> [Dropout] ->
+ * Dense(1, sigmoid), LazyAdam): what bench/best-search.ts searches over on the validation split;
+ * `candidateRecipe` makes each one a Recipe, so `best` can be defined as the winning candidate.
+ */
+export interface FasttextCandidate {
+  data: RecipeData;
+  /** The embedding's width (fastText's default: 10; Keras' example: 50). */
+  embeddingDim: number;
+  /** Embedding(mask_zero): the mean pools only a review's tokens, not its padding (fastText's mean). */
+  maskZero: boolean;
+  /** Dropout on the pooled vector, before the classifier (0: no Dropout layer). */
+  dropout: number;
+  learningRate: number;
+  batchSize: number;
+  /** The most epochs; EarlyStopping on `monitor` (restore_best_weights) picks the epoch. */
+  epochs: number;
+  monitor: EarlyStoppingMonitor;
+  patience: number;
+}
+
+/** The Recipe that trains `candidate`: the search's candidates and `best` are built by this one function. */
+export function candidateRecipe(candidate: FasttextCandidate, name: RecipeName = 'best'): Recipe {
+  const { data, embeddingDim, maskZero, dropout, learningRate, batchSize, epochs, monitor, patience } = candidate;
+  if (!(data.validationSize > 0)) throw new RangeError(`candidateRecipe: a candidate chooses its epoch on validation reviews: validationSize must be positive, got ${data.validationSize}`);
+  return {
+    name,
+    summary: describeCandidate(candidate),
+    data,
+    layers: (vocabularySize) => [
+      new Embedding(vocabularySize, embeddingDim, { maskZero }),
+      new GlobalAveragePooling1D(),
+      ...(dropout > 0 ? [new Dropout(dropout)] : []),
+      new Dense(1, { activation: 'sigmoid' }),
+    ],
+    optimizer: () => new LazyAdam({ learningRate }),
+    fit: { epochs, batchSize, earlyStoppingPatience: patience, earlyStoppingMonitor: monitor },
+  };
+}
+
+/** One line naming every setting of `candidate`. */
+export function describeCandidate({ data, embeddingDim, maskZero, dropout, learningRate, batchSize, epochs, monitor, patience }: FasttextCandidate): string {
+  const ngrams = data.ngrams === null ? 'words only' : data.ngrams.kind === 'index' ? `${data.ngrams.ngramRange}-gram index` : `${data.ngrams.ngramRange}-grams hashed into ${data.ngrams.buckets} buckets`;
+  return (
+    `${data.numWords} words, ${ngrams}, maxlen ${data.maxlen} (${data.padding}/${data.truncating}); Embedding(${embeddingDim}${maskZero ? ', mask_zero' : ''})` +
+    ` -> GlobalAveragePooling1D${dropout > 0 ? ` -> Dropout(${dropout})` : ''} -> Dense(1, sigmoid); LazyAdam(${learningRate}), batch ${batchSize}, ` +
+    `at most ${epochs} epochs, EarlyStopping(${monitor}, patience ${patience}, restore_best_weights) on the first ${data.validationSize} training reviews`
+  );
 }
 
 /** Keras' examples/imdb_fasttext.py: Embedding(max_features, 50) -> GlobalAveragePooling1D -> Dense(1, sigmoid). */
@@ -135,7 +188,7 @@ export interface RecipeMatrices {
  * `limit` reviews of each split (a quick check).
  */
 export function prepareRecipeData(recipe: Recipe, [[xTrainAll, yTrainAll], [xTestAll, yTestAll]]: ImdbData, options: { limit?: number } = {}): RecipeMatrices {
-  const { numWords, ngrams: ngramRecipe, maxlen, padding, truncating, validationSize } = recipe.data;
+  const { numWords, ngrams: ngramRecipe, validationSize } = recipe.data;
   const [xTrainSeqs, yTrain] = head(xTrainAll, yTrainAll, options.limit);
   const [xTest, yTest] = head(xTestAll, yTestAll, options.limit);
   if (validationSize > 0 && xTrainSeqs.length <= validationSize) {
@@ -151,7 +204,7 @@ export function prepareRecipeData(recipe: Recipe, [[xTrainAll, yTrainAll], [xTes
     : ngramRecipe.kind === 'index'
       ? { kind: 'index', index: NgramIndex.fromTraining(fitting, { ngramRange: ngramRecipe.ngramRange, numWords }) }
       : { kind: 'hashed', ngramRange: ngramRecipe.ngramRange, numWords, buckets: ngramRecipe.buckets };
-  const matrix = (seqs: Sequences): TokenMatrix => padSequences(spec ? addNgrams(seqs, spec) : seqs, { maxlen, padding, truncating });
+  const matrix = (seqs: Sequences): TokenMatrix => recipeMatrix(recipe.data, spec, seqs);
   return {
     xTrain: matrix(fitting),
     yTrain: yTrain.subarray(validationSize),
@@ -163,7 +216,18 @@ export function prepareRecipeData(recipe: Recipe, [[xTrainAll, yTrainAll], [xTes
   };
 }
 
-function head(x: Sequences, y: Labels, limit: number | undefined): [Sequences, Labels] {
+/** Reviews as the recipe feeds them to the model: n-grams appended (when `spec`), then padded. */
+export function recipeMatrix({ maxlen, padding, truncating }: RecipeData, spec: NgramSpec | null, seqs: Sequences): TokenMatrix {
+  return padSequences(spec ? addNgrams(seqs, spec) : seqs, { maxlen, padding, truncating });
+}
+
+/** EarlyStopping as the recipe asks for it (restore_best_weights), or null without patience or validation. */
+export function recipeEarlyStopping(recipe: Recipe, patience: number | undefined, log: (line: string) => void, verbose: 0 | 1 = 1): EarlyStopping | null {
+  if (patience === undefined || recipe.data.validationSize === 0) return null;
+  return new EarlyStopping({ monitor: recipe.fit.earlyStoppingMonitor ?? 'val_loss', patience, restoreBestWeights: true, verbose, log });
+}
+
+export function head(x: Sequences, y: Labels, limit: number | undefined): [Sequences, Labels] {
   if (limit === undefined || limit >= x.length) return [x, y];
   return [slice(x, 0, limit), y.subarray(0, limit)];
 }
@@ -205,7 +269,8 @@ export async function runRecipe(gpu: Gpu, data: ImdbData, recipe: Recipe, settin
   const model = recipeModel(gpu, recipe, vocabularySize, seed);
   model.summary(log);
   model.compile({ optimizer: recipe.optimizer(), loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto', fuse: settings.fuse ?? 'auto' });
-  const stopping = patience !== undefined && validation ? [new EarlyStopping({ monitor: 'val_loss', patience, restoreBestWeights: true, verbose: 1, log })] : [];
+  const early = validation ? recipeEarlyStopping(recipe, patience, log) : null;
+  const stopping = early ? [early] : [];
   if (patience !== undefined && !validation) log(`Early stopping is off: the ${recipe.name} recipe holds out no validation reviews to monitor`);
   const run = await fitAndEvaluate(gpu, model, { xTrain, yTrain, validation, xTest, yTest }, { ...settings, epochs, batchSize, seed, log, output }, stopping);
   return { ...run, prepareSeconds, vocabularySize };
