@@ -5,36 +5,46 @@
  * bench/peer_torch.py`), timed from its start to its exit: loading, training, evaluating.
  *
  *   npm run bench:peer -- [--rounds 2] [--epochs 40] [--data PATH] [--threads 2]
+ *                         [--python /usr/bin/python3] [--torch-device cpu|cuda] [--out bench/results/peer.json]
  *
- * Runs only where Debian's PyTorch is installed (`apt-get install -y python3-torch`); elsewhere it
- * says so and exits 0. Writes bench/results/peer.json, with the load average around every run
- * (a crowded machine slows both sides, not equally).
+ * Runs only where `--python` can import PyTorch (here Debian's: `apt-get install -y python3-torch`);
+ * elsewhere it says so and exits 0. `--torch-device cuda` puts PyTorch on a GPU instead (the real-GPU
+ * run, bench/gpu-run.sh). Writes the JSON with the load average around every run (a crowded machine
+ * slows both sides, not equally).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IMDB_NPZ, locateDataFile } from '../src/data/files.js';
 import { median } from './stats.js';
 import { machine } from './tutorial-runs.js';
 
-const PYTHON = '/usr/bin/python3';
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '2' }, epochs: { type: 'string', default: '40' }, data: { type: 'string' }, threads: { type: 'string', default: '2' } },
+  options: {
+    rounds: { type: 'string', default: '2' },
+    epochs: { type: 'string', default: '40' },
+    data: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'torch-device': { type: 'string', default: 'cpu' },
+    out: { type: 'string', default: join('bench', 'results', 'peer.json') },
+  },
 });
+const PYTHON = values.python!;
+const torchDevice = values['torch-device']!;
 const rounds = Number(values.rounds);
 const epochs = Number(values.epochs);
 
-const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+const probe = spawnSync(PYTHON, ['-c', `import torch, numpy; torch.zeros(1, device='${torchDevice}'); print(torch.__version__)`], { encoding: 'utf8' });
 if (probe.status !== 0) {
-  console.log(`bench:peer: skipped, ${PYTHON} cannot import torch and numpy (apt-get install -y python3-torch installs both); nothing was measured.`);
+  console.log(`bench:peer: skipped, ${PYTHON} cannot import torch and numpy or has no '${torchDevice}' device (apt-get install -y python3-torch installs both); nothing was measured.`);
   process.exit(0);
 }
 const torchVersion = probe.stdout.trim();
 const data = await locateDataFile(IMDB_NPZ, { path: values.data });
-const results = join('bench', 'results');
-const out = join(results, 'tmp', 'peer');
+const out = join('bench', 'results', 'tmp', 'peer');
 
 interface Run {
   tool: 'shadergrad' | 'pytorch';
@@ -58,6 +68,7 @@ function timed(command: string, args: string[]): { wallSeconds: number; stdout: 
 }
 
 let adapter = '';
+let pytorchDevice = 'cpu';
 function runShadergrad(round: number): Run {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -68,8 +79,9 @@ function runShadergrad(round: number): Run {
 }
 
 function runPytorch(round: number): Run {
-  const run = timed(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', 'tutorial', '--epochs', String(epochs), '--threads', values.threads!]);
+  const run = timed(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', 'tutorial', '--epochs', String(epochs), '--threads', values.threads!, '--device', torchDevice]);
   const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
+  pytorchDevice = report.device ?? 'cpu';
   return { tool: 'pytorch', round, wallSeconds: run.wallSeconds, seconds: report.seconds, test: report.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };
 }
 
@@ -109,17 +121,18 @@ const summary = {
   machine: machine(),
   node: process.version,
   loadAverage: loadNote(runs),
-  pytorchSetup: { version: torchVersion, threads: Number(values.threads), script: 'bench/peer_torch.py (Keras initialisers, Keras Adam epsilon 1e-7, BCE from logits)' },
+  pytorchSetup: { version: torchVersion, device: pytorchDevice, threads: Number(values.threads), script: 'bench/peer_torch.py (Keras initialisers, Keras Adam epsilon 1e-7, BCE from logits)' },
   /** PyTorch's median whole run over shadergrad's: above 1, shadergrad is faster. */
   ratio: pytorch.medianWallSeconds / shadergrad.medianWallSeconds,
   shadergrad,
   pytorch,
   runs,
 };
-writeFileSync(join(results, 'peer.json'), JSON.stringify(summary, null, 2) + '\n');
+mkdirSync(dirname(values.out!), { recursive: true });
+writeFileSync(values.out!, JSON.stringify(summary, null, 2) + '\n');
 console.log(`\n| | median whole run | test accuracy |\n|---|---|---|`);
 console.log(`| shadergrad (${adapter.split(':')[0]}) | ${shadergrad.medianWallSeconds.toFixed(1)} s | ${shadergrad.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
-console.log(`| PyTorch ${torchVersion}, ${values.threads} threads | ${pytorch.medianWallSeconds.toFixed(1)} s | ${pytorch.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
+console.log(`| PyTorch ${torchVersion}, ${torchDevice === 'cpu' ? `${values.threads} threads` : pytorchDevice} | ${pytorch.medianWallSeconds.toFixed(1)} s | ${pytorch.testAccuracy.map((a) => a.toFixed(4)).join(', ')} |`);
 console.log(`\nshadergrad is ${summary.ratio.toFixed(2)}x PyTorch's speed (PyTorch's whole run over shadergrad's); load average now ${loadavg().map((l) => l.toFixed(1)).join(', ')}`);
 console.log(summary.loadAverage.note);
-console.log('Wrote bench/results/peer.json');
+console.log(`Wrote ${values.out}`);

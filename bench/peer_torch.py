@@ -133,6 +133,7 @@ def main():
     parser.add_argument("--limit", type=int, help="keep the first N training and test reviews")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for a GPU side by side (the data and model move there once)")
     parser.add_argument("--lazy-embedding", action="store_true",
                         help="row-sparse Adam (SparseAdam) on the embedding, Keras' Adam on the rest")
     args = parser.parse_args()
@@ -142,10 +143,15 @@ def main():
 
     started = time.perf_counter()
     loaded, rows, (x, y), val, (x_test, y_test) = prepare(args.recipe, args.data, args.limit)
+    device = torch.device(args.device)
+    x, y, x_test, y_test = (t.to(device) for t in (x, y, x_test, y_test))
+    if val is not None:
+        val = tuple(t.to(device) for t in val)
     prepared = time.perf_counter()
 
     generator = torch.Generator().manual_seed(args.seed)
-    model = Model(rows, r["dim"], r["hidden"], generator, sparse=args.lazy_embedding)
+    # Drawn on the CPU (the same weights for every device), then moved.
+    model = Model(rows, r["dim"], r["hidden"], generator, sparse=args.lazy_embedding).to(device)
     if args.lazy_embedding:
         # SparseAdam adds epsilon to the bias-corrected sqrt(v), as PyTorch's Adam does.
         lazy = torch.optim.SparseAdam([model.embedding.weight], lr=0.001, betas=(0.9, 0.999), eps=1e-7)
@@ -159,7 +165,7 @@ def main():
     epoch_seconds = []
     for _ in range(epochs):
         epoch_start = time.perf_counter()
-        order = torch.from_numpy(shuffle.permutation(len(x)))
+        order = torch.from_numpy(shuffle.permutation(len(x))).to(device)
         loss_sum, correct = 0.0, 0
         for i in range(0, len(x), r["batch_size"]):
             batch = order[i:i + r["batch_size"]]
@@ -185,6 +191,7 @@ def main():
     done = time.perf_counter()
     print(json.dumps(dict(
         recipe=args.recipe, epochs=epochs, batchSize=r["batch_size"], embeddingRows=rows, threads=torch.get_num_threads(),
+        device=torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         adam="lazy embedding (SparseAdam) + Keras Adam" if args.lazy_embedding else "Keras Adam, dense",
         torch=torch.__version__, python=sys.version.split()[0],
         seconds=dict(load=loaded - started, prepare=prepared - loaded, train=trained - prepared,

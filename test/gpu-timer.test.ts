@@ -36,9 +36,10 @@ describe('GpuTimer', () => {
     timer.destroy();
     expect(gpu().timer).toBeNull();
     expect(times.map((t) => t.label)).toEqual([...FOUR, ...FOUR]);
-    // 16 timestamps: enough to tell whether they look quantized. Dawn in Node quantizes them
-    // (to 65,536 ns): a pass shorter than that can then read 0, as on a fast real GPU.
+    // 16 timestamps: enough to tell whether they look quantized. Chrome quantizes them; Dawn in
+    // Node does too (to 65,536 ns) unless told not to, and src/gpu/device.ts tells it not to.
     expect(timer.quantumNs).not.toBeNull();
+    expect(timer.quantized).toBe(false);
     for (const { ns } of times) {
       expect(Number.isFinite(ns)).toBe(true);
       if (timer.quantized) expect(ns % timer.quantumNs!).toBe(0);

@@ -146,6 +146,9 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
   // WebGPU's constants (GPUBufferUsage, GPUMapMode, ...) are globals in a browser; make them so in Node.
   if (typeof globalThis.GPUBufferUsage === 'undefined') Object.assign(globalThis, webgpu.globals);
   const request = { powerPreference: options.powerPreference ?? 'high-performance' } as const;
+  // Dawn rounds timestamp queries to 65,536 ns by default (a browser's guard against timing
+  // attacks); a process of one's own has nothing to guard, and kernels on a real GPU take a few µs.
+  const toggles = ['disable-dawn-features=timestamp_quantization'];
 
   let reason: string | undefined;
   if (options.forceSwiftShader) {
@@ -154,7 +157,7 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
     reason = `no GPU device node (${GPU_DEVICE_NODES})`;
     tried.push(`Dawn with its default backends: not tried, ${reason}`);
   } else {
-    const instance = webgpu.create([]);
+    const instance = webgpu.create(toggles);
     const adapter = await instance.requestAdapter(request);
     if (adapter) return { adapter, backend: 'dawn-default', instance };
     tried.push('Dawn with its default backends: no adapter');
@@ -166,7 +169,7 @@ async function nodeAdapter(options: GetDeviceOptions): Promise<FoundAdapter> {
   if (existsSync(icd)) {
     // The Vulkan loader reads this when Dawn creates its instance, so setting it now is enough.
     process.env.VK_ICD_FILENAMES = icd;
-    const instance = webgpu.create(['backend=vulkan']);
+    const instance = webgpu.create(['backend=vulkan', ...toggles]);
     const adapter = await instance.requestAdapter(request);
     if (adapter) return { adapter, backend: 'dawn-swiftshader', instance, reason };
     tried.push(`Dawn on Vulkan with VK_ICD_FILENAMES=${icd}: no adapter (is libvulkan1 installed?)`);

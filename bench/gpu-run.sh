@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The real-GPU run (issue #15): on a machine lent by the library's `device` tool, with what
+# scripts/gpu-carry.sh packed into .gpu/ (Node, Dawn, the Vulkan loader, the bundles, imdb.npz):
+#   device run  carry: [".gpu"]  command: bash bench/gpu-run.sh
+# Each step has its own time limit and the steps run most important first, so a run cut short
+# still returns what it finished: $OUT/gpu-run.log (everything printed) and $OUT/results.tar.gz
+# (every JSON the steps wrote, and each training run's history.json). `QUICK=1` shrinks every step
+# (a dry run of the plumbing on SwiftShader here). Needs nothing installed on the machine but a
+# Vulkan driver; PyTorch, where the machine has it, runs the CUDA side by side.
+set -u
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/results/tmp/gpu}
+mkdir -p "$OUT"
+log="$OUT/gpu-run.log"
+exec > >(tee -a "$log") 2>&1
+started=$(date +%s)
+stamp=$(mktemp) # results newer than this are the run's
+# Training runs' folders (weights, checkpoints, history.json) stay out of $OUT, which returns at most
+# 8 files: only gpu-run.log, files.txt and results.tar.gz go there.
+RUNS=${RUNS:-/tmp/sg-runs}
+rm -rf "$RUNS" && mkdir -p "$RUNS"
+
+# ---- the carried tools ----
+G=.gpu
+if [ -z "${QUICK:-}" ]; then
+  for f in "$G"/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$nvidia_icd" ] && export VK_DRIVER_FILES=$nvidia_icd
+mkdir -p /tmp/sg-bin && xz -dc "$G/node.xz" > /tmp/sg-bin/node && chmod +x /tmp/sg-bin/node
+export PATH=/tmp/sg-bin:$PATH
+if [ -z "${QUICK:-}" ]; then
+  mkdir -p node_modules/webgpu/dist/linux-x64
+  cp "$G"/webgpu/* node_modules/webgpu/
+  xz -dc "$G/dawn.node.xz" > node_modules/webgpu/dist/linux-x64/dawn.node
+  rm -rf dist && cp -r "$G/dist" dist
+fi
+export IMDB_NPZ=$PWD/$G/imdb.npz
+echo "== $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, node $(node -v)"
+nvidia-smi -L 2>/dev/null || echo "(no nvidia-smi)"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>/dev/null
+
+# The whole run ends by DEADLINE seconds (the device call's own limit is set a little above it).
+DEADLINE=${DEADLINE:-500}
+
+# Packs what the steps have written so far into $OUT/results.tar.gz (after every step: a run
+# killed at the call's limit still returns it).
+collect() {
+  { find bench/results -maxdepth 1 -newer "$stamp" \( -name '*.json' -o -name '*.svg' \); find "$RUNS" -name history.json; } > "$OUT/files.txt"
+  tar czPf "$OUT/results.tar.gz" -T "$OUT/files.txt"
+}
+
+# step NAME SECONDS COMMAND...: run one step under its own limit (cut to what is left before
+# DEADLINE; skipped under 20 s), log its time and status, collect.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  local left=$((DEADLINE - ($(date +%s) - started)))
+  [ "$limit" -gt "$left" ] && limit=$left
+  echo
+  if [ "$limit" -lt 20 ]; then echo "== step $name: skipped, ${left}s left"; return; fi
+  echo "== step $name (limit ${limit}s, $(($(date +%s) - started))s into the run): $*"
+  local t0=$(date +%s)
+  timeout --kill-after=5 "$limit" "$@"
+  echo "== step $name: exit $? after $(($(date +%s) - t0))s"
+  collect
+}
+q() { [ -n "${QUICK:-}" ] && echo "$1" || echo "$2"; }
+
+# 1. The tutorial, as a user runs it (fused path, 40 epochs), twice: the second with warm caches.
+for i in 1 2; do step "tutorial-$i" 90 node dist/cli.js train --epochs "$(q 2 40)" --out "$RUNS/tutorial-$i"; done
+# 2. Every executor on the tutorial, 40 epochs each, in one process (bench/results/train.json).
+step train 150 node dist/bench/train.js --epochs "$(q 1 40)" --executors fused,captured,eager
+# 3. Kernel throughput against the copy kernel (the kernel page's measurement, in Node).
+step kernels 90 node dist/bench/kernels.js --batches "$(q 64 64,256,512,2048)" --repeats "$(q 2 50)" --out bench/results/node-kernels.json
+# 4. Where a step's time goes, per executor, with timestamp queries where the device has them.
+step profile 90 node dist/bench/profile.js --epochs "$(q 1 3)"
+# 5. Keras' fastText example with bigrams (1.2M rows, LazyAdam), 5 epochs, n-grams built included.
+step fasttext-bigram 120 node dist/cli.js train --recipe fasttext-bigram $(q "--limit 2000 --epochs 1" "") --out "$RUNS/fasttext-bigram"
+# 6. The `best` recipe's search: validation split only, the winner evaluated once on the test set.
+step best-search "$(q 60 200)" node dist/bench/best-search.js --budget-seconds "$(q 30 170)" $(q "--limit 2000" "") --out bench/results/best-search.json
+# 7. PyTorch on the same GPU (CUDA), the tutorial alternately with shadergrad, where it is installed.
+py=python3
+for p in /opt/torch/.venv/bin/python3 /usr/bin/python3; do [ -x "$p" ] && { py=$p; break; }; done
+step peer-cuda 120 node dist/bench/peer.js --rounds 2 --epochs "$(q 1 40)" --python "$py" --torch-device "$(q cpu cuda)" --out bench/results/peer-cuda.json
+# 8. Epoch time against table rows, data and batch (bench/results/scaling.json).
+step scaling 120 node dist/bench/scaling.js --epochs "$(q 1 2)"
+
+echo
+echo "== done in $(($(date +%s) - started))s"
+collect
+cat "$OUT/files.txt"
