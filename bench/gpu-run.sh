@@ -42,7 +42,7 @@ nvidia-smi -L 2>/dev/null || echo "(no nvidia-smi)"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>/dev/null
 
 # The whole run ends by DEADLINE seconds (the device call's own limit is set a little above it).
-DEADLINE=${DEADLINE:-500}
+DEADLINE=${DEADLINE:-480}
 
 # Packs what the steps have written so far into $OUT/results.tar.gz (after every step: a run
 # killed at the call's limit still returns it).
@@ -74,6 +74,16 @@ for i in 1 2; do step "tutorial-$i" 90 node dist/cli.js train --epochs "$(q 2 40
 step train 150 node dist/bench/train.js --epochs "$(q 1 40)" --executors fused,captured,eager
 # 3. Kernel throughput against the copy kernel (the kernel page's measurement, in Node).
 step kernels 90 node dist/bench/kernels.js --batches "$(q 64 64,256,512,2048)" --repeats "$(q 2 50)" --out bench/results/node-kernels.json
+# The device's own copy bandwidth (CUDA, through PyTorch where the machine has it), for the kernels' ceiling.
+py=python3
+for p in /opt/torch/.venv/bin/python3 /usr/bin/python3; do [ -x "$p" ] && { py=$p; break; }; done
+step cuda-copy 30 "$py" -c "import torch, time
+x = torch.empty(2**28, device='cuda'); y = torch.empty_like(x)
+for _ in range(3): y.copy_(x)
+torch.cuda.synchronize(); t = time.perf_counter(); n = 20
+for _ in range(n): y.copy_(x)
+torch.cuda.synchronize(); dt = (time.perf_counter() - t) / n
+print('torch %s on %s: device-to-device copy of 1 GiB in %.3f ms, %.0f GB/s (bytes read + written)' % (torch.__version__, torch.cuda.get_device_name(), dt * 1e3, 2 * x.numel() * 4 / dt / 1e9))"
 # 4. Where a step's time goes, per executor, with timestamp queries where the device has them.
 step profile 90 node dist/bench/profile.js --epochs "$(q 1 3)"
 # 5. Keras' fastText example with bigrams (1.2M rows, LazyAdam), 5 epochs, n-grams built included.
@@ -81,8 +91,6 @@ step fasttext-bigram 120 node dist/cli.js train --recipe fasttext-bigram $(q "--
 # 6. The `best` recipe's search: validation split only, the winner evaluated once on the test set.
 step best-search "$(q 60 200)" node dist/bench/best-search.js --budget-seconds "$(q 30 170)" $(q "--limit 2000" "") --out bench/results/best-search.json
 # 7. PyTorch on the same GPU (CUDA), the tutorial alternately with shadergrad, where it is installed.
-py=python3
-for p in /opt/torch/.venv/bin/python3 /usr/bin/python3; do [ -x "$p" ] && { py=$p; break; }; done
 step peer-cuda 120 node dist/bench/peer.js --rounds 2 --epochs "$(q 1 40)" --python "$py" --torch-device "$(q cpu cuda)" --out bench/results/peer-cuda.json
 # 8. Epoch time against table rows, data and batch (bench/results/scaling.json).
 step scaling 120 node dist/bench/scaling.js --epochs "$(q 1 2)"
