@@ -7,12 +7,18 @@
  * restore_best_weights), already trained.
  *
  *   npm run bench:best-search -- [--budget-seconds 240] [--limit N] [--epochs-max 8]
- *     [--out bench/results/best-search.json] [--data PATH] [--swiftshader] [--only 1,3]
+ *     [--out bench/results/best-search.json] [--data PATH] [--swiftshader] [--only 1,3] [--refit]
  *
  * Candidates run in the order of CANDIDATES (most likely to pass 0.91 first); none starts once the
  * budget is spent, and the one running stops at its next epoch end. Each data variant (num_words,
  * n-grams, maxlen, padding) is prepared once for the candidates that share it. A markdown row is
  * printed and the JSON rewritten after every candidate, so a killed run still leaves its results.
+ *
+ * `--refit` (decide before the run, never after seeing both): the winner's settings are trained
+ * again on all 25,000 training reviews for the epoch count its validation run chose
+ * (`refitRecipe`), and that model, not the validation-run weights, is the one evaluated on the test
+ * split. The refit runs after the budget, in its own time (about chosen epochs x 1.25 of the
+ * winner's epoch time).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -32,6 +38,7 @@ import {
   recipeEarlyStopping,
   recipeMatrix,
   recipeModel,
+  refitRecipe,
   type FasttextCandidate,
   type RecipeData,
   type RecipeMatrices,
@@ -124,8 +131,10 @@ export interface SearchReport {
   notStarted: number[];
   /** The best validation accuracy's `index`, or null before any candidate finished. */
   winner: number | null;
-  /** The winner on the test split, evaluated once after the search; null until then. */
-  test: { loss: number; accuracy: number; reviews: number; seconds: number } | null;
+  /** The winner's refit on every training review (`--refit`), null without it or before it. */
+  refit: { epochs: number; vocabularySize: number; seconds: { prepare: number; train: number } } | null;
+  /** The winner (its validation-run weights, or its refit) on the test split, evaluated once after the search; null until then. */
+  test: { weights: 'validation-run' | 'refit'; loss: number; accuracy: number; reviews: number; seconds: number } | null;
 }
 
 export interface SearchOptions {
@@ -139,6 +148,8 @@ export interface SearchOptions {
   log?: (line: string) => void;
   /** Called after every candidate and after the test evaluation, with the report so far. */
   onProgress?: (report: SearchReport) => void;
+  /** Train the winner's settings again on every training review for its chosen epochs, and test that model. */
+  refit?: boolean;
 }
 
 /** Validation matrices and what the test split needs later: the test split is not among them. */
@@ -159,7 +170,7 @@ export async function bestSearch(gpu: Gpu, load: (numWords: number) => Promise<I
   const trainSplits = new Map<number, ImdbData[0]>();
   const heldOutTests = new Map<number, ImdbData[1]>();
   const prepared = new Map<string, Prepared>();
-  const report: SearchReport = { candidates: [], notStarted: [], winner: null, test: null };
+  const report: SearchReport = { candidates: [], notStarted: [], winner: null, refit: null, test: null };
   let best: { result: CandidateResult; model: Sequential; prepared: Prepared } | null = null;
 
   for (let i = 0; i < candidates.length; i++) {
@@ -237,19 +248,42 @@ export async function bestSearch(gpu: Gpu, load: (numWords: number) => Promise<I
     onProgress?.(report);
   }
 
-  if (best) {
-    const { result, model, prepared: data } = best;
-    const evaluating = performance.now();
-    const [xTestAll, yTestAll] = heldOutTests.get(result.settings.data.numWords)!;
-    const [xTestSeqs, yTest] = head(xTestAll, yTestAll as Labels, limit);
-    const xTest = recipeMatrix(result.settings.data, data.ngrams, xTestSeqs);
-    const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize: result.settings.batchSize, verbose: 0 });
-    report.test = { loss, accuracy, reviews: yTest.length, seconds: (performance.now() - evaluating) / 1000 };
-    log(`Winner: candidate ${result.index} (val_accuracy ${result.valAccuracy.toFixed(4)} at epoch ${result.chosenEpoch}); test loss ${loss.toFixed(4)}, test accuracy ${accuracy.toFixed(4)} on ${yTest.length} reviews`);
+  if (!best) return report;
+  const { result } = best;
+  log(`Winner: candidate ${result.index} (val_accuracy ${result.valAccuracy.toFixed(4)} at epoch ${result.chosenEpoch})`);
+  let { model } = best;
+  let { ngrams } = best.prepared;
+  if (options.refit) {
     model.dispose();
+    const refitted = await refit(gpu, result, trainSplits.get(result.settings.data.numWords)!, { limit, seed, log });
+    ({ model, ngrams } = refitted);
+    report.refit = { epochs: result.chosenEpoch, vocabularySize: refitted.vocabularySize, seconds: refitted.seconds };
     onProgress?.(report);
   }
+  const evaluating = performance.now();
+  const [xTestAll, yTestAll] = heldOutTests.get(result.settings.data.numWords)!;
+  const [xTestSeqs, yTest] = head(xTestAll, yTestAll as Labels, limit);
+  const xTest = recipeMatrix(result.settings.data, ngrams, xTestSeqs);
+  const [loss, accuracy] = await model.evaluate(xTest, yTest, { batchSize: result.settings.batchSize, verbose: 0 });
+  model.dispose();
+  report.test = { weights: options.refit ? 'refit' : 'validation-run', loss, accuracy, reviews: yTest.length, seconds: (performance.now() - evaluating) / 1000 };
+  log(`Test (${report.test.weights} weights): loss ${loss.toFixed(4)}, accuracy ${accuracy.toFixed(4)} on ${yTest.length} reviews`);
+  onProgress?.(report);
   return report;
+}
+
+/** The winner's settings trained on every training review for its chosen epoch count (`refitRecipe`). */
+async function refit(gpu: Gpu, winner: CandidateResult, train: ImdbData[0], { limit, seed, log }: { limit?: number; seed: number; log: (line: string) => void }) {
+  const recipe = refitRecipe(winner.settings, winner.chosenEpoch);
+  const preparing = performance.now();
+  const { xTrain, yTrain, vocabularySize, ngrams } = prepareRecipeData(recipe, [train, [NO_REVIEWS, new Uint8Array(0)]], { limit });
+  const prepareSeconds = (performance.now() - preparing) / 1000;
+  log(`Refit: candidate ${winner.index} on ${xTrain.shape[0]} training reviews (${vocabularySize} embedding rows) for ${recipe.fit.epochs} epochs`);
+  const model = recipeModel(gpu, recipe, vocabularySize, seed);
+  model.compile({ optimizer: recipe.optimizer(), loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  const training = performance.now();
+  await model.fit(xTrain, yTrain, { epochs: recipe.fit.epochs, batchSize: recipe.fit.batchSize, verbose: 0, seed });
+  return { model, ngrams, vocabularySize, seconds: { prepare: prepareSeconds, train: (performance.now() - training) / 1000 } };
 }
 
 /**
@@ -284,6 +318,7 @@ async function main(): Promise<void> {
       swiftshader: { type: 'boolean' },
       only: { type: 'string' },
       seed: { type: 'string', default: '0' },
+      refit: { type: 'boolean' },
     },
   });
   const number = (flag: string, text: string | undefined, integer: boolean): number => {
@@ -321,7 +356,7 @@ async function main(): Promise<void> {
       adapter: gpu.describe(),
       machine: machine(),
       node: process.version,
-      options: { budgetSeconds, epochsMax, limit: limit ?? null, seed, only: only ?? null },
+      options: { budgetSeconds, epochsMax, limit: limit ?? null, seed, only: only ?? null, refit: values.refit ?? false },
       loadSeconds,
       ...report,
       winnerSettings: report.winner === null ? null : report.candidates.find((c) => c.index === report.winner)!.settings,
@@ -329,7 +364,7 @@ async function main(): Promise<void> {
     writeFileSync(out, JSON.stringify(summary, null, 2) + '\n');
   };
   try {
-    await bestSearch(gpu, load, chosen, { budgetSeconds, epochsMax, limit, seed, numbers: only, log: (line) => console.log(line), onProgress: write });
+    await bestSearch(gpu, load, chosen, { budgetSeconds, epochsMax, limit, seed, numbers: only, refit: values.refit, log: (line) => console.log(line), onProgress: write });
   } finally {
     gpu.device.destroy();
   }

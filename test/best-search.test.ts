@@ -8,7 +8,7 @@ import type { ImdbData } from '../src/data/imdb.js';
 import { Sequences } from '../src/data/sequences.js';
 import { Dense, Dropout, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { LazyAdam } from '../src/nn/optimizers/index.js';
-import { candidateRecipe, prepareRecipeData, type FasttextCandidate } from '../src/runner/recipes.js';
+import { candidateRecipe, prepareRecipeData, refitRecipe, type FasttextCandidate } from '../src/runner/recipes.js';
 import { bestSearch, CANDIDATES, effectiveSettings, type SearchReport } from '../bench/best-search.js';
 import { useGpu } from './gpu-helpers.js';
 
@@ -79,6 +79,14 @@ describe('candidateRecipe', () => {
     expect((layers[0] as Embedding).maskZero).toBe(false);
   });
 
+  it('refitRecipe keeps the candidate and trains its chosen epochs on every training review, without early stopping', () => {
+    const recipe = refitRecipe(CANDIDATE, 2);
+    expect(recipe.data).toEqual({ ...CANDIDATE.data, validationSize: 0 });
+    expect(recipe.fit).toEqual({ epochs: 2, batchSize: 16 });
+    expect(recipe.layers(99).map((l) => l.constructor.name)).toEqual(candidateRecipe(CANDIDATE).layers(99).map((l) => l.constructor.name));
+    expect((recipe.optimizer() as LazyAdam).learningRate).toBe(0.02);
+  });
+
   it('refuses a candidate without validation reviews to choose its epoch on', () => {
     expect(() => candidateRecipe({ ...CANDIDATE, data: { ...CANDIDATE.data, validationSize: 0 } })).toThrow('validationSize must be positive, got 0');
   });
@@ -129,8 +137,24 @@ describe('bestSearch', () => {
     const bestAccuracy = Math.max(...report.candidates.map((c) => c.valAccuracy));
     expect(report.winner).toBe(report.candidates.find((c) => c.valAccuracy === bestAccuracy)!.index);
     expect(report.test!.reviews).toBe(40);
+    expect(report.test!.weights).toBe('validation-run');
+    expect(report.refit).toBeNull();
     // The counting task is learnable: the winner is well above chance on the test reviews.
     expect(report.test!.accuracy).toBeGreaterThan(0.75);
+  }, 60_000);
+
+  it('with refit, trains the winner again on every training review after the search, then reads the test split', async () => {
+    const events: string[] = [];
+    const [train, [xTest, yTest]] = countingImdb(100, 30, 4);
+    const load = async (): Promise<ImdbData> => [train, [spied(xTest, events, 'test read'), yTest]];
+    const onProgress = (report: SearchReport) => events.push(report.test ? 'tested' : report.refit ? 'refitted' : `scored ${report.candidates.length}`);
+    const report = await bestSearch(gpu(), load, [CANDIDATE, { ...CANDIDATE, learningRate: 0.05 }], { budgetSeconds: 600, epochsMax: 2, refit: true, log: silent, onProgress });
+    const winner = report.candidates.find((c) => c.index === report.winner)!;
+    expect(report.refit!.epochs).toBe(winner.chosenEpoch);
+    // Hashed n-grams: the refit's table has the candidates' size whatever reviews it sees.
+    expect(report.refit!.vocabularySize).toBe(winner.vocabularySize);
+    expect(report.test!.weights).toBe('refit');
+    expect(events.filter((e, i) => e !== events[i - 1])).toEqual(['scored 1', 'scored 2', 'refitted', 'test read', 'tested']);
   }, 60_000);
 
   it('validates on the first training reviews with the n-grams of the others, as prepareRecipeData does', async () => {
@@ -147,7 +171,7 @@ describe('bestSearch', () => {
     const [train, [xTest, yTest]] = countingImdb(60, 10, 3);
     const load = async (): Promise<ImdbData> => [train, [spied(xTest, events, 'test read'), yTest]];
     const report = await bestSearch(gpu(), load, [CANDIDATE, CANDIDATE], { budgetSeconds: 0, epochsMax: 1, numbers: [4, 7], log: silent });
-    expect(report).toEqual({ candidates: [], notStarted: [4, 7], winner: null, test: null });
+    expect(report).toEqual({ candidates: [], notStarted: [4, 7], winner: null, refit: null, test: null });
     expect(events).toEqual([]);
   });
 });

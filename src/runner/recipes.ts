@@ -100,6 +100,21 @@ export function candidateRecipe(candidate: FasttextCandidate, name: RecipeName =
   };
 }
 
+/**
+ * `candidate` trained again on every training review (the n-gram index built from all of them) for
+ * `epochs`, the epoch count its validation run chose: no review held out, no early stopping. The
+ * settings were chosen on the validation split; only the final fit sees the held-out reviews too.
+ */
+export function refitRecipe(candidate: FasttextCandidate, epochs: number, name: RecipeName = 'best'): Recipe {
+  const chosen = candidateRecipe(candidate, name);
+  return {
+    ...chosen,
+    summary: `${chosen.summary}; then refit for ${epochs} epochs on every training review`,
+    data: { ...candidate.data, validationSize: 0 },
+    fit: { epochs, batchSize: candidate.batchSize },
+  };
+}
+
 /** One line naming every setting of `candidate`. */
 export function describeCandidate({ data, embeddingDim, maskZero, dropout, learningRate, batchSize, epochs, monitor, patience }: FasttextCandidate): string {
   const ngrams = data.ngrams === null ? 'words only' : data.ngrams.kind === 'index' ? `${data.ngrams.ngramRange}-gram index` : `${data.ngrams.ngramRange}-grams hashed into ${data.ngrams.buckets} buckets`;
