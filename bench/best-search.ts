@@ -122,6 +122,7 @@ export interface CandidateResult {
   seconds: { prepare: number; train: number };
   /** Training stopped at an epoch end because the budget was spent. */
   cutByBudget: boolean;
+  /** The device's peak allocation so far in the search (the kept winner's model counts too). */
   peakGpuBytes: number;
 }
 
@@ -188,8 +189,8 @@ export async function bestSearch(gpu: Gpu, load: (numWords: number) => Promise<I
       heldOutTests.set(numWords, test);
     }
     const dataKey = JSON.stringify(settings.data);
+    const reused = prepared.has(dataKey);
     let data = prepared.get(dataKey);
-    const prepareSeconds = data ? 0 : NaN;
     if (!data) {
       const preparing = performance.now();
       // The test split given here is empty: candidates never see a test review.
@@ -231,7 +232,7 @@ export async function bestSearch(gpu: Gpu, load: (numWords: number) => Promise<I
       chosenEpoch: chosen.epoch,
       valLoss: chosen.valLoss,
       valAccuracy: chosen.valAccuracy,
-      seconds: { prepare: Number.isNaN(prepareSeconds) ? data.seconds : 0, train: (performance.now() - training) / 1000 },
+      seconds: { prepare: reused ? 0 : data.seconds, train: (performance.now() - training) / 1000 },
       cutByBudget,
       peakGpuBytes: gpu.stats.peakBytesAllocated,
     };
