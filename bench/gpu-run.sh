@@ -39,6 +39,7 @@ fi
 export IMDB_NPZ=$PWD/$G/imdb.npz
 echo "== $(date -u +%FT%TZ) $(uname -m), $(nproc) cores, node $(node -v)"
 nvidia-smi -L 2>/dev/null || echo "(no nvidia-smi)"
+[ -f "${VK_DRIVER_FILES:-}" ] && { lib=$(ldconfig -p | grep -m1 -o '/.*libGLX_nvidia.so.0'); echo "Vulkan driver $VK_DRIVER_FILES: ${lib:-libGLX_nvidia.so.0 not found}"; [ -n "$lib" ] && ldd "$lib" | grep 'not found'; }
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv 2>/dev/null
 
 # The whole run ends by DEADLINE seconds (the device call's own limit is set a little above it).

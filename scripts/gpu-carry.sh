@@ -15,11 +15,12 @@ xz -T0 -9 -c node_modules/webgpu/dist/linux-x64/dawn.node > .gpu/dawn.node.xz
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json .gpu/webgpu/
 cp dist/*.js .gpu/dist/ && cp dist/bench/*.js .gpu/dist/bench/
 cp "$npz" .gpu/imdb.npz
-# The Vulkan loader, as amd64 (the device machine's processor), from Debian's archive.
+# The Vulkan loader and GL vendor-neutral dispatch (NVIDIA's Vulkan driver, libGLX_nvidia, loads
+# through libglvnd), as amd64 (the device machine's processor), from Debian's archive.
 lists=$(mktemp -d) && mkdir -p "$lists/partial"
 apt=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
 apt-get "${apt[@]}" update >/dev/null 2>&1
-(cd .gpu && apt-get "${apt[@]}" download libvulkan1 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+(cd .gpu && apt-get "${apt[@]}" download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
 rm -rf "$lists"
 ls .gpu/*.deb >/dev/null
 du -sh .gpu

@@ -1,12 +1,18 @@
 // Embedding lookup (Keras Embedding): forward out[n, :] = table[ids[n], :] over the N = B·T
 // tokens; backward sums the output gradient's rows by id into a row-sparse gradient (row u for
 // the batch's u-th distinct id), which src/kernels/rows.ts scatters into the table's shape where a
-// dense gradient is wanted. One invocation per token (forward) or per distinct id (backward) with
-// plain loops (no shared memory, no atomics: WGSL has no float atomics, and a fixed summation
-// order keeps results deterministic). Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
+// dense gradient is wanted. Plain loops (no shared memory, no atomics: WGSL has no float atomics,
+// and a fixed summation order keeps results deterministic). Dispatched as
+// linearWorkgroups(params.count, WORKGROUP_SIZE).
 //
 // The backward pass reads a CSR index built on the host (src/kernels/embedding.ts): for each of
-// the U distinct ids of the batch, the token positions that hold it.
+// the U distinct ids of the batch, the token positions that hold it, grouped by id in `positions`.
+// It runs in two dispatches so that no invocation sums more than params.piece values, however many
+// positions one id holds (the padding id can hold most of a batch: summed by one invocation, it
+// was 92% of a step on a real GPU): `positions` is cut into windows of params.piece indexes;
+// backwardPieces sums each id's run inside each window into `partials` at the run's first index,
+// then backward adds an id's runs window by window. Both in ascending order (the reference,
+// embeddingBackwardReference, adds in the same order).
 //
 // A table larger than one storage binding is split by rows into chunks (src/gpu/gpu.ts): forward
 // is dispatched once per chunk, bound as `values`: rows firstRow .. firstRow + rows of [V, D], and
@@ -15,8 +21,10 @@
 // Bindings are shared by role ('auto' layouts hold only the bindings an entry point uses):
 //   entry point   values              ids       out               rowStarts   positions   uniqueCount
 //   forward       table chunk [R, D]  ids [N]   out [N, D]        -           -           -
-//   backward      dOut [N, D]         -         rows [U, D]       [U + 1]     [N]         [1]
-// forward4 and backward4 bind values4 and out4 (the same buffers as vec4s) in place of values and out.
+//   backwardPieces dOut [N, D]        -         partials [N, D]   [U + 1]     [N]         [1]
+//   backward      partials [N, D]     -         rows [U, D]       [U + 1]     -           [1]
+// forward4, backwardPieces4 and backward4 bind values4 and out4 (the same buffers as vec4s) in
+// place of values and out.
 
 const WORKGROUP_SIZE = 256u;
 
@@ -26,6 +34,8 @@ struct Params {
   vocab: u32,    // V: rows of the whole table
   firstRow: u32, // the chunk's first row of the table
   rows: u32,     // R: rows in the chunk
+  tokens: u32,   // N: backward only, the index's positions
+  piece: u32,    // backward only: the window of positions one invocation sums
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -54,19 +64,59 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
-// The row-sparse gradient: out[u, d] = Σ_k dOut[positions[k], d] for k in rowStarts[u] .. rowStarts[u + 1],
-// in that order, the gradient of table row rowIds[u]; one invocation per id u < U (params.count ids at most).
+// The id u whose run of positions holds index k: rowStarts[u] <= k < rowStarts[u + 1], by binary
+// search over the U + 1 starts (rowStarts[0] = 0, rowStarts[U] = N).
+fn rowOf(k: u32) -> u32 {
+  var lo = 0u;
+  var hi = u32(uniqueCount[0]);
+  while (hi - lo > 1u) {
+    let mid = (lo + hi) / 2u;
+    if (u32(rowStarts[mid]) <= k) { lo = mid; } else { hi = mid; }
+  }
+  return lo;
+}
+
+// Where id u's run inside the window that holds index k starts: its partial sum's index.
+fn runStart(u: u32, k: u32) -> u32 {
+  return max(u32(rowStarts[u]), k / params.piece * params.piece);
+}
+
+// The next window's first index after k.
+fn nextWindow(k: u32) -> u32 {
+  return (k / params.piece + 1u) * params.piece;
+}
+
+// partials[runStart(u, k), d] = Σ dOut[positions[k], d] over id u's indexes k in window w, for
+// every id with indexes in w; one invocation per (window w, column d) (params.count = windows x D).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backwardPieces(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let d = i % params.dim;
+  var k = i / params.dim * params.piece;
+  let end = min(nextWindow(k), params.tokens);
+  for (var u = rowOf(k); k < end; u++) {
+    let runEnd = min(u32(rowStarts[u + 1u]), end);
+    let first = k;
+    var sum = 0.0;
+    for (; k < runEnd; k++) { sum += values[u32(positions[k]) * params.dim + d]; }
+    out[first * params.dim + d] = sum;
+  }
+}
+
+// rows[u, d] = Σ partials[runStart(u, k), d] over the windows holding id u's indexes, in order;
+// one invocation per (id u, column d) (params.count = ids x D).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
-  for (var d = 0u; d < params.dim; d++) {
-    var sum = 0.0;
-    for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
-      sum += values[u32(positions[k]) * params.dim + d];
-    }
-    out[u * params.dim + d] = sum;
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let u = i / params.dim;
+  if (i >= params.count || u >= u32(uniqueCount[0])) { return; }
+  let d = i % params.dim;
+  var sum = 0.0;
+  for (var k = u32(rowStarts[u]); k < u32(rowStarts[u + 1u]); k = nextWindow(k)) {
+    sum += values[runStart(u, k) * params.dim + d];
   }
+  out[i] = sum;
 }
 
 // forward for D a multiple of 4: one invocation per token copies its row, a vec4 at a time
@@ -84,19 +134,35 @@ fn forward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   }
 }
 
-// backward for D a multiple of 4: the same sums four columns at a time, one invocation per (id u,
-// column quad q) (params.count = ids x D/4), so that an id held by many positions (the padding)
-// is shared by D/4 invocations; each column in backward's order.
+// backwardPieces and backward for D a multiple of 4: the same sums four columns at a time, one
+// invocation per (window or id, column quad q); each column in the same order.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backwardPieces4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let dim4 = params.dim / 4u;
+  let q = i % dim4;
+  var k = i / dim4 * params.piece;
+  let end = min(nextWindow(k), params.tokens);
+  for (var u = rowOf(k); k < end; u++) {
+    let runEnd = min(u32(rowStarts[u + 1u]), end);
+    let first = k;
+    var sum = vec4f(0.0);
+    for (; k < runEnd; k++) { sum += values4[u32(positions[k]) * dim4 + q]; }
+    out4[first * dim4 + q] = sum;
+  }
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   let dim4 = params.dim / 4u;
   let u = i / dim4;
-  let q = i % dim4;
   if (i >= params.count || u >= u32(uniqueCount[0])) { return; }
+  let q = i % dim4;
   var sum = vec4f(0.0);
-  for (var k = rowStarts[u]; k < rowStarts[u + 1u]; k++) {
-    sum += values4[u32(positions[k]) * dim4 + q];
+  for (var k = u32(rowStarts[u]); k < u32(rowStarts[u + 1u]); k = nextWindow(k)) {
+    sum += values4[runStart(u, k) * dim4 + q];
   }
   out4[i] = sum;
 }

@@ -14,6 +14,11 @@ import { linearWorkgroups, type Bindings, type DType, type Gpu, type Tensor } fr
 import { scatterRows } from './rows.js';
 
 const WORKGROUP_SIZE = 256;
+/**
+ * The embedding gradient's summation window: no invocation adds more than this many positions, or
+ * more than N / GRADIENT_WINDOW partial sums (about √N at the tutorial's N = 131,072 tokens).
+ */
+export const GRADIENT_WINDOW = 256;
 
 /** The batch's token positions grouped by id (CSR), built on the host. */
 export interface EmbeddingGradientCsr {
@@ -59,7 +64,7 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
   const vec4 = dim % 4 === 0;
   const invocations = count / dim;
   for (const chunk of table.chunks) {
-    const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0]);
+    const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0]);
     const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
     gpu.dispatch('embedding', source, vec4 ? 'forward4' : 'forward', bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
   }
@@ -162,18 +167,20 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   // Rows past U (a captured step's index has room for more) are left as they are: nothing reads them.
   const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
   if (index.uniqueCount === 0) return rows;
-  // An id an invocation, or an (id, column quad) pair where D allows (backward4).
+  // Two dispatches (shaders/embedding.wgsl): each window of GRADIENT_WINDOW positions sums its runs
+  // into `partials` (a row per position), then each id adds its runs; per column, or per column
+  // quad where D allows.
   const vec4 = dim % 4 === 0;
-  const count = index.uniqueCount * (vec4 ? dim / 4 : 1);
+  const columns = vec4 ? dim / 4 : dim;
+  const tokens = index.tokenCount;
+  const partials = gpu.empty([tokens * dim]);
   const shared = { 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
-  gpu.dispatch(
-    'embedding',
-    source,
-    vec4 ? 'backward4' : 'backward',
-    vec4 ? { ...shared, 7: dOut, 8: rows } : { ...shared, 1: dOut, 3: rows },
-    linearWorkgroups(count, WORKGROUP_SIZE),
-    new Uint32Array([count, dim, vocabSize, 0, vocabSize]),
-  );
+  const [read, write] = vec4 ? [7, 8] : [1, 3];
+  const pass = (entry: string, bindings: Bindings, count: number) =>
+    gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, dim, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, 0]));
+  pass('backwardPieces', { ...shared, [read]: dOut, [write]: partials }, Math.ceil(tokens / GRADIENT_WINDOW) * columns);
+  pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, [read]: partials, [write]: rows }, index.uniqueCount * columns);
+  partials.dispose();
   return rows;
 }
 
@@ -190,13 +197,24 @@ export function embeddingReference(table: Float32Array | Float64Array, ids: Int3
 }
 
 /**
- * Scatter-add of dOut [N, dim] into [vocabSize, dim], in float32 and in ascending token order:
- * the GPU's order, so the two agree exactly (float32 adds are correctly rounded in both).
+ * Scatter-add of dOut [N, dim] into [vocabSize, dim] in float32, in the GPU's order, so that the two
+ * agree exactly (float32 adds are correctly rounded in both): an id's positions in ascending order,
+ * cut where the grouped positions cross a multiple of GRADIENT_WINDOW; each run summed, then the runs.
  */
 export function embeddingBackwardReference(dOut: Float32Array, ids: Int32Array, vocabSize: number, dim: number): Float32Array {
+  const { rowIds, rowStarts, positions } = embeddingGradientIndex(ids, vocabSize);
   const dTable = new Float32Array(vocabSize * dim);
-  ids.forEach((id, n) => {
-    for (let d = 0; d < dim; d++) dTable[id * dim + d] += dOut[n * dim + d];
+  rowIds.forEach((id, u) => {
+    for (let d = 0; d < dim; d++) {
+      let total = 0;
+      for (let k = rowStarts[u]; k < rowStarts[u + 1]; ) {
+        const runEnd = Math.min(rowStarts[u + 1], (Math.floor(k / GRADIENT_WINDOW) + 1) * GRADIENT_WINDOW);
+        let run = 0;
+        for (; k < runEnd; k++) run = Math.fround(run + dOut[positions[k] * dim + d]);
+        total = Math.fround(total + run);
+      }
+      dTable[id * dim + d] = total;
+    }
   });
   return dTable;
 }
