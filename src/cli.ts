@@ -27,7 +27,7 @@ Commands:
             --recipe NAME      tutorial (default), fasttext-unigram, fasttext-bigram (Keras' imdb_fasttext
                                example: 20,000 words (+ training bigrams), maxlen 400, Embedding(.., 50)
                                -> GlobalAveragePooling1D -> Dense(1, sigmoid), 5 epochs at batch 32),
-                               or best (placeholder: settings chosen on a validation split)
+                               or best (word trigrams, settings chosen on a validation split, then refit)
             --epochs N         epochs (default: the recipe's, 40 for the tutorial)
             --batch-size N     batch size (default: the recipe's, 512 for the tutorial)
             --limit N          keep the first N training and N test reviews (a quick end-to-end check)

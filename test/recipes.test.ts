@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImdbData } from '../src/data/imdb.js';
 import { reviewNgrams } from '../src/data/ngrams.js';
 import { padSequences, Sequences } from '../src/data/sequences.js';
-import { getRecipe, prepareRecipeData, RECIPE_NAMES, RECIPES, runRecipe, type Recipe } from '../src/runner/recipes.js';
+import { BEST_CANDIDATE, candidateRecipe, getRecipe, prepareRecipeData, RECIPE_NAMES, RECIPES, runRecipe, type Recipe } from '../src/runner/recipes.js';
 import { runTutorial, tutorialData } from '../src/runner/tutorial.js';
 import { useGpu } from './gpu-helpers.js';
 import { FIXTURES } from './helpers.js';
@@ -112,15 +112,27 @@ describe('recipes', () => {
     expect(prepared.xTrain).toEqual(padSequences(train.map((r) => reviewNgrams(r, prepared.ngrams!)), { maxlen: 400 }));
   });
 
-  it('best holds out the first 5,000 training reviews, and its n-gram index never sees them', () => {
+  it("best is the validation search's recorded winner, refit on every training review for the epochs it chose", () => {
+    const search = JSON.parse(readFileSync(join('bench', 'results', 'gpu-h200', 'best-search.json'), 'utf8'));
+    const winner = search.candidates.find((c: { index: number }) => c.index === search.winner);
+    expect(winner.settings).toEqual(BEST_CANDIDATE);
+    expect(RECIPES.best.fit).toEqual({ epochs: winner.chosenEpoch, batchSize: BEST_CANDIDATE.batchSize });
+    expect(RECIPES.best.data).toEqual({ ...BEST_CANDIDATE.data, validationSize: 0 });
+  });
+
+  it("best's search holds out the first 5,000 training reviews, and its n-gram index never sees them; the refit's sees every one", () => {
     const imdb = randomImdb(5200, 50, 400, 5);
-    const prepared = prepareRecipeData(RECIPES.best, imdb);
-    expect(prepared.validation![0].shape).toEqual([5000, 400]);
-    expect(prepared.xTrain.shape).toEqual([200, 400]);
+    const ngramsOf = (reviews: Int32Array[]) =>
+      new Set(reviews.flatMap((r) => [...Array.from(r.subarray(1), (b, j) => `${r[j]},${b}`), ...Array.from(r.subarray(2), (c, j) => `${r[j]},${r[j + 1]},${c}`)]));
     const [[x]] = imdb;
-    const fitting = Array.from({ length: 200 }, (_, i) => x.get(5000 + i));
-    const seen = new Set(fitting.flatMap((r) => Array.from(r.subarray(1), (b, j) => `${r[j]},${b}`)));
-    expect(prepared.vocabularySize).toBe(20001 + seen.size);
+    const searched = prepareRecipeData(candidateRecipe(BEST_CANDIDATE), imdb);
+    expect(searched.validation![0].shape).toEqual([5000, 1000]);
+    expect(searched.xTrain.shape).toEqual([200, 1000]);
+    expect(searched.vocabularySize).toBe(20001 + ngramsOf(Array.from({ length: 200 }, (_, i) => x.get(5000 + i))).size);
+    const refit = prepareRecipeData(RECIPES.best, imdb);
+    expect(refit.validation).toBeUndefined();
+    expect(refit.xTrain.shape).toEqual([5200, 1000]);
+    expect(refit.vocabularySize).toBe(20001 + ngramsOf(Array.from({ length: 5200 }, (_, i) => x.get(i))).size);
   });
 
   it('limit keeps the first N reviews of each split; too few for the validation split is a clear error', () => {
@@ -128,7 +140,7 @@ describe('recipes', () => {
     const prepared = prepareRecipeData(RECIPES['fasttext-unigram'], imdb, { limit: 120 });
     expect(prepared.xTrain.shape).toEqual([120, 400]);
     expect(prepared.xTest.shape).toEqual([120, 400]);
-    expect(() => prepareRecipeData(RECIPES.best, imdb)).toThrow(/the training split has 300 reviews; the best recipe holds out the first 5000 for validation/);
+    expect(() => prepareRecipeData(candidateRecipe(BEST_CANDIDATE), imdb)).toThrow(/the training split has 300 reviews; the best recipe holds out the first 5000 for validation/);
   });
 });
 
