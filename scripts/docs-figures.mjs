@@ -31,6 +31,16 @@ const table = (header, rows, align) => [tableRow(header), `|${(align ?? header.m
 /** Three significant digits, whole numbers from 100 up. */
 const significant = (v) => (v >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
 const sum = (values) => values.reduce((a, b) => a + b, 0);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+/** "low–high", or one figure when they print alike. */
+const range = (values, format) => {
+  const [low, high] = [format(Math.min(...values)), format(Math.max(...values))];
+  return low === high ? low : `${low}–${high}`;
+};
 
 /** bench/results/<name>.json, read once per run. */
 export function loadResults(dir = RESULTS) {
@@ -94,11 +104,76 @@ const KERNEL_ROWS = [
 ];
 const KERNEL_BATCH = 512;
 
-function pageKernel(r, kernel, entry) {
-  const found = r('browser-kernels').kernels.find((k) => k.batch === KERNEL_BATCH && k.kernel === kernel && k.entry === entry);
-  if (!found) throw new Error(`browser-kernels.json: no ${kernel} ${entry} at batch ${KERNEL_BATCH}`);
+/** One kernel's row of a kernel-page measurement (the browser page's by default, or Node's `bench:kernels`). */
+function pageKernel(r, kernel, entry, { results = 'browser-kernels', batch = KERNEL_BATCH } = {}) {
+  const found = r(results).kernels.find((k) => k.batch === batch && k.kernel === kernel && k.entry === entry);
+  if (!found) throw new Error(`${results}.json: no ${kernel} ${entry} at batch ${batch}`);
   return found;
 }
+
+/** bench:train's executors table (train.json's shape); `epochDigits` for epochs far under a second. */
+function trainFigure(d, epochDigits = 2) {
+  const epochs = d.fused.epochSeconds;
+  const labels = { fused: 'fused kernels (default)', captured: 'captured per-op steps (`--no-fuse`)', eager: 'eager per-op steps (`--no-jit`)' };
+  const row = (label, run, bold) => {
+    const b = (text) => (bold ? `**${text}**` : text);
+    const range = bold ? ` (${fixed(Math.min(...epochs), epochDigits)}–${fixed(Math.max(...epochs), epochDigits)} s)` : '';
+    const held = run.gpuMemory.bytesAllocatedAfterEachEpoch;
+    const flat = held.every((v) => v === held[0]);
+    const memory = bold ? `${b(mib(run.gpuMemory.peakBytesAllocated))}; ${mib(held[0])} held through training${flat ? ', flat from the first epoch to the last' : ''}` : mib(run.gpuMemory.peakBytesAllocated);
+    return [label, `${b(seconds(run.medianEpochSeconds, epochDigits))}${range}`, seconds(run.seconds.train, 1), b(seconds(run.seconds.total, 1)), `${fixed(run.test.accuracy, 4)} (loss ${fixed(run.test.loss, 4)})`, memory];
+  };
+  return [
+    table(['executor', 'median epoch', 'training', 'whole run (load to test accuracy)', 'test accuracy', 'peak GPU memory'],
+      Object.keys(labels).filter((k) => d[k]).map((k) => row(labels[k], d[k], k === 'fused'))),
+    '',
+    ...Object.keys(labels).filter((k) => k !== 'fused' && d[k]).map((k) => `The ${labels[k]} take **${fixed(d.ratioToFused[k].wholeRun, 2)}×** the fused kernels' whole run (${fixed(d.ratioToFused[k].medianEpoch, 2)}× per epoch), in this one recorded run (1-minute load average after each run: ${d.loadAverageAfterRuns.map((l) => fixed(l, 1)).join(', ')}).`),
+  ].join('\n');
+}
+
+/** bench:scaling's table (scaling.json's shape): seconds per epoch with `digits` decimals. */
+function scalingFigure(d, digits = 2) {
+  const executors = Object.keys(d.measured.vocabulary);
+  const labels = { vocabulary: (v) => `${grouped(v)} rows`, data: (v) => `${v}× the reviews`, batch: (v) => `batch ${v}` };
+  const rows = Object.entries(d.measured).flatMap(([axis, byExecutor]) =>
+    Object.keys(byExecutor[executors[0]]).map((point) => [labels[axis](Number(point)), ...executors.map((e) => seconds(byExecutor[e][point], digits))]),
+  );
+  return [
+    table(['point', ...executors.map((e) => `${e}: s per epoch`)], rows),
+    '',
+    `From 10,000 to 1,000,000 table rows an epoch grows ${executors.map((e) => `${fixed(d.millionOverTenThousand[e], 2)}× (${e})`).join(', ')}.`,
+  ].join('\n');
+}
+
+/** bench:profile's per-executor line (profile.json's shape): wall, launches and GPU time per epoch. */
+function profileExecutors(d, { executors = ['fused', 'captured'], epochDigits = 2 } = {}) {
+  const gpuMs = (v) => `${v >= 100 ? grouped(v) : significant(v)} ms`;
+  const pathRow = (label, run) => [label, seconds(run.medianEpochSeconds, epochDigits), grouped(run.perEpoch.dispatches), grouped(run.perEpoch.submits), grouped(run.perEpoch.readBacks), gpuMs(run.gpuMsPerEpoch)];
+  return table(['executor', 'wall per epoch', 'dispatches', 'submits', 'read-backs', 'GPU time per epoch'], executors.map((k) => pathRow(k, d[k])));
+}
+
+// ---- the real-GPU run (bench/gpu-run.sh on a lent machine): bench/results/gpu-h200/ ----
+
+const GPU_RESULTS = 'gpu-h200';
+const gpuResult = (r, name) => r(`${GPU_RESULTS}/${name}`);
+/** Issue #15, item 5: the tutorial's 40 epochs in under 0.3 s once the data is loaded. */
+const TUTORIAL_GOAL_SECONDS = 0.3;
+/** Issue #5's earlier target for the same 40 epochs, set for an H100. */
+const EARLIER_GOAL_SECONDS = 0.5;
+const TUTORIAL_RUNS = ['tutorial-1-history', 'tutorial-2-history'];
+/** The kernels of the GPU's throughput table, as node-kernels.json names them. */
+const GPU_KERNEL_ROWS = [
+  ['embedding', 'forward'], ['embedding', 'backward'], ['mean-pool', 'forward'], ['mean-pool', 'backward'],
+  ['dense 16→16', 'forward'], ['dense 16→16', 'kernelGradient'], ['relu', 'forward'], ['bce from logits', 'forward'], ['adam', 'update'],
+  ['fused embedding-bag', 'forward'], ['fused embedding-bag', 'forward + mark'], ['fused embedding-bag', 'backward'],
+  ['fused head', 'trainSample'], ['fused head', 'gradients'], ['fused adam', 'update'],
+];
+const GPU_KERNEL_BATCHES = [64, 512, 1024];
+/** Copies this small measure the cost of a dispatch, not of the bytes. */
+const DISPATCH_FLOOR_BYTES = 4096;
+const PROFILE_TOP = 5;
+/** Three significant digits (trailing zeros kept) under 100, whole numbers from there. */
+const readable = (v) => (v >= 100 ? grouped(v) : v.toPrecision(3));
 
 const compareBackend = (r, name) => r('browser-compare').backends.find((b) => b.backend === name);
 const compareKernel = (r, backend, i) => r('browser-compare').kernels.filter((k) => k.backend === backend)[i];
@@ -118,25 +193,7 @@ export const RENDERERS = {
       `Across the run's ${d.pythonKeras.runs.length} loads with Python, each took between ${range(d.pythonKeras.runs)}; across its ${d.shadergrad.runs.length} with shadergrad, between ${range(d.shadergrad.runs)}.`,
     ].join('\n');
   },
-  train: (r) => {
-    const d = r('train');
-    const epochs = d.fused.epochSeconds;
-    const labels = { fused: 'fused kernels (default)', captured: 'captured per-op steps (`--no-fuse`)', eager: 'eager per-op steps (`--no-jit`)' };
-    const row = (label, run, bold) => {
-      const b = (text) => (bold ? `**${text}**` : text);
-      const range = bold ? ` (${fixed(Math.min(...epochs), 2)}–${fixed(Math.max(...epochs), 2)} s)` : '';
-      const held = run.gpuMemory.bytesAllocatedAfterEachEpoch;
-      const flat = held.every((v) => v === held[0]);
-      const memory = bold ? `${b(mib(run.gpuMemory.peakBytesAllocated))}; ${mib(held[0])} held through training${flat ? ', flat from the first epoch to the last' : ''}` : mib(run.gpuMemory.peakBytesAllocated);
-      return [label, `${b(seconds(run.medianEpochSeconds))}${range}`, seconds(run.seconds.train, 1), b(seconds(run.seconds.total, 1)), `${fixed(run.test.accuracy, 4)} (loss ${fixed(run.test.loss, 4)})`, memory];
-    };
-    return [
-      table(['executor', 'median epoch', 'training', 'whole run (load to test accuracy)', 'test accuracy', 'peak GPU memory'],
-        Object.keys(labels).filter((k) => d[k]).map((k) => row(labels[k], d[k], k === 'fused'))),
-      '',
-      ...Object.keys(labels).filter((k) => k !== 'fused' && d[k]).map((k) => `The ${labels[k]} take **${fixed(d.ratioToFused[k].wholeRun, 2)}×** the fused kernels' whole run (${fixed(d.ratioToFused[k].medianEpoch, 2)}× per epoch), in this one recorded run (1-minute load average after each run: ${d.loadAverageAfterRuns.map((l) => fixed(l, 1)).join(', ')}).`),
-    ].join('\n');
-  },
+  train: (r) => trainFigure(r('train')),
   versus: (r) => {
     const d = r('versus-previous');
     const rows = d.baseline.runs.map((b, i) => [String(i + 1), seconds(b.seconds, 1), seconds(d.current.runs[i].seconds, 1), fixed(d.loadAverageAtEachRound[i], 1)]);
@@ -146,26 +203,13 @@ export const RENDERERS = {
       `Median whole run: ${seconds(d.baseline.medianWholeRunSeconds, 1)} before, ${seconds(d.current.medianWholeRunSeconds, 1)} now (**${fixed(d.ratio, 3)}×**); test accuracy ${fixed(d.current.runs[0].test.accuracy, 4)} both.`,
     ].join('\n');
   },
-  scaling: (r) => {
-    const d = r('scaling');
-    const executors = Object.keys(d.measured.vocabulary);
-    const labels = { vocabulary: (v) => `${grouped(v)} rows`, data: (v) => `${v}× the reviews`, batch: (v) => `batch ${v}` };
-    const rows = Object.entries(d.measured).flatMap(([axis, byExecutor]) =>
-      Object.keys(byExecutor[executors[0]]).map((point) => [labels[axis](Number(point)), ...executors.map((e) => seconds(byExecutor[e][point]))]),
-    );
-    return [
-      table(['point', ...executors.map((e) => `${e}: s per epoch`)], rows),
-      '',
-      `From 10,000 to 1,000,000 table rows an epoch grows ${executors.map((e) => `${fixed(d.millionOverTenThousand[e], 2)}× (${e})`).join(', ')}.`,
-    ].join('\n');
-  },
+  scaling: (r) => scalingFigure(r('scaling')),
   profile: (r) => {
     const d = r('profile');
-    const pathRow = (label, run) => [label, seconds(run.medianEpochSeconds), grouped(run.perEpoch.dispatches), grouped(run.perEpoch.submits), grouped(run.perEpoch.readBacks), `${grouped(run.gpuMsPerEpoch)} ms`];
     const fused = profileRows('fused', d.fused);
     const captured = profileRows('captured', d.captured);
     return [
-      table(['executor', 'wall per epoch', 'dispatches', 'submits', 'read-backs', 'GPU time per epoch'], [pathRow('fused', d.fused), pathRow('captured', d.captured)]),
+      profileExecutors(d),
       '',
       `Per training step (${d.fused.kernels[0].calls} per epoch), GPU time per kernel (one pass per dispatch while timed):`,
       '',
@@ -184,9 +228,7 @@ export const RENDERERS = {
   'split-slowdown': (r) => fixed(r('split').slowdown.medianEpoch, 1),
   'browser-train': (r) => {
     const d = r('browser-train');
-    const median = [...d.epochSeconds].sort((a, b) => a - b);
-    const mid = median.length >> 1;
-    const medianEpoch = median.length % 2 ? median[mid] : (median[mid - 1] + median[mid]) / 2;
+    const medianEpoch = median(d.epochSeconds);
     return [
       `**Training page** (\`--page train --epochs ${d.settings.epochs}\`, \`browser-train.json\`): ${d.settings.epochs} epochs on the fused`,
       `path, median **${seconds(medianEpoch)} per epoch**. Test loss ${fixed(d.test.loss, 4)} and accuracy **${fixed(d.test.accuracy, 4)}**, the same`,
@@ -228,6 +270,119 @@ export const RENDERERS = {
   'kernels-fused-mark-share': (r) => `${fixed(pageKernel(r, 'fused embedding-bag', 'forward + mark').percentOfCopy, 1)}%`,
   'kernels-unfused-pair': (r) => ms((pageKernel(r, 'embedding', 'forward').timeUs + pageKernel(r, 'mean-pool', 'forward').timeUs) / 1000, 0),
 
+  // bench/README.md, "On a real GPU"
+  'gpu-device': (r) => {
+    const d = gpuResult(r, 'device');
+    const smi = `${d.name}, ${d.driver}, ${d.memoryMiB} MiB`;
+    if (!d.quoted.some((line) => line.startsWith(smi))) throw new Error(`${GPU_RESULTS}/device.json: no quoted nvidia-smi line starts with "${smi}"`);
+    const runs = ['train', 'profile', 'peer-cuda', 'scaling', 'best-search', ...TUTORIAL_RUNS].map((name) => gpuResult(r, name).adapter);
+    const adapters = new Set([...runs, gpuResult(r, 'node-kernels').adapterName]);
+    if (adapters.size !== 1) throw new Error(`${GPU_RESULTS}: the results name ${adapters.size} adapters: ${[...adapters].join('; ')}`);
+    const t = gpuResult(r, 'train');
+    return [
+      `**${d.name}** (nvidia-smi: driver ${d.driver}, ${grouped(d.memoryMiB)} MiB, clocks up to ${grouped(d.maxClocksMHz.sm)} MHz for the SMs`,
+      `and ${grouped(d.maxClocksMHz.memory)} MHz for memory) through NVIDIA's Vulkan driver; every result names Dawn's adapter as`,
+      `\`${t.adapter}\`. Host: ${t.machine.cpu}, ${t.machine.cores} cores, ${t.machine.memoryGB} GB; Node ${t.node}.`,
+    ].join('\n');
+  },
+  'gpu-tutorial': (r) => {
+    const runs = TUTORIAL_RUNS.map((name) => gpuResult(r, name));
+    const epochs = runs[0].epochSeconds.length;
+    const row = (run, i) => {
+      const [first, ...rest] = run.epochSeconds;
+      return [String(i + 1), seconds(run.seconds.load), `**${seconds(run.seconds.train)}**`, seconds(first), seconds(median(rest), 3), seconds(run.seconds.evaluate), seconds(run.seconds.total), fixed(run.test.accuracy, 4), fixed(run.test.loss, 4)];
+    };
+    const best = Math.min(...runs.map((run) => run.seconds.train));
+    const swiftshader = r('train').fused.test;
+    const { accuracy, loss } = runs[0].test;
+    const identical = runs.every((run) => JSON.stringify([run.history, run.test]) === JSON.stringify([runs[0].history, runs[0].test]));
+    return [
+      table(['run', 'load', `training, ${epochs} epochs`, 'first epoch', `median of the other ${epochs - 1}`, 'evaluate', 'whole run', 'test accuracy', 'test loss'], runs.map(row)),
+      '',
+      `Issue #15's goal, ${epochs} epochs in under ${TUTORIAL_GOAL_SECONDS} s after the data is loaded, is **${best < TUTORIAL_GOAL_SECONDS ? 'met' : 'not met'}**: ${seconds(best)} at best, ${times(best / TUTORIAL_GOAL_SECONDS)} the goal`,
+      `(issue #5's earlier ${EARLIER_GOAL_SECONDS} s, set for an H100, is ${best < EARLIER_GOAL_SECONDS ? '' : 'not '}met either).`,
+      `${identical ? 'The two runs give identical per-epoch metrics and test figures. ' : ''}Test accuracy ${fixed(accuracy, 5)}${accuracy === swiftshader.accuracy ? ', the same as' : ' against'} SwiftShader's fused run (\`bench/results/train.json\`${accuracy === swiftshader.accuracy ? '' : `: ${fixed(swiftshader.accuracy, 5)}`});`,
+      loss === swiftshader.loss ? 'test loss the same, bit for bit.' : `test loss ${fixed(loss, 7)} against SwiftShader's ${fixed(swiftshader.loss, 7)}: ${Math.abs(loss - swiftshader.loss).toExponential(1)} apart, not bit for bit.`,
+    ].join('\n');
+  },
+  'gpu-time': (r) => {
+    const p = gpuResult(r, 'profile').fused;
+    const runs = TUTORIAL_RUNS.map((name) => gpuResult(r, name));
+    const bagBackward = p.kernels.find((k) => k.kernel === 'embedding-bag:backward');
+    const wallMs = p.medianEpochSeconds * 1000;
+    const cliEpochMs = median(runs.flatMap((run) => run.epochSeconds.slice(1))) * 1000;
+    const gpuSeconds = (p.gpuMsPerEpoch * runs[0].epochSeconds.length) / 1000;
+    return [
+      `Where an epoch's time goes (\`profile.json\`, fused path, validation included): timestamp queries give ${ms(p.gpuMsPerEpoch)} of GPU`,
+      `work per epoch (${fixed(p.gpuMsPerStep, 2)} ms per step; ${p.perEpoch.dispatches} dispatches, ${p.perEpoch.submits} submit, ${p.perEpoch.readBacks} read-back), ${percent(bagBackward.share)} of it in the embedding-bag backward`,
+      `(${fixed(bagBackward.perStepMs, 2)} ms per step). The profile's untimed epoch takes ${ms(wallMs)} of wall time, so ${ms(wallMs - p.gpuMsPerEpoch)} is host work`,
+      `and waiting; the CLI's epochs after the first take ${ms(cliEpochMs)} (median of both runs), the rest not broken down here (it`,
+      `includes the checkpoint written after every epoch). The first epoch (${runs.map((run) => seconds(run.epochSeconds[0])).join(', ')}) holds the set-up. The`,
+      `GPU time alone of ${runs[0].epochSeconds.length} epochs is ${seconds(gpuSeconds)}, ${times(gpuSeconds / TUTORIAL_GOAL_SECONDS)} the goal before any host work.`,
+    ].join('\n');
+  },
+  'gpu-train': (r) => trainFigure(gpuResult(r, 'train'), 3),
+  'gpu-profile': (r) => {
+    const d = gpuResult(r, 'profile');
+    const top = (run) => [...run.kernels].sort((a, b) => b.share - a.share).slice(0, PROFILE_TOP);
+    const [fused, captured] = [top(d.fused), top(d.captured)];
+    const cells = (k) => (k ? [`\`${k.kernel}\``, fixed(k.perStepMs, 3), percent(k.share, 1)] : ['', '', '']);
+    return [
+      profileExecutors(d, { executors: ['fused', 'captured', 'eager'], epochDigits: 3 }),
+      '',
+      `Per training step (${d.fused.kernels[0].calls} per epoch), the ${PROFILE_TOP} kernels with the most GPU time (one pass per dispatch while timed):`,
+      '',
+      table(['fused kernel', 'ms per step', 'share', 'captured per-op kernel', 'ms per step', 'share'], fused.map((k, i) => [...cells(k), ...cells(captured[i])])),
+    ].join('\n');
+  },
+  'gpu-kernels': (r) => {
+    const results = `${GPU_RESULTS}/node-kernels`;
+    const rows = GPU_KERNEL_ROWS.map(([kernel, entry]) => {
+      const at = GPU_KERNEL_BATCHES.map((batch) => pageKernel(r, kernel, entry, { results, batch }));
+      const mid = pageKernel(r, kernel, entry, { results });
+      return [kernel, entry, ...at.map((k) => readable(k.timeUs)), readable(mid.gbps), fixed(mid.percentOfCopy, 1)];
+    });
+    return table(['kernel', 'entry', ...GPU_KERNEL_BATCHES.map((b) => `µs, batch ${b}`), `GB/s, batch ${KERNEL_BATCH}`, `% of copy, batch ${KERNEL_BATCH}`], rows);
+  },
+  'gpu-kernels-copy': (r) => {
+    const { copy } = gpuResult(r, 'node-kernels');
+    const cuda = gpuResult(r, 'device').cudaCopy;
+    const best = copy.reduce((a, b) => (b.gbps > a.gbps ? b : a));
+    const floor = copy.filter((c) => c.bytes <= DISPATCH_FLOOR_BYTES);
+    return [
+      `Our copy kernel's best is ${grouped(best.gbps)} GB/s (${mib(best.bytes)} read + written, the largest size measured, beside ${best.beside} at batch ${best.batch}):`,
+      `${percent(best.gbps / cuda.gbps)} of the ${grouped(cuda.gbps)} GB/s that ${cuda.tool} measured for a 1 GiB device-to-device copy on the same GPU. A copy`,
+      `of at most ${grouped(DISPATCH_FLOOR_BYTES)} bytes takes ${range(floor.map((c) => c.timeUs), (v) => fixed(v, 2))} µs (${floor.length} sizes): the per-dispatch floor.`,
+    ].join('\n');
+  },
+  'gpu-peer': (r) => {
+    const d = gpuResult(r, 'peer-cuda');
+    const labels = { shadergrad: 'shadergrad, fused path (Dawn on Vulkan)', pytorch: `PyTorch ${d.pytorchSetup.version} (CUDA, ${d.pytorchSetup.device})` };
+    const rows = d.runs.map((run) => [labels[run.tool], String(run.round), seconds(run.seconds.load), run.seconds.prepare === undefined ? '—' : seconds(run.seconds.prepare), seconds(run.seconds.train), seconds(run.seconds.evaluate), seconds(run.wallSeconds), fixed(run.test.accuracy, 4)]);
+    const toolRuns = (tool) => d.runs.filter((run) => run.tool === tool);
+    const trainRange = (tool) => range(toolRuns(tool).map((run) => run.seconds.train), (v) => fixed(v, 2));
+    const medianTrain = (tool) => median(toolRuns(tool).map((run) => run.seconds.train));
+    const outsideTraining = (tool) => range(toolRuns(tool).map((run) => run.wallSeconds - run.seconds.train), (v) => fixed(v, 1));
+    return [
+      table(['', 'round', 'load', 'prepare', 'training', 'evaluate', 'whole process (wall)', 'test accuracy'], rows),
+      '',
+      `Median whole run: shadergrad ${seconds(d.shadergrad.medianWallSeconds, 1)}, PyTorch ${seconds(d.pytorch.medianWallSeconds, 1)}: shadergrad is **${times(d.ratio, 2)}** as fast. Training`,
+      `alone: ${trainRange('shadergrad')} s against ${trainRange('pytorch')} s (${times(medianTrain('pytorch') / medianTrain('shadergrad'), 2)} by the medians); the rest of each`,
+      `process (start, load, preparing the data, evaluating): ${outsideTraining('shadergrad')} s against ${outsideTraining('pytorch')} s.`,
+    ].join('\n');
+  },
+  'gpu-scaling': (r) => scalingFigure(gpuResult(r, 'scaling'), 3),
+  'gpu-best-search': (r) => {
+    const d = gpuResult(r, 'best-search');
+    const candidate = (c) =>
+      `candidate ${c.index} (${grouped(c.vocabularySize)} rows, maxlen ${c.settings.data.maxlen}) ran ${c.epochs.length} epoch${c.epochs.length > 1 ? 's' : ''} of ${range(c.epochs.map((e) => e.seconds), (v) => fixed(v, 1))} s` +
+      `${c.cutByBudget ? ' before the budget stopped it' : ''}, best val_accuracy ${fixed(c.valAccuracy, 4)} at epoch ${c.chosenEpoch}`;
+    return [
+      `In the ${d.options.budgetSeconds} s budget (at most ${d.options.epochsMax} epochs): ${d.candidates.map(candidate).join('; ')}; ${d.notStarted.length} not started.`,
+      `The winner, candidate ${d.winner}, scored ${fixed(d.test.accuracy, 4)} test accuracy (loss ${fixed(d.test.loss, 4)}) on ${grouped(d.test.reviews)} reviews.`,
+    ].join('\n');
+  },
+
   // README.md
   'readme-tutorial-run': (r) => {
     const f = r('train').fused;
@@ -237,6 +392,14 @@ export const RENDERERS = {
       `took ${fixed(r('train').ratioToFused.captured.wholeRun, 1)} times as long in the same process and reached test accuracy ${fixed(r('train').captured.test.accuracy, 4)}.`,
       `GPU memory stays at ${mib(f.gpuMemory.bytesAllocatedAfterEachEpoch.at(-1))} from the first epoch to the last, with a peak of ${mib(f.gpuMemory.peakBytesAllocated)}`,
     ].join('\n');
+  },
+  'readme-gpu': (r) => {
+    const runs = TUTORIAL_RUNS.map((name) => gpuResult(r, name));
+    const trainSeconds = runs.map((run) => run.seconds.train);
+    const met = Math.min(...trainSeconds) < TUTORIAL_GOAL_SECONDS;
+    const peer = gpuResult(r, 'peer-cuda');
+    return `on an ${gpuResult(r, 'device').name} (Dawn on NVIDIA's Vulkan driver, Node) the tutorial's ${runs[0].epochSeconds.length} epochs trained in ${range(trainSeconds, (v) => fixed(v, 2))} s after the data was loaded ` +
+      `(issue #15's goal of under ${TUTORIAL_GOAL_SECONDS} s is ${met ? '' : 'not '}met), and the whole run took ${seconds(peer.shadergrad.medianWallSeconds, 1)} against ${seconds(peer.pytorch.medianWallSeconds, 1)} for PyTorch ${peer.pytorchSetup.version.split('+')[0]} on CUDA on the same GPU (**${times(peer.ratio, 2)}**)`;
   },
   'readme-speedups': (r) =>
     `the whole 40-epoch run is **${times(r('train').ratioToFused.captured.wholeRun)} faster** than on captured per-op steps in Node; in Chromium an epoch is ` +
