@@ -182,7 +182,7 @@ export const RENDERERS = {
   // bench/README.md
   load: (r) => {
     const d = r('load-data');
-    const range = (runs) => `${fixed(Math.min(...runs.map((x) => x.seconds)), 2)} s and ${fixed(Math.max(...runs.map((x) => x.seconds)), 2)} s`;
+    const between = (runs) => `${fixed(Math.min(...runs.map((x) => x.seconds)), 2)} s and ${fixed(Math.max(...runs.map((x) => x.seconds)), 2)} s`;
     return [
       table(['path', 'median time', 'peak RSS'], [
         [`shadergrad, Node ${d.node.replace(/^v/, '')}`, seconds(d.shadergrad.medianSeconds, 3), `${Math.round(d.shadergrad.peakRssMB)} MB`],
@@ -190,7 +190,7 @@ export const RENDERERS = {
       ]),
       '',
       `shadergrad is **${times(d.speedup)} faster** in this run (target: ≥ 5×) with peak RSS under 300 MB (target).`,
-      `Across the run's ${d.pythonKeras.runs.length} loads with Python, each took between ${range(d.pythonKeras.runs)}; across its ${d.shadergrad.runs.length} with shadergrad, between ${range(d.shadergrad.runs)}.`,
+      `Across the run's ${d.pythonKeras.runs.length} loads with Python, each took between ${between(d.pythonKeras.runs)}; across its ${d.shadergrad.runs.length} with shadergrad, between ${between(d.shadergrad.runs)}.`,
     ].join('\n');
   },
   train: (r) => trainFigure(r('train')),
