@@ -357,13 +357,25 @@ async function timeDispatches(gpu: Gpu, timer: GpuTimer, timing: Timing, repeats
   await gpu.sync();
   if (timing === 'timestamp-query') {
     gpu.timer = timer;
+    // A recorder may dispatch more than once (the embedding gradient's two passes): count its passes
+    // on one call, then time each call as the sum of its passes' GPU times.
+    const passesPerCall: number[] = [];
+    for (const record of recorders) {
+      once(record);
+      passesPerCall.push((await timer.read()).length);
+    }
     for (let i = 0; i < repeats; i++) recorders.forEach(once);
     gpu.timer = null;
     const passes = await timer.read();
-    if (passes.length !== repeats * recorders.length) {
-      throw new Error(`expected ${repeats * recorders.length} timed passes, found ${passes.length} (${passes.map((p) => p.label).join(', ')})`);
+    const perRound = passesPerCall.reduce((a, b) => a + b, 0);
+    if (passes.length !== repeats * perRound) {
+      throw new Error(`expected ${repeats * perRound} timed passes, found ${passes.length} (${passes.map((p) => p.label).join(', ')})`);
     }
-    return recorders.map((_, r) => median(passes.filter((_, i) => i % recorders.length === r).map((p) => p.ns)) / 1000);
+    return recorders.map((_, r) => {
+      const offset = passesPerCall.slice(0, r).reduce((a, b) => a + b, 0);
+      const calls = Array.from({ length: repeats }, (_, i) => passes.slice(i * perRound + offset, i * perRound + offset + passesPerCall[r]).reduce((ns, p) => ns + p.ns, 0));
+      return median(calls) / 1000;
+    });
   }
   const times: number[] = [];
   for (const record of recorders) {
