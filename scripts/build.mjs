@@ -30,6 +30,7 @@ await Promise.all([
       'bench/fuzz': 'bench/fuzz.ts',
       'bench/vectorize': 'bench/vectorize.ts',
       'bench/peer': 'bench/peer.ts',
+      'bench/recipes': 'bench/recipes.ts',
       'bench/kernels': 'bench/kernels.ts',
       'bench/run': 'bench/run.ts',
       'bench/best-search': 'bench/best-search.ts',
