@@ -4,12 +4,13 @@
  * PyTorch, ... Each run is a fresh process (`node dist/cli.js train`, `/usr/bin/python3
  * bench/peer_torch.py`), timed from its start to its exit: loading, training, evaluating.
  *
- *   npm run bench:peer -- [--rounds 2] [--epochs 40] [--data PATH] [--threads 2]
+ *   npm run bench:peer -- [--rounds 2] [--recipe tutorial] [--epochs N] [--data PATH] [--threads 2]
  *                         [--python /usr/bin/python3] [--torch-device cpu|cuda] [--out bench/results/peer.json]
  *
  * Runs only where `--python` can import PyTorch (here Debian's: `apt-get install -y python3-torch`);
  * elsewhere it says so and exits 0. `--torch-device cuda` puts PyTorch on a GPU instead (the real-GPU
- * run, bench/gpu-run.sh). Writes the JSON with the load average around every run (a crowded machine
+ * run, bench/gpu-run.sh). `--recipe fasttext-bigram` runs Keras' bigram example on both sides, PyTorch
+ * with SparseAdam on the embedding (`--lazy-embedding`), as shadergrad's recipe uses LazyAdam. Writes the JSON with the load average around every run (a crowded machine
  * slows both sides, not equally).
  */
 import { spawnSync } from 'node:child_process';
@@ -19,12 +20,14 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IMDB_NPZ, locateDataFile } from '../src/data/files.js';
 import { median } from './stats.js';
+import { getRecipe } from '../src/runner/recipes.js';
 import { machine } from './tutorial-runs.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '2' },
-    epochs: { type: 'string', default: '40' },
+    recipe: { type: 'string', default: 'tutorial' },
+    epochs: { type: 'string' },
     data: { type: 'string' },
     threads: { type: 'string', default: '2' },
     python: { type: 'string', default: '/usr/bin/python3' },
@@ -35,7 +38,11 @@ const { values } = parseArgs({
 const PYTHON = values.python!;
 const torchDevice = values['torch-device']!;
 const rounds = Number(values.rounds);
-const epochs = Number(values.epochs);
+const recipe = getRecipe(values.recipe!);
+const epochs = values.epochs === undefined ? recipe.fit.epochs : Number(values.epochs);
+// A recipe whose optimizer is row-sparse (LazyAdam) has PyTorch update the embedding row-sparse too (SparseAdam).
+const optimizer = recipe.optimizer();
+const lazyEmbedding = typeof optimizer !== 'string' && optimizer.rowSparse;
 
 const probe = spawnSync(PYTHON, ['-c', `import torch, numpy; torch.zeros(1, device='${torchDevice}'); print(torch.__version__)`], { encoding: 'utf8' });
 if (probe.status !== 0) {
@@ -72,14 +79,14 @@ let pytorchDevice = 'cpu';
 function runShadergrad(round: number): Run {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const run = timed(process.execPath, ['dist/cli.js', 'train', '--epochs', String(epochs), '--data', data, '--out', out]);
+  const run = timed(process.execPath, ['dist/cli.js', 'train', '--recipe', recipe.name, '--epochs', String(epochs), '--data', data, '--out', out]);
   const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
   adapter = history.adapter;
   return { tool: 'shadergrad', round, wallSeconds: run.wallSeconds, seconds: history.seconds, test: history.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };
 }
 
 function runPytorch(round: number): Run {
-  const run = timed(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', 'tutorial', '--epochs', String(epochs), '--threads', values.threads!, '--device', torchDevice]);
+  const run = timed(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', recipe.name, '--epochs', String(epochs), '--threads', values.threads!, '--device', torchDevice, ...(lazyEmbedding ? ['--lazy-embedding'] : [])]);
   const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
   pytorchDevice = report.device ?? 'cpu';
   return { tool: 'pytorch', round, wallSeconds: run.wallSeconds, seconds: report.seconds, test: report.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };
@@ -115,13 +122,14 @@ function loadNote(all: Run[]): { atStart: number[]; atEnd: number[]; note: strin
 const shadergrad = summarise('shadergrad');
 const pytorch = summarise('pytorch');
 const summary = {
-  benchmark: `the tutorial's whole run (load, ${epochs} epochs at batch 512 with validation, test), each a fresh process, shadergrad and PyTorch alternately, ${rounds} rounds`,
+  benchmark: `the ${recipe.name} recipe's whole run (load, ${epochs} epochs at batch ${recipe.fit.batchSize}${recipe.data.validationSize ? ' with validation' : ''}, test), each a fresh process, shadergrad and PyTorch alternately, ${rounds} rounds`,
+  recipe: recipe.name,
   date: new Date().toISOString(),
   adapter,
   machine: machine(),
   node: process.version,
   loadAverage: loadNote(runs),
-  pytorchSetup: { version: torchVersion, device: pytorchDevice, threads: Number(values.threads), script: 'bench/peer_torch.py (Keras initialisers, Keras Adam epsilon 1e-7, BCE from logits)' },
+  pytorchSetup: { version: torchVersion, device: pytorchDevice, threads: Number(values.threads), script: `bench/peer_torch.py (Keras initialisers, Keras Adam epsilon 1e-7, BCE from logits${lazyEmbedding ? '; SparseAdam on the embedding, as LazyAdam' : ''})` },
   /** PyTorch's median whole run over shadergrad's: above 1, shadergrad is faster. */
   ratio: pytorch.medianWallSeconds / shadergrad.medianWallSeconds,
   shadergrad,
