@@ -514,6 +514,28 @@ export const RENDERERS = {
       `GPU memory stays at ${mib(f.gpuMemory.bytesAllocatedAfterEachEpoch.at(-1))} from the first epoch to the last, with a peak of ${mib(f.gpuMemory.peakBytesAllocated)}`,
     ].join('\n');
   },
+  'readme-recipes': (r) => {
+    const d = r('recipes').recipes;
+    // Issue #12's published anchors for each recipe, and where the H200 run kept its history.
+    const recipes = [
+      ['tutorial', "TensorFlow's tutorial: about 0.87", 'tutorial-1-history'],
+      ['fasttext-unigram', "Keras' example: 0.8813", null],
+      ['fasttext-bigram', "Keras' example: 0.9056", 'fasttext-bigram-history'],
+      ['best', 'NBSVM with bigrams: 0.912; the target: ≥ 0.91', 'best-history'],
+    ];
+    const notMeasured = 'not measured';
+    const rows = recipes.map(([name, published, gpuHistory]) => {
+      const { node, browser } = d[name] ?? {};
+      const gpu = gpuHistory ? r(`gpu-h200/${gpuHistory}`) : null;
+      const accuracy = [node && `**${fixed(node.test.accuracy, 4)}** (loss ${fixed(node.test.loss, 4)})`, browser && `page ${fixed(browser.test.accuracy, 4)}`, gpu && `H200 ${fixed(gpu.test.accuracy, 4)}`].filter(Boolean).join('; ');
+      const epochs = node?.epochs ?? browser?.epochs ?? gpu?.epochSeconds.length;
+      const peak = node?.peakGpuBytes ?? browser?.peakGpuBytes ?? gpu?.gpuMemory.peakBytesAllocated;
+      const time = (run, s, digits = 0) => (run ? seconds(s(run), digits) : notMeasured);
+      return [`\`${name}\``, accuracy || notMeasured, epochs === undefined ? '' : String(epochs), time(node, (x) => x.wallSeconds), time(browser, (x) => x.wallSeconds),
+        time(gpu, (x) => x.seconds.total, 1), peak === undefined ? '' : mib(peak), published];
+    });
+    return table(['recipe', 'test accuracy', 'epochs', 'Node, SwiftShader', 'training page, SwiftShader', 'Node, H200', 'peak GPU memory', 'published'], rows);
+  },
   'readme-gpu': (r) => {
     const runs = TUTORIAL_RUNS.map((name) => gpuResult(r, name));
     const trainSeconds = runs.map((run) => run.seconds.train);
