@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { formatAdapter, getDevice, NoWebGPUError, type GpuContext } from '../src/gpu/device.js';
 
 describe('getDevice in Node', () => {
@@ -6,7 +7,8 @@ describe('getDevice in Node', () => {
   afterAll(() => gpu?.device.destroy());
 
   it('finds an adapter by itself (SwiftShader when there is no GPU) and reports it', async () => {
-    gpu = await getDevice();
+    // Keeping this thread's priority, so that the probes below start from the process's.
+    gpu = await getDevice({ yieldToSoftwareGpu: false });
     const { report, adapter, device } = gpu;
     expect(report.backend).toMatch(/^dawn-/);
     expect(formatAdapter(report)).toContain(report.description || report.device);
@@ -56,5 +58,44 @@ describe('getDevice in Node', () => {
       if (saved === undefined) delete process.env.VK_ICD_FILENAMES;
       else process.env.VK_ICD_FILENAMES = saved;
     }
+  });
+});
+
+// getDevice's yieldToSoftwareGpu (src/gpu/device.ts), in a process of its own (the priority it
+// lowers is the calling thread's, for good): through the built bundle a user imports.
+describe.runIf(process.platform === 'linux')('the waiting thread yields to SwiftShader in Node', () => {
+  const probe = `
+    import { getDevice, WAITING_THREAD_NICE } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
+    import { getPriority } from 'node:os';
+    import { readdirSync, readFileSync } from 'node:fs';
+    const before = getPriority(0);
+    const { report, device } = await getDevice({ forceSwiftShader: true, yieldToSoftwareGpu: process.argv[1] !== 'keep' });
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
+    const threads = readdirSync('/proc/self/task').map((t) => ({
+      name: readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim(),
+      nice: Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[16]),
+    }));
+    console.log(JSON.stringify({ before, after: getPriority(0), reported: report.waitingThreadNice, lowest: WAITING_THREAD_NICE, threads }));
+    device.destroy();`;
+  const run = (...args: string[]) => {
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', probe, ...args], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`the probe failed (is dist/node.js built? npm test builds it): ${child.stderr}`);
+    return JSON.parse(child.stdout.trim().split('\n').pop()!);
+  };
+
+  it("lowers the calling thread to the lowest priority, and leaves SwiftShader's threads at the process's", () => {
+    const { before, after, reported, lowest, threads } = run();
+    // Under `nice -n 19 npm test` there is nothing lower to go to: then only that it stays.
+    if (before >= lowest) console.warn(`the tests run at nice ${before}: the probe cannot see the priority lowered`);
+    expect([after, reported]).toEqual([Math.max(before, lowest), Math.max(before, lowest)]);
+    const swiftShader = threads.filter((t: { name: string }) => /^Thread<\d+>$/.test(t.name));
+    expect(swiftShader.length).toBeGreaterThan(0);
+    for (const t of swiftShader) expect(t.nice).toBe(before);
+  });
+
+  it('leaves the priority alone when asked to', () => {
+    const { before, after, reported } = run('keep');
+    expect(after).toBe(before);
+    expect(reported).toBeUndefined();
   });
 });

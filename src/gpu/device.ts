@@ -38,6 +38,8 @@ export interface AdapterReport {
   isSoftware: boolean;
   /** Why this adapter rather than a default one, when that was not the first choice. */
   reason?: string;
+  /** Node on a software adapter: the waiting thread's nice value after `yieldToSoftwareGpu`. */
+  waitingThreadNice?: number;
   limits: Record<RequestedLimit, number>;
   features: string[];
 }
@@ -64,7 +66,20 @@ export interface GetDeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** Node only: skip the default adapters and use SwiftShader (for reproducible CPU runs). */
   forceSwiftShader?: boolean;
+  /**
+   * Node on a software adapter only (default true): lower the calling thread's priority to
+   * WAITING_THREAD_NICE once the device exists. dawn.node waits for a promise (a read-back, a
+   * map) by polling on every turn of the event loop (setImmediate), a core's worth of spinning;
+   * on SwiftShader that core is one the "GPU" computes on, so the epoch ran about 1.4 times as
+   * long as in a browser, whose wait sleeps. At the lowest priority the waiting thread yields to
+   * SwiftShader's threads (made at the device's creation, at the process's priority). Linux
+   * keeps priorities per thread, and only a privileged process can raise it again.
+   */
+  yieldToSoftwareGpu?: boolean;
 }
+
+/** The nice value `yieldToSoftwareGpu` gives the thread that waits for the GPU (the lowest priority). */
+export const WAITING_THREAD_NICE = 19;
 
 /** A GPUDevice with the adapter's real limits, in Node or in a browser. */
 export async function getDevice(options: GetDeviceOptions = {}): Promise<GpuContext> {
@@ -77,6 +92,16 @@ export async function getDevice(options: GetDeviceOptions = {}): Promise<GpuCont
   if (found.instance) instanceOf.set(device, found.instance);
   const report = describeAdapter(adapter, device, backend);
   if (found.reason) report.reason = found.reason;
+  if (isNode() && report.isSoftware && options.yieldToSoftwareGpu !== false) {
+    const os = await import('node:os');
+    // 0: the calling thread (Linux's setpriority is per thread); where not allowed, keep going as before.
+    try {
+      if (os.getPriority(0) < WAITING_THREAD_NICE) os.setPriority(0, WAITING_THREAD_NICE);
+      report.waitingThreadNice = os.getPriority(0);
+    } catch {
+      // Some sandboxes refuse setpriority: the wait then competes with SwiftShader as before.
+    }
+  }
   return { device, adapter, report };
 }
 
