@@ -122,7 +122,7 @@ function loadNote(all: Run[]): { atStart: number[]; atEnd: number[]; note: strin
 const shadergrad = summarise('shadergrad');
 const pytorch = summarise('pytorch');
 const summary = {
-  benchmark: `the ${recipe.name} recipe's whole run (load, ${epochs} epochs at batch ${recipe.fit.batchSize}${recipe.data.validationSize ? ' with validation' : ''}, test), each a fresh process, shadergrad and PyTorch alternately, ${rounds} rounds`,
+  benchmark: `the ${recipe.name} recipe's whole run (load, ${epochs} epochs at batch ${recipe.fit.batchSize}${recipe.data.validationSize ? ' with validation' : ''}, test), each a fresh process, shadergrad and PyTorch alternately, ${rounds} round${rounds === 1 ? '' : 's'}`,
   recipe: recipe.name,
   date: new Date().toISOString(),
   adapter,

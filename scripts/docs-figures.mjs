@@ -221,6 +221,17 @@ const readable = (v) => (v >= 100 ? grouped(v) : v.toPrecision(3));
 const compareBackend = (r, name) => r('browser-compare').backends.find((b) => b.backend === name);
 const compareKernel = (r, backend, i) => r('browser-compare').kernels.filter((k) => k.backend === backend)[i];
 
+/** bench:peer's JSON: each run, alternately, then the medians and the ratio. */
+function peerFigure(d) {
+  const torch = `PyTorch ${d.pytorchSetup.version} (${d.pytorchSetup.device && d.pytorchSetup.device !== 'cpu' ? d.pytorchSetup.device : `CPU, ${d.pytorchSetup.threads} threads`})`;
+  const rows = d.runs.map((run) => [String(run.round), run.tool === 'shadergrad' ? 'shadergrad (Node, SwiftShader)' : torch, seconds(run.wallSeconds, 1), seconds(run.seconds.train, 1), fixed(run.test.accuracy, 4), fixed(run.loadAverageBefore[0], 1)]);
+  return [
+    table(['round', 'run', 'whole run', 'training', 'test accuracy', 'load average before'], rows),
+    '',
+    `Each run a fresh process, from its start to its exit (${d.date.slice(0, 10)}). Median whole run: shadergrad ${seconds(d.shadergrad.medianWallSeconds, 1)}, PyTorch ${seconds(d.pytorch.medianWallSeconds, 1)}: shadergrad runs at **${times(d.ratio, 2)}** PyTorch's speed (above 1: faster); ${d.loadAverage.note}.`,
+  ].join('\n');
+}
+
 export const RENDERERS = {
   // bench/README.md
   load: (r) => {
@@ -513,6 +524,15 @@ export const RENDERERS = {
       `took ${fixed(r('train').ratioToFused.captured.wholeRun, 1)} times as long in the same process and reached test accuracy ${fixed(r('train').captured.test.accuracy, 4)}.`,
       `GPU memory stays at ${mib(f.gpuMemory.bytesAllocatedAfterEachEpoch.at(-1))} from the first epoch to the last, with a peak of ${mib(f.gpuMemory.peakBytesAllocated)}`,
     ].join('\n');
+  },
+  peer: (r) => peerFigure(r('peer')),
+  'peer-fasttext-bigram': (r) => peerFigure(r('peer-fasttext-bigram')),
+  'node-browser-gap': (r) => {
+    const node = r('train').fused.medianEpochSeconds;
+    const page = median(r('browser-train').epochSeconds);
+    const day = (iso) => iso.slice(0, 10);
+    if (day(r('train').date) !== day(r('browser-train').date)) throw new Error('train.json and browser-train.json come from different days: run both again');
+    return `Node's median fused epoch, ${seconds(node)} (\`train.json\`), against the training page's ${seconds(page)} (\`browser-train.json\`), the two run one after the other on ${day(r('train').date)}: **${times(node / page, 2)}** (issue #15's target: within 1.1×)`;
   },
   'readme-recipes': (r) => {
     const d = r('recipes').recipes;
