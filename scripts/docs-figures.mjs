@@ -71,7 +71,7 @@ const PROFILE_ROWS = {
   ],
   captured: [
     ['embedding forward', ['embedding:forward4']],
-    ['embedding backward (row-sparse) + scatter', ['embedding:backward4', 'rows:scatter']],
+    ['embedding gradient (two passes, row-sparse) + scatter', ['embedding:backwardPieces4', 'embedding:backward4', 'rows:scatter']],
     ['mean-pool backward', ['mean-pool:backward4']],
     ['mean-pool forward', ['mean-pool:forward4']],
     ['Adam (every weight, vec4)', ['optimizer-adam:adam']],
