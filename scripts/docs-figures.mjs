@@ -534,6 +534,11 @@ export const RENDERERS = {
     if (day(r('train').date) !== day(r('browser-train').date)) throw new Error('train.json and browser-train.json come from different days: run both again');
     return `Node's median fused epoch, ${seconds(node)} (\`train.json\`), against the training page's ${seconds(page)} (\`browser-train.json\`), the two run one after the other on ${day(r('train').date)}: **${times(node / page, 2)}** (issue #15's target: within 1.1×)`;
   },
+  'load-consecutive': (r) => {
+    const [first, second] = [r('load-data-previous'), r('load-data')];
+    if (!(first.date < second.date)) throw new Error('load-data-previous.json must be the earlier run');
+    return `Two consecutive runs of the command (${first.date.slice(0, 16).replace('T', ' ')} and ${second.date.slice(11, 16)} UTC, the machine otherwise quiet): **${times(first.speedup)}** and **${times(second.speedup)}** (\`load-data-previous.json\`, \`load-data.json\`)`;
+  },
   'readme-recipes': (r) => {
     const d = r('recipes').recipes;
     // Issue #12's published anchors for each recipe, and where the H200 run kept its history.
