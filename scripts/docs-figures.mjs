@@ -539,6 +539,33 @@ export const RENDERERS = {
     if (!(first.date < second.date)) throw new Error('load-data-previous.json must be the earlier run');
     return `Two consecutive runs of the command (${first.date.slice(0, 16).replace('T', ' ')} and ${second.date.slice(11, 16)} UTC, the machine otherwise quiet): **${times(first.speedup)}** and **${times(second.speedup)}** (\`load-data-previous.json\`, \`load-data.json\`)`;
   },
+  roofline: (r) => {
+    const d = r('node-kernels');
+    const fused = r('profile').fused;
+    const batch = 512;
+    const validationReviews = 10_000; // the tutorial's validation split, one forward pass per epoch
+    const kernel = (name, entry) => {
+      const k = d.kernels.find((x) => x.batch === batch && x.kernel === name && x.entry === entry);
+      if (!k) throw new Error(`node-kernels.json: no ${name} ${entry} at batch ${batch}`);
+      return k;
+    };
+    const step = [['fused embedding-bag', 'forward + mark'], ['fused embedding-bag', 'backward'], ['fused head', 'trainSample'], ['fused head', 'gradients'], ['fused adam', 'update']].map(([n, e]) => kernel(n, e));
+    const validation = kernel('fused embedding-bag', 'forward');
+    const steps = fused.kernels.find((k) => k.kernel === 'embedding-bag:backward').calls;
+    const scale = validationReviews / batch;
+    const bytes = steps * sum(step.map((k) => k.bytes)) + scale * validation.bytes;
+    const copy = Math.max(...d.copy.map((c) => c.gbps)); // bytes per ns
+    const floor = bytes / copy / 1e9;
+    const kernels = (steps * sum(step.map((k) => k.timeUs)) + scale * validation.timeUs) / 1e6;
+    const share = (k) => `${k.kernel} ${k.entry} ${fixed(k.percentOfCopy, 1)}%`;
+    return [
+      `An epoch of the fused path (${steps} training steps counted at batch ${batch}, and the ${grouped(validationReviews)} validation reviews' forward pass) must move at least`,
+      `${mib(bytes)}: the kernel page's byte counts (\`node-kernels.json\`, Node, ${d.date.slice(0, 10)}). At the copy kernel's best rate on this adapter,`,
+      `${fixed(copy, 2)} GB/s, that is **${seconds(floor)}**. The same kernels timed one by one add up to ${seconds(kernels)}, and the epoch takes ${seconds(fused.medianEpochSeconds)}`,
+      `of wall time (\`profile.json\`). The distance to the floor is in the kernels that move their bytes slowly (share of the copy's rate at batch ${batch}: ${step.map(share).join(', ')});`,
+      `the rest of the wall time, ${seconds(fused.medianEpochSeconds - kernels)}, is dispatch, synchronisation and host work between the kernels.`,
+    ].join('\n');
+  },
   'readme-recipes': (r) => {
     const d = r('recipes').recipes;
     // Issue #12's published anchors for each recipe, and where the H200 run kept its history.
