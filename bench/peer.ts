@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { IMDB_NPZ, locateDataFile } from '../src/data/files.js';
 import { median } from './stats.js';
 import { getRecipe } from '../src/runner/recipes.js';
-import { machine } from './tutorial-runs.js';
+import { machine, timedProcess } from './tutorial-runs.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,28 +65,19 @@ interface Run {
   loadAverageAfter: number[];
 }
 
-function timed(command: string, args: string[]): { wallSeconds: number; stdout: string; loadAverageBefore: number[] } {
-  const loadAverageBefore = loadavg();
-  const started = performance.now();
-  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const wallSeconds = (performance.now() - started) / 1000;
-  if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${child.status}:\n${child.stderr.slice(-2000)}`);
-  return { wallSeconds, stdout: child.stdout, loadAverageBefore };
-}
-
 let adapter = '';
 let pytorchDevice = 'cpu';
 function runShadergrad(round: number): Run {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const run = timed(process.execPath, ['dist/cli.js', 'train', '--recipe', recipe.name, '--epochs', String(epochs), '--data', data, '--out', out]);
+  const run = timedProcess(process.execPath, ['dist/cli.js', 'train', '--recipe', recipe.name, '--epochs', String(epochs), '--data', data, '--out', out]);
   const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
   adapter = history.adapter;
   return { tool: 'shadergrad', round, wallSeconds: run.wallSeconds, seconds: history.seconds, test: history.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };
 }
 
 function runPytorch(round: number): Run {
-  const run = timed(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', recipe.name, '--epochs', String(epochs), '--threads', values.threads!, '--device', torchDevice, ...(lazyEmbedding ? ['--lazy-embedding'] : [])]);
+  const run = timedProcess(PYTHON, ['bench/peer_torch.py', '--data', data, '--recipe', recipe.name, '--epochs', String(epochs), '--threads', values.threads!, '--device', torchDevice, ...(lazyEmbedding ? ['--lazy-embedding'] : [])]);
   const report = JSON.parse(run.stdout.trim().split('\n').pop()!);
   pytorchDevice = report.device ?? 'cpu';
   return { tool: 'pytorch', round, wallSeconds: run.wallSeconds, seconds: report.seconds, test: report.test, loadAverageBefore: run.loadAverageBefore, loadAverageAfter: loadavg() };

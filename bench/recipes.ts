@@ -10,14 +10,13 @@
  * Each recipe's result is written as soon as it is in (a long run cut short keeps what it finished),
  * merged into the JSON already at --out, so recipes can be measured in several sittings.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { IMDB_NPZ, locateDataFile } from '../src/data/files.js';
 import { getRecipe } from '../src/runner/recipes.js';
-import { machine } from './tutorial-runs.js';
+import { machine, timedProcess } from './tutorial-runs.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,19 +42,10 @@ interface RecipeRun {
   loadAverageBefore: number[];
 }
 
-function run(command: string, args: string[]): { wallSeconds: number; loadAverageBefore: number[] } {
-  const loadAverageBefore = loadavg();
-  const started = performance.now();
-  const child = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
-  const wallSeconds = (performance.now() - started) / 1000;
-  if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${child.status}:\n${(child.stderr || child.stdout).slice(-2000)}`);
-  return { wallSeconds, loadAverageBefore };
-}
-
 function inNode(recipe: string): RecipeRun {
   const out = mkdtempSync(join(tmpdir(), `recipe-${recipe}-`));
   try {
-    const { wallSeconds, loadAverageBefore } = run(process.execPath, ['dist/cli.js', 'train', '--recipe', recipe, '--data', data, '--out', out]);
+    const { wallSeconds, loadAverageBefore } = timedProcess(process.execPath, ['dist/cli.js', 'train', '--recipe', recipe, '--data', data, '--out', out]);
     const h = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
     return { adapter: h.adapter, wallSeconds, seconds: h.seconds, epochs: h.epochSeconds.length, test: h.test, peakGpuBytes: h.gpuMemory.peakBytesAllocated, loadAverageBefore };
   } finally {
@@ -66,7 +56,7 @@ function inNode(recipe: string): RecipeRun {
 function inBrowser(recipe: string): RecipeRun {
   const out = mkdtempSync(join(tmpdir(), `recipe-page-${recipe}-`));
   try {
-    const { wallSeconds, loadAverageBefore } = run(process.execPath, ['dist/bench/run.js', '--page', 'train', '--recipe', recipe, '--data', data, '--out', out, '--timeout', '3600']);
+    const { wallSeconds, loadAverageBefore } = timedProcess(process.execPath, ['dist/bench/run.js', '--page', 'train', '--recipe', recipe, '--data', data, '--out', out, '--timeout', '3600']);
     const r = JSON.parse(readFileSync(join(out, 'browser-train.json'), 'utf8'));
     const adapter = r.adapter ? `${r.adapter.description || r.adapter.device} (${r.browser})` : String(r.browser);
     return { adapter, wallSeconds, seconds: r.seconds, epochs: r.epochSeconds.length, test: r.test, peakGpuBytes: r.gpuMemory.peakBytesAllocated, loadAverageBefore };

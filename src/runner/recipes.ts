@@ -297,7 +297,7 @@ export async function runRecipe(gpu: Gpu, data: ImdbData, recipe: Recipe, settin
   const model = recipeModel(gpu, recipe, vocabularySize, seed);
   model.summary(log);
   model.compile({ optimizer: recipe.optimizer(), loss: 'binary_crossentropy', metrics: ['accuracy'], jitCompile: settings.jitCompile ?? 'auto', fuse: settings.fuse ?? 'auto' });
-  const early = validation ? recipeEarlyStopping(recipe, patience, log) : null;
+  const early = recipeEarlyStopping(recipe, patience, log);
   const stopping = early ? [early] : [];
   if (patience !== undefined && !validation) log(`Early stopping is off: the ${recipe.name} recipe holds out no validation reviews to monitor`);
   const run = await fitAndEvaluate(gpu, model, { xTrain, yTrain, validation, xTest, yTest }, { ...settings, epochs, batchSize, seed, log, output }, stopping);
