@@ -29,7 +29,7 @@
 const WORKGROUP_SIZE = 256u;
 
 struct Params {
-  count: u32,    // invocations: N tokens forward, ids to cover backward
+  count: u32,    // invocations: N tokens forward, windows x columns backwardPieces, ids backward
   dim: u32,      // D: columns of the table
   vocab: u32,    // V: rows of the whole table
   firstRow: u32, // the chunk's first row of the table
@@ -105,18 +105,21 @@ fn backwardPieces(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 }
 
 // rows[u, d] = Σ partials[runStart(u, k), d] over the windows holding id u's indexes, in order;
-// one invocation per (id u, column d) (params.count = ids x D).
+// one invocation per id u, looping over its D columns (params.count = ids): SwiftShader pays per
+// invocation, and a captured step dispatches for its index's capacity, past U.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  let u = i / params.dim;
-  if (i >= params.count || u >= u32(uniqueCount[0])) { return; }
-  let d = i % params.dim;
-  var sum = 0.0;
-  for (var k = u32(rowStarts[u]); k < u32(rowStarts[u + 1u]); k = nextWindow(k)) {
-    sum += values[runStart(u, k) * params.dim + d];
+  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
+  let first = u32(rowStarts[u]);
+  let end = u32(rowStarts[u + 1u]);
+  for (var d = 0u; d < params.dim; d++) {
+    var sum = 0.0;
+    for (var k = first; k < end; k = nextWindow(k)) {
+      sum += values[runStart(u, k) * params.dim + d];
+    }
+    out[u * params.dim + d] = sum;
   }
-  out[i] = sum;
 }
 
 // forward for D a multiple of 4: one invocation per token copies its row, a vec4 at a time
@@ -135,7 +138,7 @@ fn forward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 }
 
 // backwardPieces and backward for D a multiple of 4: the same sums four columns at a time, one
-// invocation per (window or id, column quad q); each column in the same order.
+// invocation per (window, column quad q) or per id; each column in the same order.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backwardPieces4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -155,14 +158,16 @@ fn backwardPieces4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
   let dim4 = params.dim / 4u;
-  let u = i / dim4;
-  if (i >= params.count || u >= u32(uniqueCount[0])) { return; }
-  let q = i % dim4;
-  var sum = vec4f(0.0);
-  for (var k = u32(rowStarts[u]); k < u32(rowStarts[u + 1u]); k = nextWindow(k)) {
-    sum += values4[runStart(u, k) * dim4 + q];
+  let first = u32(rowStarts[u]);
+  let end = u32(rowStarts[u + 1u]);
+  for (var q = 0u; q < dim4; q++) {
+    var sum = vec4f(0.0);
+    for (var k = first; k < end; k = nextWindow(k)) {
+      sum += values4[runStart(u, k) * dim4 + q];
+    }
+    out4[u * dim4 + q] = sum;
   }
-  out4[i] = sum;
 }

@@ -3,8 +3,8 @@
  * TypeScript references.
  *
  * The backward pass is deterministic without float atomics (WGSL has none): the host groups
- * the batch's token positions by id (a CSR index, `embeddingGradientIndex`), and one
- * invocation per (distinct id, feature) sums its positions' gradients in ascending order.
+ * the batch's token positions by id (a CSR index, `embeddingGradientIndex`), and each distinct
+ * id's positions' gradients are summed in ascending order, window by window (`GRADIENT_WINDOW`).
  *
  * A table larger than one storage binding is split by rows into chunks (src/gpu/gpu.ts): both
  * passes dispatch once per chunk, so a split table gives the same results bit for bit.
@@ -168,8 +168,8 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
   if (index.uniqueCount === 0) return rows;
   // Two dispatches (shaders/embedding.wgsl): each window of GRADIENT_WINDOW positions sums its runs
-  // into `partials` (a row per position), then each id adds its runs; per column, or per column
-  // quad where D allows.
+  // into `partials` (a row per position), per column or column quad where D allows; then each id,
+  // one invocation per id, adds its runs.
   const vec4 = dim % 4 === 0;
   const columns = vec4 ? dim / 4 : dim;
   const tokens = index.tokenCount;
@@ -179,7 +179,7 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   const pass = (entry: string, bindings: Bindings, count: number) =>
     gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, dim, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, 0]));
   pass('backwardPieces', { ...shared, [read]: dOut, [write]: partials }, Math.ceil(tokens / GRADIENT_WINDOW) * columns);
-  pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, [read]: partials, [write]: rows }, index.uniqueCount * columns);
+  pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, [read]: partials, [write]: rows }, index.uniqueCount);
   partials.dispose();
   return rows;
 }
