@@ -21,8 +21,10 @@
 // Bindings are shared by role ('auto' layouts hold only the bindings an entry point uses):
 //   entry point   values              ids       out               rowStarts   positions   uniqueCount
 //   forward       table chunk [R, D]  ids [N]   out [N, D]        -           -           -
-//   backwardPieces dOut [N, D]        -         partials [N, D]   [U + 1]     [N]         [1]
+//   backwardPieces dOut [N, D] (*)    -         partials [N, D]   [U + 1]     [N]         [1]
 //   backward      partials [N, D]     -         rows [U, D]       [U + 1]     -           [1]
+// (*) or [N / expand, D]: an expanded gradient (src/nn/gradient-forms.ts), one row per sample
+// standing for its `expand` positions; position n reads row n / expand.
 // forward4, backwardPieces4 and backward4 bind values4 and out4 (the same buffers as vec4s) in
 // place of values and out.
 
@@ -36,6 +38,7 @@ struct Params {
   rows: u32,     // R: rows in the chunk
   tokens: u32,   // N: backward only, the index's positions
   piece: u32,    // backward only: the window of positions one invocation sums
+  expand: u32,   // backwardPieces: dOut holds one row per `expand` positions (an expanded gradient: T; else 1)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -64,6 +67,16 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   }
 }
 
+// Where id u's run inside the window that holds index k starts: its partial sum's index.
+fn runStart(u: u32, k: u32) -> u32 {
+  return max(u32(rowStarts[u]), k / params.piece * params.piece);
+}
+
+// The next window's first index after k.
+fn nextWindow(k: u32) -> u32 {
+  return (k / params.piece + 1u) * params.piece;
+}
+
 // The id u whose run of positions holds index k: rowStarts[u] <= k < rowStarts[u + 1], by binary
 // search over the U + 1 starts (rowStarts[0] = 0, rowStarts[U] = N).
 fn rowOf(k: u32) -> u32 {
@@ -76,18 +89,9 @@ fn rowOf(k: u32) -> u32 {
   return lo;
 }
 
-// Where id u's run inside the window that holds index k starts: its partial sum's index.
-fn runStart(u: u32, k: u32) -> u32 {
-  return max(u32(rowStarts[u]), k / params.piece * params.piece);
-}
-
-// The next window's first index after k.
-fn nextWindow(k: u32) -> u32 {
-  return (k / params.piece + 1u) * params.piece;
-}
-
-// partials[runStart(u, k), d] = Σ dOut[positions[k], d] over id u's indexes k in window w, for
-// every id with indexes in w; one invocation per (window w, column d) (params.count = windows x D).
+// partials[runStart(u, k), d] = Σ dOut[positions[k] / expand, d] over id u's indexes k in window w,
+// for every id with indexes in w; one invocation per (window w, column d) (params.count = windows x
+// D): neighbouring invocations read neighbouring columns.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backwardPieces(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -99,7 +103,7 @@ fn backwardPieces(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     let runEnd = min(u32(rowStarts[u + 1u]), end);
     let first = k;
     var sum = 0.0;
-    for (; k < runEnd; k++) { sum += values[u32(positions[k]) * params.dim + d]; }
+    for (; k < runEnd; k++) { sum += values[u32(positions[k]) / params.expand * params.dim + d]; }
     out[first * params.dim + d] = sum;
   }
 }
@@ -137,8 +141,8 @@ fn forward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   }
 }
 
-// backwardPieces and backward for D a multiple of 4: the same sums four columns at a time, one
-// invocation per (window, column quad q) or per id; each column in the same order.
+// backwardPieces and backward for D a multiple of 4: the same sums four columns at a time, each
+// column in the same order.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backwardPieces4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -151,7 +155,7 @@ fn backwardPieces4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     let runEnd = min(u32(rowStarts[u + 1u]), end);
     let first = k;
     var sum = vec4f(0.0);
-    for (; k < runEnd; k++) { sum += values4[u32(positions[k]) * dim4 + q]; }
+    for (; k < runEnd; k++) { sum += values4[u32(positions[k]) / params.expand * dim4 + q]; }
     out4[first * dim4 + q] = sum;
   }
 }

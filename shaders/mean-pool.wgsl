@@ -1,6 +1,10 @@
 // Global average pooling over the steps of [B, T, D] without a mask (Keras
 // GlobalAveragePooling1D: padding positions count): forward out[b, d] = (Σ_t x[b, t, d]) / T;
 // backward dx[b, t, d] = dOut[b, d] / T.
+// The backward entry points write `steps` rows per sample, each dOut[b, :] / divisor: the whole
+// gradient (steps = divisor = T), or its one distinct row per sample (steps = 1, divisor = T: the
+// expanded gradient an embedding sums from directly, src/nn/gradient-forms.ts), or that row broadcast
+// over the T steps (steps = T, divisor = 1: exact) where an op needs the whole gradient.
 // One invocation per output element (forward) or per (b, t) row (backward), plain loops (no shared memory: SwiftShader runs
 // invocations on CPU threads). Dispatched as linearWorkgroups(params.count, WORKGROUP_SIZE).
 // When D is a multiple of 4, forward4 and backward4 do the same sums four columns at a time (a
@@ -16,9 +20,10 @@
 const WORKGROUP_SIZE = 256u;
 
 struct Params {
-  count: u32, // invocations: B·D forward, B·D/4 forward4, B·T backward and backward4
-  steps: u32, // T: the pooled axis
-  dim: u32,   // D: features
+  count: u32,   // invocations: B·D forward, B·D/4 forward4, B·steps backward and backward4
+  steps: u32,   // forward: T, the pooled axis; backward: the rows written per sample
+  dim: u32,     // D: features
+  divisor: f32, // backward: what dOut is divided by (T, or 1 to broadcast)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -42,14 +47,14 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   out[i] = sum / f32(params.steps);
 }
 
-// One (b, t) row an invocation (params.count = B·T).
+// One (b, t) row an invocation (params.count = B·steps).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
   let b = i / params.steps;
   for (var d = 0u; d < params.dim; d++) {
-    out[i * params.dim + d] = src[b * params.dim + d] / f32(params.steps);
+    out[i * params.dim + d] = src[b * params.dim + d] / params.divisor;
   }
 }
 
@@ -75,6 +80,6 @@ fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   let dim4 = params.dim / 4u;
   let b = i / params.steps;
   for (var q = 0u; q < dim4; q++) {
-    out4[i * dim4 + q] = src4[b * dim4 + q] / f32(params.steps);
+    out4[i * dim4 + q] = src4[b * dim4 + q] / params.divisor;
   }
 }

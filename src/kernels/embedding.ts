@@ -155,14 +155,21 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
  * is the gradient of table row rowIds[u]; rows of ids absent from the batch are not there at all.
  * Work and memory grow with the batch's distinct ids, not with the table (src/kernels/rows.ts
  * scatters it into a dense gradient, or the lazy optimizer update uses it as it is).
+ * `expand` > 1: dOut is [B, 1, D] standing for [B, expand, D] with the same row at every step (the
+ * expanded gradient of GlobalAveragePooling1D, src/nn/gradient-forms.ts); each position then reads
+ * its sample's row, the same floats in the same order.
  */
-export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number): Tensor {
+export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number, expand = 1): Tensor {
   const op = 'embeddingBackwardRows';
   expectPositive(op, 'dim', dim);
-  expectTensor(op, 'dOut', dOut, 'f32', 3, `[batch, steps, ${dim}]`);
-  const [batch, steps, outDim] = dOut.shape;
-  if (outDim !== dim || batch * steps !== index.tokenCount) {
-    throw new RangeError(`${op}: dOut must be [batch, steps, ${dim}] with batch·steps = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`);
+  expectPositive(op, 'expand', expand);
+  const steps = expand > 1 ? '1' : 'steps';
+  expectTensor(op, 'dOut', dOut, 'f32', 3, `[batch, ${steps}, ${dim}]`);
+  const [batch, dOutSteps, outDim] = dOut.shape;
+  if (outDim !== dim || batch * dOutSteps * expand !== index.tokenCount || (expand > 1 && dOutSteps !== 1)) {
+    throw new RangeError(
+      `${op}: dOut must be [batch, ${steps}, ${dim}] with batch·${expand > 1 ? `${expand}` : 'steps'} = ${index.tokenCount} (the index's tokens), found [${dOut.shape.join(', ')}]`,
+    );
   }
   // Rows past U (a captured step's index has room for more) are left as they are: nothing reads them.
   const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
@@ -177,7 +184,7 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   const shared = { 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
   const [read, write] = vec4 ? [7, 8] : [1, 3];
   const pass = (entry: string, bindings: Bindings, count: number) =>
-    gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, dim, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, 0]));
+    gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, dim, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, expand]));
   pass('backwardPieces', { ...shared, [read]: dOut, [write]: partials }, Math.ceil(tokens / GRADIENT_WINDOW) * columns);
   pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, [read]: partials, [write]: rows }, index.uniqueCount);
   partials.dispose();

@@ -29,13 +29,43 @@ export function meanPoolBackward(gpu: Gpu, dOut: Tensor, steps: number): Tensor 
   const op = 'meanPoolBackward';
   expectF32(op, 'dOut', dOut, 2, '[batch, dim]');
   expectPositive(op, 'steps', steps);
-  const [batch, dim] = dOut.shape;
+  return broadcastRows(op, gpu, dOut, steps, steps);
+}
+
+/**
+ * The same gradient expanded: its one distinct row per sample, dOut[b, :] / T, as [B, 1, D] (the
+ * same floats as every row of `meanPoolBackward`'s). An op that can sum from it directly (the
+ * embedding's gradient) reads B·D floats instead of B·T·D; `broadcastSteps` makes it whole.
+ */
+export function meanPoolBackwardExpanded(gpu: Gpu, dOut: Tensor, steps: number): Tensor {
+  const op = 'meanPoolBackwardExpanded';
+  expectF32(op, 'dOut', dOut, 2, '[batch, dim]');
+  expectPositive(op, 'steps', steps);
+  return broadcastRows(op, gpu, dOut, 1, steps);
+}
+
+/** x [B, 1, D] repeated over `steps`: [B, steps, D], bit for bit. */
+export function broadcastSteps(gpu: Gpu, x: Tensor, steps: number): Tensor {
+  const op = 'broadcastSteps';
+  expectF32(op, 'x', x, 3, '[batch, 1, dim]');
+  expectPositive(op, 'steps', steps);
+  if (x.shape[1] !== 1) throw new RangeError(`${op}: x must be f32 [batch, 1, dim], found [${x.shape.join(', ')}]`);
+  return broadcastRows(op, gpu, x, steps, 1);
+}
+
+/** [B, steps, D] with every row of sample b = rows[b, :] / divisor, for rows [B, D] or [B, 1, D] (shaders/mean-pool.wgsl's backward). */
+function broadcastRows(op: string, gpu: Gpu, rows: Tensor, steps: number, divisor: number): Tensor {
+  const batch = rows.shape[0];
+  const dim = rows.shape[rows.shape.length - 1];
   expectPositive(op, 'dim', dim);
-  const dx = gpu.empty([batch, steps, dim]);
-  // A (b, t) row an invocation where D allows.
-  const [entry, count, bindings] = dim % 4 === 0 ? (['backward4', batch * steps, { 3: dOut, 4: dx }] as const) : (['backward', batch * steps, { 1: dOut, 2: dx }] as const);
-  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
-  return dx;
+  const out = gpu.empty([batch, steps, dim]);
+  // A (b, t) row an invocation, a vec4 at a time where D allows.
+  const [entry, bindings] = dim % 4 === 0 ? (['backward4', { 3: rows, 4: out }] as const) : (['backward', { 1: rows, 2: out }] as const);
+  const count = batch * steps;
+  const params = new Uint32Array([count, steps, dim, 0]);
+  new Float32Array(params.buffer)[3] = divisor;
+  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), params);
+  return out;
 }
 
 /**

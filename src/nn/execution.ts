@@ -22,7 +22,7 @@ import { callLayers, Embedding, type Layer } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
 import type { Optimizer } from './optimizers/index.js';
 import { OPTIMIZER_PARAMS_BYTES, type ParameterStore } from './parameter-store.js';
-import { disposeRowGradient, rowGradientOf, type RowGradient } from './row-gradients.js';
+import { disposeRowGradient, rowGradientOf, type RowGradient } from './gradient-forms.js';
 import { Tape } from './tape.js';
 
 /** Token ids [samples, sequence length], row-major, and 0/1 labels. */

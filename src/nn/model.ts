@@ -125,7 +125,7 @@ export class Sequential implements CallbackModel {
       layer.build(gpu, shape, rng);
       shape = layer.computeOutputShape(shape);
     }
-    // An Embedding's table gets its gradient row-sparse (row-gradients.ts).
+    // An Embedding's table gets its gradient row-sparse (gradient-forms.ts).
     const weights = this.layers.flatMap((l) => l.weights.map((w) => ({ w, rowSparse: l instanceof Embedding })));
     this.store = ParameterStore.adopt(gpu, weights.map((x) => x.w), weights.map((x) => x.rowSparse));
     this.stepTensor = gpu.zeros([1], 'i32');

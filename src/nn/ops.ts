@@ -9,10 +9,10 @@ import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, type Conv1DPa
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
 import { dropoutForward, type DropoutSettings } from '../kernels/dropout.js';
 import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
-import { markRowGradient } from './row-gradients.js';
+import { expandedStepsOf, markExpanded, markRowGradient } from './gradient-forms.js';
 import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
 import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
-import { meanPoolBackward, meanPoolForward } from '../kernels/mean-pool.js';
+import { meanPoolBackwardExpanded, meanPoolForward } from '../kernels/mean-pool.js';
 import { paddingMaskForward } from '../kernels/padding-mask.js';
 import { reluBackward, reluForward } from '../kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../kernels/sigmoid.js';
@@ -38,17 +38,22 @@ export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | Em
     if (!grouping) throw new Error('embedding: a gradient needs the ids on the host or a gradient index (TokenBatch.hostIds or gradientIndex)');
     const built = grouping instanceof Int32Array ? uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(grouping, vocabSize)) : null;
     const index = built ?? (grouping as EmbeddingGradientIndex);
-    // Row-sparse: only the batch's distinct ids (row-gradients.ts); dense for whoever does not ask for rows.
-    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim);
+    // Row-sparse: only the batch's distinct ids (gradient-forms.ts); dense for whoever does not ask for rows.
+    // dOut may come expanded (one row per sample, from GlobalAveragePooling1D): summed from directly.
+    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim, expandedStepsOf(dOut));
     return [markRowGradient(rows, { index, shape: table.shape, release: () => built?.dispose() }), null];
-  });
+  }, { takesExpanded: true });
   return out;
 }
 
-/** Mean over axis 1 of [B, T, D]: GlobalAveragePooling1D without a mask (padding counts). */
+/**
+ * Mean over axis 1 of [B, T, D]: GlobalAveragePooling1D without a mask (padding counts). Its gradient
+ * is the same row at every step, so it is handed on expanded (gradient-forms.ts): [B, 1, D].
+ */
 export function meanPool(x: Tensor): Tensor {
   const out = meanPoolForward(x.gpu, x);
-  Tape.record(out, [x], (dOut) => [meanPoolBackward(x.gpu, dOut, x.shape[1])]);
+  const steps = x.shape[1];
+  Tape.record(out, [x], (dOut) => [markExpanded(meanPoolBackwardExpanded(x.gpu, dOut, steps), steps)]);
   return out;
 }
 

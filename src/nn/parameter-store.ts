@@ -10,7 +10,7 @@
  * gradients, so an optimizer updates a shard with one vec4 dispatch and leaves the gaps at zero.
  * A weight past the room left in a shard starts a new one; a weight past one binding is split by
  * rows of its first dimension over several shards, as a split tensor is (src/gpu/gpu.ts).
- * A weight whose gradient comes row-sparse (an embedding table: row-gradients.ts) gets shards of
+ * A weight whose gradient comes row-sparse (an embedding table: gradient-forms.ts) gets shards of
  * its own, so that a lazy optimizer can leave those shards to its row updates (execution.ts).
  */
 import type { Gpu, PreparedDispatch, Tensor, TensorChunk } from '../gpu/gpu.js';

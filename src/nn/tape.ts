@@ -3,11 +3,12 @@
  * active, every op in `ops.ts` records its output, its inputs and a closure that
  * turns the output's gradient into its inputs' gradients. `gradients()` walks the
  * records backwards, summing gradients that meet (the `add` kernel), and frees
- * every intermediate gradient as soon as it has been used.
+ * every intermediate gradient as soon as it has been used. A gradient in a compact form
+ * (gradient-forms.ts) reaches only an op that takes it; the others get it dense.
  */
 import { add } from '../kernels/add.js';
 import type { Tensor } from '../gpu/gpu.js';
-import { densify, disposeRowGradient } from './row-gradients.js';
+import { densify, disposeRowGradient } from './gradient-forms.js';
 
 /** Gradients of an op's inputs, in input order; null where an input needs none (ids, labels). */
 export type BackwardFn = (outputGradient: Tensor) => (Tensor | null)[];
@@ -16,6 +17,8 @@ interface Record {
   output: Tensor;
   inputs: Tensor[];
   backward: BackwardFn | null;
+  /** The backward takes its output's gradient in the expanded form (gradient-forms.ts); else it gets it dense. */
+  takesExpanded: boolean;
 }
 
 let active: Tape | null = null;
@@ -43,7 +46,7 @@ export class Tape {
   /**
    * d`loss`/d`target` for each target (a [1] loss, seeded with 1). The returned
    * gradients belong to the caller; everything else made here is freed. An embedding table's
-   * gradient comes dense unless `rowGradients` asks for it row-sparse (row-gradients.ts: the
+   * gradient comes dense unless `rowGradients` asks for it row-sparse (gradient-forms.ts: the
    * caller then frees it with `disposeRowGradient`).
    */
   gradients(loss: Tensor, targets: readonly Tensor[], options: { rowGradients?: boolean } = {}): Map<Tensor, Tensor> {
@@ -51,10 +54,11 @@ export class Tape {
     const gpu = loss.gpu;
     const grads = new Map<Tensor, Tensor>([[loss, gpu.upload(new Float32Array([1]), loss.shape)]]);
     for (let r = this.records.length - 1; r >= 0; r--) {
-      const { output, inputs, backward } = this.records[r];
-      const dOut = grads.get(output);
-      if (!dOut || !backward) continue; // the output does not reach the loss
+      const { output, inputs, backward, takesExpanded } = this.records[r];
+      const given = grads.get(output);
+      if (!given || !backward) continue; // the output does not reach the loss
       grads.delete(output);
+      const dOut = takesExpanded ? given : densify(given);
       backward(dOut).forEach((dIn, i) => {
         if (!dIn) return;
         const previous = grads.get(inputs[i]);
@@ -84,10 +88,13 @@ export class Tape {
     this.records.length = 0;
   }
 
-  /** Called by ops. Outside a tape nothing is recorded, and freeing outputs is up to the caller. */
-  static record(output: Tensor, inputs: Tensor[], backward: BackwardFn): void {
+  /**
+   * Called by ops. Outside a tape nothing is recorded, and freeing outputs is up to the caller.
+   * `takesExpanded`: the backward can sum from an expanded output gradient (gradient-forms.ts).
+   */
+  static record(output: Tensor, inputs: Tensor[], backward: BackwardFn, { takesExpanded = false } = {}): void {
     if (!active) return;
-    if (active.keepGradients) active.records.push({ output, inputs, backward });
-    else active.records.push({ output, inputs: [], backward: null });
+    if (active.keepGradients) active.records.push({ output, inputs, backward, takesExpanded });
+    else active.records.push({ output, inputs: [], backward: null, takesExpanded });
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * The expanded gradient (src/nn/gradient-forms.ts): GlobalAveragePooling1D hands its input's gradient
+ * on as one row per sample, the embedding sums from it directly, and every other op gets it dense.
+ * Each route must give the same floats as the whole [B, T, D] gradient, bit for bit.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../src/gpu/gpu.js';
+import { embeddingBackwardRows, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
+import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded } from '../src/kernels/mean-pool.js';
+import { densify, expandedStepsOf, markExpanded } from '../src/nn/gradient-forms.js';
+import { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from '../src/nn/ops.js';
+import { Tape } from '../src/nn/tape.js';
+import { randomFloats, randomIds, useGpu } from './gpu-helpers.js';
+
+const bits = async (t: Tensor) => Buffer.from(((await t.read()) as Float32Array).buffer);
+
+describe('expanded gradients', () => {
+  const gpu = useGpu();
+
+  for (const dim of [16, 50, 3]) {
+    it(`mean-pool's expanded gradient is its whole gradient's row, and broadcasts back to it exactly (D = ${dim})`, async () => {
+      const [batch, steps] = [5, 7];
+      const dOut = gpu().upload(randomFloats(batch * dim, dim, -3, 3), [batch, dim]);
+      const whole = meanPoolBackward(gpu(), dOut, steps);
+      const expanded = meanPoolBackwardExpanded(gpu(), dOut, steps);
+      expect(expanded.shape).toEqual([batch, 1, dim]);
+      const rows = (await expanded.read()) as Float32Array;
+      const all = (await whole.read()) as Float32Array;
+      for (let b = 0; b < batch; b++) {
+        for (let t = 0; t < steps; t++) expect(all.subarray((b * steps + t) * dim, (b * steps + t + 1) * dim)).toEqual(rows.subarray(b * dim, (b + 1) * dim));
+      }
+      expect((await bits(broadcastSteps(gpu(), expanded, steps))).equals(await bits(whole))).toBe(true);
+    });
+
+    it(`the embedding's gradient from an expanded dOut equals the one from the whole dOut, bit for bit (D = ${dim})`, async () => {
+      const [batch, steps, vocab] = [6, 300, 40]; // windows of GRADIENT_WINDOW cut the ids' runs
+      const ids = randomIds(batch * steps, dim + 1, vocab);
+      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(ids, vocab));
+      const dOut = gpu().upload(randomFloats(batch * dim, dim + 2, -3, 3), [batch, dim]);
+      const fromWhole = embeddingBackwardRows(gpu(), meanPoolBackward(gpu(), dOut, steps), index, vocab, dim);
+      const fromExpanded = embeddingBackwardRows(gpu(), meanPoolBackwardExpanded(gpu(), dOut, steps), index, vocab, dim, steps);
+      expect((await bits(fromExpanded)).equals(await bits(fromWhole))).toBe(true);
+      index.dispose();
+    });
+  }
+
+  it('refuses an expanded dOut that does not match its index or its form', () => {
+    const ids = new Int32Array([1, 2, 1, 0, 3, 3]);
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(ids, 4));
+    const rows = gpu().upload(new Float32Array(8), [2, 1, 4]);
+    expect(() => embeddingBackwardRows(gpu(), rows, index, 4, 4, 2)).toThrow(/with batch·2 = 6 \(the index's tokens\), found \[2, 1, 4\]/);
+    expect(() => embeddingBackwardRows(gpu(), gpu().upload(new Float32Array(24), [2, 3, 4]), index, 4, 4, 3)).toThrow(/dOut must be \[batch, 1, 4\]/);
+    expect(() => broadcastSteps(gpu(), gpu().upload(new Float32Array(16), [2, 2, 4]), 3)).toThrow(/x must be f32 \[batch, 1, dim\], found \[2, 2, 4\]/);
+    expect(() => markExpanded(gpu().upload(new Float32Array(16), [2, 2, 4]), 3)).toThrow(/\[batch, 1, dim\], found \[2, 2, 4\]/);
+    index.dispose();
+  });
+
+  it('densify broadcasts an expanded gradient and forgets the compact one', async () => {
+    const rows = markExpanded(gpu().upload(Float32Array.of(1, 2, 3, 4, 5, 6), [2, 1, 3]), 2);
+    expect(expandedStepsOf(rows)).toBe(2);
+    const dense = densify(rows);
+    expect(rows.isDisposed).toBe(true);
+    expect(expandedStepsOf(dense)).toBe(1);
+    expect(dense.shape).toEqual([2, 2, 3]);
+    expect(Array.from(await dense.read())).toEqual([1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
+  });
+
+  // The tape hands the expanded gradient to the embedding (which takes it) and a dense one to relu
+  // (which does not): with a positive table relu is the identity, so both graphs must give the same bits.
+  it('reaches the embedding expanded and any other op dense, with the same table gradient', async () => {
+    const [vocab, dim, batch, steps] = [30, 8, 4, 260];
+    const ids = randomIds(batch * steps, 3, vocab);
+    const table = gpu().upload(randomFloats(vocab * dim, 4, 0.01, 1), [vocab, dim]);
+    const kernel = gpu().upload(randomFloats(dim, 5, -1, 1), [dim, 1]);
+    const bias = gpu().upload(new Float32Array(1), [1]);
+    const idsTensor = gpu().upload(ids, [batch, steps]);
+    const labels = gpu().upload(Float32Array.of(1, 0, 0, 1));
+    const tableGradient = async (viaRelu: boolean) => {
+      const tape = new Tape();
+      const loss = tape.watch(() => {
+        const embedded = embedding(table, idsTensor, ids);
+        return binaryCrossentropy(sigmoid(dense(meanPool(viaRelu ? relu(embedded) : embedded), kernel, bias)), labels);
+      });
+      const grads = tape.gradients(loss, [table]);
+      const out = await bits(grads.get(table)!);
+      tape.dispose();
+      return out;
+    };
+    const direct = await tableGradient(false);
+    expect(direct.some((b) => b !== 0)).toBe(true);
+    expect((await tableGradient(true)).equals(direct)).toBe(true);
+  });
+});
