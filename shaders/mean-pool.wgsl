@@ -16,6 +16,7 @@
 //   forward       x    [B, T, D]    out [B, D]
 //   backward      dOut [B, D]       dx  [B, T, D]
 //   forward4      src4 = x, out4 = out, as vec4s;  backward4: src4 = dOut, out4 = dx, as vec4s
+//   forwardGathered(4)  src (src4) = the embedding table [V, D], ids [B, T], out (out4) [B, D]
 
 const WORKGROUP_SIZE = 256u;
 
@@ -24,6 +25,7 @@ struct Params {
   steps: u32,   // forward: T, the pooled axis; backward: the rows written per sample
   dim: u32,     // D: features
   divisor: f32, // backward: what dOut is divided by (T, or 1 to broadcast)
+  vocab: u32,   // forwardGathered: V, the table's rows
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -31,6 +33,49 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>; // forward: out [B, D]; backward: dx [B, T, D]
 @group(0) @binding(3) var<storage, read> src4: array<vec4f>;       // forward4, backward4: src as vec4s
 @group(0) @binding(4) var<storage, read_write> out4: array<vec4f>; // forward4, backward4: out as vec4s
+@group(0) @binding(5) var<storage, read> ids: array<i32>;          // forwardGathered: token ids [B, T]
+
+// The mean of embedding rows read through their ids (src/nn/ops.ts: the embedding's output is then
+// never written): x[b, t, :] = table[ids[b, t], :], table [V, D] bound as src (src4), ids outside
+// [0, V) zero rows as the embedding gives them. The same sums in the same order as forward over x.
+fn gathered(b: u32, t: u32, d: u32) -> f32 {
+  let id = u32(ids[b * params.steps + t]); // a negative id becomes >= vocab
+  if (id >= params.vocab) { return 0.0; }
+  return src[id * params.dim + d];
+}
+
+fn gathered4(b: u32, t: u32, q: u32) -> vec4f {
+  let id = u32(ids[b * params.steps + t]);
+  if (id >= params.vocab) { return vec4f(0.0); }
+  return src4[id * (params.dim / 4u) + q];
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forwardGathered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let b = i / params.dim;
+  let d = i % params.dim;
+  var sum = 0.0;
+  for (var t = 0u; t < params.steps; t++) {
+    sum += gathered(b, t, d);
+  }
+  out[i] = sum / f32(params.steps);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forwardGathered4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let dim4 = params.dim / 4u;
+  let b = i / dim4;
+  let q = i % dim4;
+  var sum = vec4f(0.0);
+  for (var t = 0u; t < params.steps; t++) {
+    sum += gathered4(b, t, q);
+  }
+  out4[i] = sum / f32(params.steps);
+}
 
 // Summed over t in order, then divided (as Keras' ops.mean does), so results are reproducible.
 @compute @workgroup_size(WORKGROUP_SIZE)

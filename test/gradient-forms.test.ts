@@ -1,18 +1,73 @@
 /**
  * The expanded gradient (src/nn/gradient-forms.ts): GlobalAveragePooling1D hands its input's gradient
  * on as one row per sample, the embedding sums from it directly, and every other op gets it dense.
- * Each route must give the same floats as the whole [B, T, D] gradient, bit for bit.
+ * Each route must give the same floats as the whole [B, T, D] gradient, bit for bit. Forward, the
+ * embedding's output is deferred (Tensor.defer): a mean pool reads the rows through the ids.
  */
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/gpu/gpu.js';
-import { embeddingBackwardRows, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
-import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded } from '../src/kernels/mean-pool.js';
+import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
+import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../src/kernels/mean-pool.js';
 import { densify, expandedStepsOf, markExpanded } from '../src/nn/gradient-forms.js';
 import { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from '../src/nn/ops.js';
 import { Tape } from '../src/nn/tape.js';
 import { randomFloats, randomIds, useGpu } from './gpu-helpers.js';
 
 const bits = async (t: Tensor) => Buffer.from(((await t.read()) as Float32Array).buffer);
+
+describe('deferred embedding rows', () => {
+  const gpu = useGpu();
+
+  for (const dim of [16, 50, 3]) {
+    it(`a mean pool through the ids gives the mean of the gathered rows, bit for bit, ids outside the table as zero rows (D = ${dim})`, async () => {
+      const [vocab, batch, steps] = [40, 7, 33];
+      const ids = randomIds(batch * steps, dim, vocab);
+      ids[3] = -1;
+      ids[10] = vocab;
+      const table = gpu().upload(randomFloats(vocab * dim, dim + 1, -2, 2), [vocab, dim]);
+      const idsTensor = gpu().upload(ids, [batch, steps]);
+      const viaRows = meanPoolForward(gpu(), embeddingForward(gpu(), table, idsTensor));
+      const viaIds = meanPoolGatheredForward(gpu(), table, idsTensor);
+      expect(viaIds.shape).toEqual([batch, dim]);
+      expect((await bits(viaIds)).equals(await bits(viaRows))).toBe(true);
+    });
+  }
+
+  it('the embedding op leaves its rows unwritten for a mean pool, and writes them for any other reader', async () => {
+    const [vocab, dim, batch, steps] = [20, 4, 3, 5];
+    const ids = randomIds(batch * steps, 1, vocab);
+    const table = gpu().upload(randomFloats(vocab * dim, 2, -1, 1), [vocab, dim]);
+    const idsTensor = gpu().upload(ids, [batch, steps]);
+    const tape = new Tape(false);
+    tape.watch(() => {
+      const pooled = embedding(table, idsTensor, ids);
+      meanPool(pooled);
+      expect(pooled.isDeferred).toBe(true);
+      const read = embedding(table, idsTensor, ids);
+      relu(read);
+      expect(read.isDeferred).toBe(false);
+    });
+    tape.dispose();
+  });
+
+  it('an output left deferred cannot be written after the forward pass', async () => {
+    const [vocab, dim, batch, steps] = [20, 4, 2, 3];
+    const ids = randomIds(batch * steps, 3, vocab);
+    const table = gpu().upload(randomFloats(vocab * dim, 4, -1, 1), [vocab, dim]);
+    const kernel = gpu().upload(randomFloats(dim, 5, -1, 1), [dim, 1]);
+    const bias = gpu().upload(new Float32Array(1), [1]);
+    const labels = gpu().upload(Float32Array.of(1, 0));
+    const tape = new Tape();
+    let rows: Tensor | undefined;
+    const loss = tape.watch(() => {
+      rows = embedding(table, gpu().upload(ids, [batch, steps]), ids);
+      return binaryCrossentropy(sigmoid(dense(meanPool(rows), kernel, bias)), labels);
+    });
+    tape.gradients(loss, [table]);
+    expect(() => rows!.chunks).toThrow(/a deferred forward output was bound after the forward pass/);
+    tape.dispose();
+  });
+});
 
 describe('expanded gradients', () => {
   const gpu = useGpu();

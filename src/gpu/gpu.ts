@@ -48,16 +48,43 @@ export interface TensorChunk {
 
 export class Tensor {
   private disposed = false;
+  /** The work that writes the tensor, recorded only when something first binds its buffers (`defer`). */
+  private deferredFill: (() => void) | null = null;
 
   constructor(
     readonly gpu: Gpu,
     readonly shape: readonly number[],
     readonly dtype: DType,
     /** One chunk, unless the tensor is larger than one binding (see the file's comment). */
-    readonly chunks: readonly TensorChunk[],
+    private readonly storage: readonly TensorChunk[],
     /** False for a view into buffers that another owner keeps (`Gpu.view`): disposing it frees nothing. */
     readonly ownsBuffers = true,
   ) {}
+
+  /** The tensor's buffers; asking for them records a deferred fill first. */
+  get chunks(): readonly TensorChunk[] {
+    const fill = this.deferredFill;
+    if (fill) {
+      this.deferredFill = null;
+      fill();
+    }
+    return this.storage;
+  }
+
+  /**
+   * Record `fill`, the work that writes this tensor, only when its buffers are first bound, copied or
+   * read: a reader that can do without them (src/nn/ops.ts: a mean pool over embedding rows reads the
+   * table through the ids) leaves them unwritten. The fill records at that point of the command
+   * stream, so whatever it reads must not change before then.
+   */
+  defer(fill: () => void): void {
+    this.deferredFill = fill;
+  }
+
+  /** Whether the contents are still deferred (nothing has bound the buffers yet). */
+  get isDeferred(): boolean {
+    return this.deferredFill !== null;
+  }
 
   /** The tensor's buffer; a GpuError for a tensor split into chunks, whose kernel must take them one by one. */
   get buffer(): GPUBuffer {
@@ -88,7 +115,8 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.ownsBuffers) for (const chunk of this.chunks) this.gpu.release(chunk.buffer);
+    this.deferredFill = null;
+    if (this.ownsBuffers) for (const chunk of this.storage) this.gpu.release(chunk.buffer);
   }
 
   /** Copy to the host (flushes pending work). */

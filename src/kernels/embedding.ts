@@ -50,8 +50,12 @@ export interface EmbeddingGradientIndex {
   dispose(): void;
 }
 
-/** out[b, t, :] = table[ids[b, t], :]. Ids outside [0, V) give zero rows (they cannot be checked on the host). */
-export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
+/**
+ * out[b, t, :] = table[ids[b, t], :]. Ids outside [0, V) give zero rows (they cannot be checked on the host).
+ * `deferred`: the gather is recorded only when something first binds `out` (Tensor.defer), so a
+ * reader that takes the rows through the ids (meanPoolGatheredForward) leaves it unwritten.
+ */
+export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor, { deferred = false } = {}): Tensor {
   const op = 'embeddingForward';
   expectTensor(op, 'table', table, 'f32', 2, '[vocab, dim]');
   expectTensor(op, 'ids', ids, 'i32', 2, '[batch, steps]');
@@ -59,15 +63,18 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
   expectPositive(op, 'table vocab', vocab);
   expectPositive(op, 'table dim', dim);
   const out = gpu.empty([...ids.shape, dim]);
-  const count = out.size;
-  // A token's row an invocation, a vec4 at a time where D allows (forward4).
-  const vec4 = dim % 4 === 0;
-  const invocations = count / dim;
-  for (const chunk of table.chunks) {
-    const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0]);
-    const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
-    gpu.dispatch('embedding', source, vec4 ? 'forward4' : 'forward', bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
-  }
+  const gather = () => {
+    // A token's row an invocation, a vec4 at a time where D allows (forward4).
+    const vec4 = dim % 4 === 0;
+    const invocations = out.size / dim;
+    for (const chunk of table.chunks) {
+      const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0]);
+      const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
+      gpu.dispatch('embedding', source, vec4 ? 'forward4' : 'forward', bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
+    }
+  };
+  if (deferred) out.defer(gather);
+  else gather();
   return out;
 }
 

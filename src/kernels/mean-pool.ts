@@ -20,7 +20,27 @@ export function meanPoolForward(gpu: Gpu, x: Tensor): Tensor {
   const out = gpu.empty([batch, dim]);
   // Four columns an invocation where D allows (the same sums, in the same order).
   const [entry, count, bindings] = dim % 4 === 0 ? (['forward4', out.size / 4, { 3: x, 4: out }] as const) : (['forward', out.size, { 1: x, 2: out }] as const);
-  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim]));
+  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim, 0, 0]));
+  return out;
+}
+
+/**
+ * The same mean over x = embeddingForward(table, ids) without x: out[b, d] = (Σ_t table[ids[b, t], d]) / T,
+ * the same floats bit for bit, reading the rows through the ids (ids outside [0, V) as zero rows).
+ * The table must be one binding (a split table's rows are gathered first).
+ */
+export function meanPoolGatheredForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
+  const op = 'meanPoolGatheredForward';
+  expectF32(op, 'table', table, 2, '[vocab, dim]');
+  if (ids.dtype !== 'i32' || ids.shape.length !== 2) throw new TypeError(`${op}: ids must be i32 [batch, steps], found ${ids.dtype} [${ids.shape.join(', ')}]`);
+  const [vocab, dim] = table.shape;
+  const [batch, steps] = ids.shape;
+  expectPositive(op, 'steps', steps);
+  expectPositive(op, 'dim', dim);
+  const out = gpu.empty([batch, dim]);
+  const [entry, count, bindings] =
+    dim % 4 === 0 ? (['forwardGathered4', out.size / 4, { 3: table, 4: out, 5: ids }] as const) : (['forwardGathered', out.size, { 1: table, 2: out, 5: ids }] as const);
+  gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim, 0, vocab]));
   return out;
 }
 
@@ -62,7 +82,7 @@ function broadcastRows(op: string, gpu: Gpu, rows: Tensor, steps: number, diviso
   // A (b, t) row an invocation, a vec4 at a time where D allows.
   const [entry, bindings] = dim % 4 === 0 ? (['backward4', { 3: rows, 4: out }] as const) : (['backward', { 1: rows, 2: out }] as const);
   const count = batch * steps;
-  const params = new Uint32Array([count, steps, dim, 0]);
+  const params = new Uint32Array([count, steps, dim, 0, 0]);
   new Float32Array(params.buffer)[3] = divisor;
   gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), params);
   return out;

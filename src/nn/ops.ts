@@ -12,7 +12,7 @@ import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, upload
 import { expandedStepsOf, markExpanded, markRowGradient } from './gradient-forms.js';
 import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
 import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
-import { meanPoolBackwardExpanded, meanPoolForward } from '../kernels/mean-pool.js';
+import { meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../kernels/mean-pool.js';
 import { paddingMaskForward } from '../kernels/padding-mask.js';
 import { reluBackward, reluForward } from '../kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../kernels/sigmoid.js';
@@ -26,6 +26,13 @@ import { Tape } from './tape.js';
 const logitsOf = new WeakMap<Tensor, Tensor>();
 
 /**
+ * An embedding's output and the table and ids it gathers from. The gather is deferred (Tensor.defer):
+ * a mean pool reads the rows through the ids and never writes the [B, T, D] output; any other reader
+ * binds it, which records the gather first.
+ */
+const gatheredFrom = new WeakMap<Tensor, { table: Tensor; ids: Tensor }>();
+
+/**
  * Rows of `table` picked by `ids` ([B, T] i32). The gradient groups the batch's positions by id:
  * from `grouping`, the same ids on the host (the index is built and uploaded when the backward
  * runs), or an index already on the GPU (a captured step fills it before each replay).
@@ -33,7 +40,8 @@ const logitsOf = new WeakMap<Tensor, Tensor>();
 export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | EmbeddingGradientIndex): Tensor {
   const gpu = table.gpu;
   const [vocabSize, dim] = table.shape;
-  const out = embeddingForward(gpu, table, ids);
+  const out = embeddingForward(gpu, table, ids, { deferred: true });
+  gatheredFrom.set(out, { table, ids });
   Tape.record(out, [table, ids], (dOut) => {
     if (!grouping) throw new Error('embedding: a gradient needs the ids on the host or a gradient index (TokenBatch.hostIds or gradientIndex)');
     const built = grouping instanceof Int32Array ? uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(grouping, vocabSize)) : null;
@@ -51,7 +59,9 @@ export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | Em
  * is the same row at every step, so it is handed on expanded (gradient-forms.ts): [B, 1, D].
  */
 export function meanPool(x: Tensor): Tensor {
-  const out = meanPoolForward(x.gpu, x);
+  const gathered = x.isDeferred ? gatheredFrom.get(x) : undefined;
+  // Rows through their ids where the table is one binding (the same floats); else x, gathered.
+  const out = gathered && gathered.table.chunks.length === 1 ? meanPoolGatheredForward(x.gpu, gathered.table, gathered.ids) : meanPoolForward(x.gpu, x);
   const steps = x.shape[1];
   Tape.record(out, [x], (dOut) => [markExpanded(meanPoolBackwardExpanded(x.gpu, dOut, steps), steps)]);
   return out;

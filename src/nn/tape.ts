@@ -52,6 +52,11 @@ export class Tape {
   gradients(loss: Tensor, targets: readonly Tensor[], options: { rowGradients?: boolean } = {}): Map<Tensor, Tensor> {
     if (!this.keepGradients) throw new Error('Tape.gradients: this tape was made for evaluation (keepGradients = false)');
     const gpu = loss.gpu;
+    // An output the forward pass left unwritten (an embedding's rows, read through their ids by a mean
+    // pool: Tensor.defer) stays so: written now, it would record after updates that change what it reads.
+    for (const { output } of this.records) {
+      if (output.isDeferred) output.defer(() => { throw new Error('Tape.gradients: a deferred forward output was bound after the forward pass'); });
+    }
     const grads = new Map<Tensor, Tensor>([[loss, gpu.upload(new Float32Array([1]), loss.shape)]]);
     for (let r = this.records.length - 1; r >= 0; r--) {
       const { output, inputs, backward, takesExpanded } = this.records[r];
