@@ -367,7 +367,7 @@ async function main(): Promise<void> {
   try {
     await bestSearch(gpu, load, chosen, { budgetSeconds, epochsMax, limit, seed, numbers: only, refit: values.refit, log: (line) => console.log(line), onProgress: write });
   } finally {
-    gpu.device.destroy();
+    gpu.close();
   }
   console.log(`Wrote ${out}`);
 }

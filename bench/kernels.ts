@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
     measured = await measureKernels(gpu, flags, progress);
   } finally {
     if (progress) progress('');
-    gpu.device.destroy();
+    gpu.close();
   }
   const { settings, ...results } = measured;
   const summary = {

@@ -121,7 +121,7 @@ const summary = {
   epochRatioToFused: fused ? Object.fromEntries(kinds.map((k) => [k, results[k]!.medianEpochSeconds / fused.medianEpochSeconds])) : null,
   ...results,
 };
-gpu.device.destroy();
+gpu.close();
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'profile.json'), JSON.stringify(summary, null, 2) + '\n');
 

@@ -88,7 +88,7 @@ const summary = {
   /** Seconds at 1M rows over seconds at 10k rows, per executor. */
   millionOverTenThousand: Object.fromEntries(Object.keys(EXECUTORS).map((e) => [e, measured.vocabulary[e][1_000_000] / measured.vocabulary[e][10_000]])),
 };
-gpu.device.destroy();
+gpu.close();
 mkdirSync(join('bench', 'results'), { recursive: true });
 writeFileSync(join('bench', 'results', 'scaling.json'), JSON.stringify(summary, null, 2) + '\n');
 // One panel per axis; the x positions are the points in order (10k, 100k, 1M; 1x, 2x, 4x; 128, 512, 1024).

@@ -55,7 +55,7 @@ for (let run = 1; run <= runs; run++) {
       `(in use ${(row.gpu.bytesInUse / MiB).toFixed(2)} MiB); host RSS ${(host.rss / MiB).toFixed(0)} MiB, heap ${(host.heapUsed / MiB).toFixed(1)} MiB, array buffers ${(host.arrayBuffers / MiB).toFixed(1)} MiB`,
   );
 }
-gpu.device.destroy();
+gpu.close();
 
 const growth = (pick: (r: Row) => number) => pick(rows[rows.length - 1]) - pick(rows[0]);
 const summary = {

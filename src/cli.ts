@@ -9,7 +9,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DataError, excerpt } from './data/errors.js';
 import { getWordIndex, loadData } from './data/files.js';
 import { decodeReview, type Split } from './data/imdb.js';
-import { formatAdapter, getDevice, NoWebGPUError } from './gpu/device.js';
+import { formatAdapter, getDevice, NoWebGPUError, releaseDevice } from './gpu/device.js';
 import { Embedding, LayerConfigError } from './nn/layers.js';
 import { ModelFileError } from './nn/model-file.js';
 import { TrainingError } from './nn/model.js';
@@ -189,10 +189,11 @@ const COMMANDS: Record<string, { options: ParseArgsConfig['options']; positional
   device: {
     options: { swiftshader: { type: 'boolean', default: false } },
     run: async (values) => {
-      const { device, report } = await getDevice({ forceSwiftShader: values.swiftshader === true });
-      console.error(`Using ${formatAdapter(report)}`);
-      console.log(toJson(report));
-      device.destroy();
+      const options = { forceSwiftShader: values.swiftshader === true };
+      const context = await getDevice(options);
+      console.error(`Using ${formatAdapter(context.report)}`);
+      console.log(toJson(context.report));
+      releaseDevice(context, options);
     },
   },
 };

@@ -38,7 +38,7 @@ export {
   type TokenIds,
 } from './data/text-vectorization.js';
 export { parseTextTable, splitLabelledTexts, decodeUtf8, tableFormatOf, TextDataError, type TableFormat, type TextTableOptions, type LabelledTexts } from './data/text-table.js';
-export { getDevice, formatAdapter, NoWebGPUError, SWIFTSHADER_ICD, WAITING_THREAD_NICE, type AdapterReport, type GpuContext, type GetDeviceOptions } from './gpu/device.js';
+export { getDevice, releaseDevice, formatAdapter, NoWebGPUError, SWIFTSHADER_ICD, WAITING_THREAD_NICE, type AdapterReport, type GpuContext, type GetDeviceOptions } from './gpu/device.js';
 export { Gpu, GpuError, Tensor, linearWorkgroups, shapeSize, sizeClass, type Bindings, type DType, type GpuStats, type PreparedDispatch } from './gpu/gpu.js';
 export { GpuTimer, type PassTime, type TimingMethod } from './gpu/timer.js';
 export { copyKernel, copyReference } from './kernels/copy.js';

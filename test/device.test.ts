@@ -93,6 +93,36 @@ describe.runIf(process.platform === 'linux')('the waiting thread yields to Swift
     for (const t of swiftShader) expect(t.nice).toBe(before);
   });
 
+  // Threads take the priority of the thread that makes them: a second device made after the drop would
+  // get a queue thread at the lowest priority (runs after the first in a process were 1.4x slower).
+  const reuse = `
+    import { Gpu } from ${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)};
+    import { readdirSync, readFileSync } from 'node:fs';
+    const lowered = () => readdirSync('/proc/self/task').filter((t) => Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[16]) > 0).length;
+    const first = await Gpu.create({ forceSwiftShader: true });
+    await first.upload(new Float32Array(8)).read();
+    const threads = lowered();
+    first.close();
+    const second = await Gpu.create({ forceSwiftShader: true });
+    await second.upload(new Float32Array(8)).read();
+    const afterSecond = lowered();
+    const third = await Gpu.create({ forceSwiftShader: true });
+    console.log(JSON.stringify({ reused: second.device === first.device, fresh: third.device !== second.device, threads, afterSecond, afterThird: lowered() }));
+    second.close();
+    third.close();`;
+
+  it('hands a closed Gpu\'s device to the next Gpu.create, so no thread is made at the lowest priority', () => {
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', reuse], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`the probe failed (is dist/node.js built? npm test builds it): ${child.stderr}`);
+    const { reused, fresh, threads, afterSecond, afterThird } = JSON.parse(child.stdout.trim().split('\n').pop()!);
+    expect(reused).toBe(true);
+    expect(threads).toBeGreaterThan(0);
+    expect(afterSecond).toBe(threads);
+    // A Gpu created while the kept device is in use gets a device of its own, and its threads the lowest priority.
+    expect(fresh).toBe(true);
+    expect(afterThird).toBeGreaterThan(threads);
+  });
+
   it('leaves the priority alone when asked to', () => {
     const { before, after, reported } = run('keep');
     expect(after).toBe(before);

@@ -8,7 +8,7 @@ export function useGpu(): () => Gpu {
   beforeAll(async () => {
     gpu = await Gpu.create();
   });
-  afterAll(() => gpu?.device.destroy());
+  afterAll(() => gpu?.close());
   return () => gpu!;
 }
 

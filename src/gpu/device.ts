@@ -81,14 +81,49 @@ export interface GetDeviceOptions {
 /** The nice value `yieldToSoftwareGpu` gives the thread that waits for the GPU (the lowest priority). */
 export const WAITING_THREAD_NICE = 19;
 
+/**
+ * Node on a software adapter: the device a finished user handed back (`releaseDevice`), kept for the
+ * next getDevice with the same options. A new device would make new threads, and Linux gives a new
+ * thread the priority of the thread that makes it: after `yieldToSoftwareGpu` that is the lowest, so a
+ * second device's SwiftShader queue thread ran at nice 19 beside the polling thread, and every run
+ * after the first in one process took about 1.4 times as long an epoch.
+ */
+let spare: { key: string; context: GpuContext } | null = null;
+/** Devices destroyed or lost: never handed out again. */
+const gone = new WeakSet<GPUDevice>();
+
+function deviceKey(options: GetDeviceOptions): string {
+  return JSON.stringify([options.powerPreference ?? null, options.forceSwiftShader === true, options.yieldToSoftwareGpu !== false]);
+}
+
+/**
+ * Done with a device from getDevice: in Node on a software adapter it is kept for the next
+ * getDevice with the same `options` (see `spare`; whatever buffers its user left are its user's to
+ * free), anywhere else destroyed.
+ */
+export function releaseDevice(context: GpuContext, options: GetDeviceOptions = {}): void {
+  if (isNode() && context.report.isSoftware && !gone.has(context.device) && !spare) {
+    spare = { key: deviceKey(options), context };
+    return;
+  }
+  gone.add(context.device);
+  context.device.destroy();
+}
+
 /** A GPUDevice with the adapter's real limits, in Node or in a browser. */
 export async function getDevice(options: GetDeviceOptions = {}): Promise<GpuContext> {
+  if (spare && spare.key === deviceKey(options) && !gone.has(spare.context.device)) {
+    const { context } = spare;
+    spare = null;
+    return context;
+  }
   const found = isNode() ? await nodeAdapter(options) : await browserAdapter(options);
   const { adapter, backend } = found;
   const requiredLimits: Record<string, number> = {};
   for (const name of REQUESTED_LIMITS) requiredLimits[name] = adapter.limits[name];
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  void device.lost.then(() => gone.add(device));
   if (found.instance) instanceOf.set(device, found.instance);
   const report = describeAdapter(adapter, device, backend);
   if (found.reason) report.reason = found.reason;

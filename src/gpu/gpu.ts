@@ -13,7 +13,7 @@
  * that meet such tensors (the embedding table, its gradient, Adam) dispatch once per chunk.
  * Every other kernel binds whole tensors and names the tensor if handed a split one.
  */
-import { formatAdapter, getDevice, type AdapterReport, type GetDeviceOptions } from './device.js';
+import { formatAdapter, getDevice, releaseDevice, type AdapterReport, type GetDeviceOptions } from './device.js';
 import type { GpuTimer } from './timer.js';
 
 export type DType = 'f32' | 'i32';
@@ -209,17 +209,39 @@ export class Gpu {
     this.bindingLimitName = limit === cap ? 'the maxBindingBytes option' : limit === maxStorageBufferBindingSize ? "the device's maxStorageBufferBindingSize" : "the device's maxBufferSize";
     // WebGPU reports validation errors (a shader that does not compile, a bad binding)
     // as events, not exceptions: keep the first, so the next read-back fails with it.
-    device.addEventListener('uncapturederror', (event) => {
-      this.failure ??= new GpuError(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
-    });
+    device.addEventListener('uncapturederror', this.onUncapturedError);
     void device.lost.then((info) => {
       this.failure ??= new GpuError(`the GPU device was lost (${info.reason}): ${info.message || 'no message'}`);
     });
   }
 
+  /** Keeps the first WebGPU error (validation, out of memory), so the next read-back fails with it. */
+  private readonly onUncapturedError = (event: Event) => {
+    this.failure ??= new GpuError(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+  };
+  /** Set by `create`: hands the device back when the Gpu is closed. */
+  private releaseDevice: (() => void) | null = null;
+
   static async create(options: GetDeviceOptions & GpuOptions = {}): Promise<Gpu> {
-    const { device, report } = await getDevice(options);
-    return new Gpu(device, report, options);
+    const context = await getDevice(options);
+    const gpu = new Gpu(context.device, context.report, options);
+    gpu.releaseDevice = () => releaseDevice(context, options);
+    return gpu;
+  }
+
+  /**
+   * Done with this Gpu: its pooled buffers are destroyed and a device it made (`create`) is handed
+   * back (device.ts `releaseDevice`: destroyed, or in Node on SwiftShader kept for the next `create`).
+   * Tensors still held stay valid until freed; a device passed to the constructor is its owner's.
+   */
+  close(): void {
+    this.device.removeEventListener('uncapturederror', this.onUncapturedError);
+    this.trim();
+    for (const u of this.freeUniforms) u.destroy();
+    this.freeUniforms = [];
+    const release = this.releaseDevice;
+    this.releaseDevice = null;
+    release?.();
   }
 
   describe(): string {

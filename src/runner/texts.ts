@@ -225,7 +225,7 @@ export async function trainTexts(options: TextTrainOptions): Promise<TextTrainRe
     log(`Wrote ${files.model}, ${files.history} and ${files.curves}`);
     return result;
   } finally {
-    gpu.device.destroy();
+    gpu.close();
   }
 }
 
@@ -280,9 +280,9 @@ export async function loadTextModel(path: string, options: ReaderOptions = {}): 
   try {
     const { model, vectorizer } = Sequential.load(gpu, description, path);
     const encode = vectorizer ? (texts: readonly string[]) => vectorizer.call(texts) : recipeReader!.encode;
-    return { gpu, model, classNames, reading: vectorizer ? 'vectorizer' : recipeReader!.recipe.name, encode, dispose: () => gpu.device.destroy() };
+    return { gpu, model, classNames, reading: vectorizer ? 'vectorizer' : recipeReader!.recipe.name, encode, dispose: () => gpu.close() };
   } catch (error) {
-    gpu.device.destroy();
+    gpu.close();
     throw error;
   }
 }

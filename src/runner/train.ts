@@ -91,7 +91,7 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
       : 'no epoch was completed, so there is no checkpoint';
     throw new TrainingError(`${error.message}. Nothing is half-written: ${where}`);
   } finally {
-    gpu.device.destroy();
+    gpu.close();
   }
 
   const result: TutorialResult = {
