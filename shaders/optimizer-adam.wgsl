@@ -20,15 +20,71 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> momentum: array<vec4f>; // [n / 4] Keras' "momentum" slot (m)
 @group(0) @binding(4) var<storage, read_write> velocity: array<vec4f>; // [n / 4] Keras' "velocity" slot (v)
 
+struct AdamStep {
+  w: vec4f,
+  m: vec4f,
+  v: vec4f,
+}
+
+// One Adam step of four weights: the maths both entry points run.
+fn adamStep(w0: vec4f, g: vec4f, m0: vec4f, v0: vec4f) -> AdamStep {
+  let w = decayed(w0, params.weightDecay, params.learningRate, params.decayWeights);
+  let m = m0 + (g - m0) * params.oneMinusBeta1;
+  let v = v0 + (g * g - v0) * params.oneMinusBeta2;
+  return AdamStep(w - (m * params.alpha) / (sqrt(v) + params.epsilon), m, v);
+}
+
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = vec4Index(gid, nwg);
   if (i >= arrayLength(&weights)) { return; }
-  let g = grads[i];
-  let w = decayed(weights[i], params.weightDecay, params.learningRate, params.decayWeights);
-  let m = momentum[i] + (g - momentum[i]) * params.oneMinusBeta1;
-  let v = velocity[i] + (g * g - velocity[i]) * params.oneMinusBeta2;
-  momentum[i] = m;
-  velocity[i] = v;
-  weights[i] = w - (m * params.alpha) / (sqrt(v) + params.epsilon);
+  let step = adamStep(weights[i], grads[i], momentum[i], velocity[i]);
+  momentum[i] = step.m;
+  velocity[i] = step.v;
+  weights[i] = step.w;
+}
+
+// LazyAdam's row-sparse update (src/nn/optimizers/lazy-adam.ts), in place: the rows of one table chunk
+// that a batch touched, from its row gradient (row u for table row rowIds[u], src/nn/gradient-forms.ts),
+// with the same step as `adam`. Rows need not start on a vec4 (D = 50), so each invocation loads a
+// row's four columns 4q .. 4q + 3 one by one and stores those that exist. One invocation per (u, q):
+// rowSpec[0] = rows of room x quads per row, dispatched as linearWorkgroups(rowSpec[0], WORKGROUP_SIZE).
+@group(0) @binding(5) var<storage, read_write> tableRows: array<f32>;    // the chunk [rows, D]
+@group(0) @binding(6) var<storage, read> gradRows: array<f32>;           // [capacity, D] the row gradient
+@group(0) @binding(7) var<storage, read_write> momentumRows: array<f32>; // the momentum slot's same chunk
+@group(0) @binding(8) var<storage, read_write> velocityRows: array<f32>; // the velocity slot's same chunk
+@group(0) @binding(9) var<storage, read> rowIds: array<i32>;             // [capacity] ascending table rows
+@group(0) @binding(10) var<storage, read> uniqueCount: array<i32>;       // [1] U: rows in use
+@group(0) @binding(11) var<storage, read> rowSpec: array<u32>;           // [invocations, D, firstRow, rows]
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn adamRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = vec4Index(gid, nwg);
+  let dim = rowSpec[1];
+  let quads = (dim + 3u) / 4u;
+  let u = i / quads;
+  if (i >= rowSpec[0] || u >= u32(uniqueCount[0])) { return; }
+  let id = u32(rowIds[u]);
+  let firstRow = rowSpec[2];
+  if (id < firstRow || id >= firstRow + rowSpec[3]) { return; }
+  let column = (i % quads) * 4u;
+  let lanes = min(4u, dim - column);
+  let at = (id - firstRow) * dim + column;
+  // Lanes past D stay zero: computed, never stored.
+  var w = vec4f(0.0);
+  var g = vec4f(0.0);
+  var m = vec4f(0.0);
+  var v = vec4f(0.0);
+  for (var k = 0u; k < lanes; k++) {
+    w[k] = tableRows[at + k];
+    g[k] = gradRows[u * dim + column + k];
+    m[k] = momentumRows[at + k];
+    v[k] = velocityRows[at + k];
+  }
+  let step = adamStep(w, g, m, v);
+  for (var k = 0u; k < lanes; k++) {
+    tableRows[at + k] = step.w[k];
+    momentumRows[at + k] = step.m[k];
+    velocityRows[at + k] = step.v[k];
+  }
 }

@@ -1,14 +1,10 @@
-// Rows of a table [V, D] picked by a batch's distinct ids (rowIds, ascending, from an embedding-gradient
-// index: src/kernels/embedding.ts) moved between the table and a compact buffer whose row u is table row
-// rowIds[u]:
-//   gather   compact[u, d] = table[rowIds[u], d]
+// A compact buffer whose row u belongs to table row rowIds[u] (the batch's distinct ids, ascending, from an
+// embedding-gradient index: src/kernels/embedding.ts) scattered into the table [V, D]:
 //   scatter  table[rowIds[u], d] = compact[u, d]
 // for u < uniqueCount[0] (a captured step's index has room for more rows than its batch holds). A table
 // split into chunks (rows firstRow .. firstRow + rows, src/gpu/gpu.ts) takes one dispatch per chunk, each
 // moving the ids it holds. One invocation per row u, looping over its D columns (SwiftShader pays per
 // invocation): linearWorkgroups(count, WORKGROUP_SIZE).
-// The row-sparse ("lazy") optimizer update gathers a table's touched rows and its slots' rows, updates
-// them with the optimizer's own kernel, and scatters them back (src/nn/execution.ts).
 
 const WORKGROUP_SIZE = 256u;
 
@@ -31,14 +27,6 @@ fn tableRow(u: u32) -> i32 {
   let id = u32(rowIds[u]);
   if (id < params.firstRow || id >= params.firstRow + params.rows) { return -1; }
   return i32((id - params.firstRow) * params.dim);
-}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn gather(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  let t = tableRow(u);
-  if (t < 0) { return; }
-  for (var d = 0u; d < params.dim; d++) { compact[u * params.dim + d] = table[u32(t) + d]; }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

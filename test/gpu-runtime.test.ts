@@ -221,3 +221,33 @@ describe('Gpu errors', () => {
     await expect(t.read()).rejects.toThrow(/GPU device was lost \(destroyed\)|reading back from the GPU failed/);
   });
 });
+
+describe('Gpu.capture', () => {
+  const gpu = useGpu();
+
+  // A constant uploaded inside a step must not take a buffer that an earlier command of the step
+  // uses: its contents are written once, at capture, and each replay would overwrite them.
+  it('keeps a constant uploaded inside the step apart from the buffers the step frees', async () => {
+    const g = gpu();
+    const out = g.zeros([64]);
+    const { work } = g.capture(() => {
+      const scratch = g.zeros([64]); // cleared on every replay
+      scratch.dispose();
+      const constant = g.upload(new Float32Array(64).fill(7));
+      g.copy(constant, out);
+    });
+    g.replay(work);
+    expect(Array.from(await out.read())).toEqual(new Array(64).fill(7));
+    work.dispose();
+  });
+
+  it('refuses to write from the host into a buffer the step used before', () => {
+    const g = gpu();
+    expect(() =>
+      g.capture(() => {
+        g.zeros([64]).dispose();
+        g.write(g.empty([64]), new Float32Array(64));
+      }),
+    ).toThrow(/inside a capture, a tensor made in the step from a buffer the step used before cannot be written/);
+  });
+});

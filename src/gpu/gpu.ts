@@ -186,6 +186,8 @@ export class Gpu {
 
   /** Set while `capture` records a step. */
   private capturing: CaptureState | null = null;
+  /** Set while `upload` makes its tensor: see there. */
+  private uploading = false;
 
   /** The first WebGPU error or device loss seen; every later read-back throws it. */
   private failure: GpuError | null = null;
@@ -303,7 +305,15 @@ export class Gpu {
   /** A new tensor holding `data`. */
   upload(data: Float32Array | Int32Array, shape: readonly number[] = [data.length]): Tensor {
     if (shapeSize(shape) !== data.length) throw new RangeError(`upload: ${data.length} values do not fill shape [${shape.join(', ')}]`);
-    const t = this.empty(shape, data instanceof Int32Array ? 'i32' : 'f32');
+    // Inside a capture the contents are written once, now: the buffer must be one no earlier command
+    // of the step uses (not one freed inside the step), or replays would overwrite them.
+    this.uploading = true;
+    let t: Tensor;
+    try {
+      t = this.empty(shape, data instanceof Int32Array ? 'i32' : 'f32');
+    } finally {
+      this.uploading = false;
+    }
     this.write(t, data);
     return t;
   }
@@ -313,7 +323,12 @@ export class Gpu {
     if (data.length !== t.size) throw new RangeError(`write: ${data.length} values for a tensor of ${t.size}`);
     // queue.writeBuffer runs before any later submit: flush what was recorded first to keep order.
     this.flush();
-    if (this.capturing) for (const c of t.chunks) this.capturing.pinned.add(c.buffer);
+    if (this.capturing) {
+      for (const c of t.chunks) {
+        if (this.capturing.reused.has(c.buffer)) throw new Error('Gpu.write: inside a capture, a tensor made in the step from a buffer the step used before cannot be written from the host (upload a new one)');
+        this.capturing.pinned.add(c.buffer);
+      }
+    }
     for (const c of t.chunks) {
       if (t.size > 0) this.device.queue.writeBuffer(c.buffer, c.bufferOffset, data.buffer, data.byteOffset + c.byteOffset, c.byteLength);
     }
@@ -429,7 +444,7 @@ export class Gpu {
    */
   capture<T>(fn: () => T): { work: CapturedWork; result: T } {
     if (this.capturing) throw new Error('Gpu.capture: captures do not nest');
-    const state: CaptureState = { commands: [], held: new Set(), free: new Map(), pinned: new Set(), uniforms: [] };
+    const state: CaptureState = { commands: [], held: new Set(), free: new Map(), pinned: new Set(), reused: new Set(), uniforms: [] };
     this.capturing = state;
     try {
       const result = fn();
@@ -646,8 +661,11 @@ export class Gpu {
   }
 
   private acquire(bytes: number): GPUBuffer {
-    const reused = this.capturing?.free.get(bytes)?.pop();
-    if (reused) return reused;
+    const reused = this.uploading ? undefined : this.capturing?.free.get(bytes)?.pop();
+    if (reused) {
+      this.capturing!.reused.add(reused);
+      return reused;
+    }
     let buffer = this.free.get(bytes)?.pop();
     if (!buffer) {
       buffer = this.device.createBuffer({
@@ -703,6 +721,8 @@ interface CaptureState {
   free: Map<number, GPUBuffer[]>;
   /** Buffers written from the host inside the step (constants): never reused. */
   pinned: Set<GPUBuffer>;
+  /** Buffers handed out again from `free`: an earlier command of the step uses them too. */
+  reused: Set<GPUBuffer>;
   uniforms: GPUBuffer[];
 }
 

@@ -6,6 +6,7 @@
  */
 import { linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import type { Optimizer } from '../nn/optimizers/index.js';
+import type { EmbeddingGradientIndex } from './embedding.js';
 
 const WORKGROUP_SIZE = 256;
 /** Elements one invocation updates (a vec4). */
@@ -58,4 +59,36 @@ export function optimizerUpdate(gpu: Gpu, optimizer: Optimizer, weights: Tensor,
   // A uniform buffer (the parameter store's, filled before each step) is bound as it is.
   const params = typeof iterations === 'number' ? optimizer.params(iterations) : iterations;
   gpu.dispatch(shaderName(optimizer), optimizer.shader, optimizer.entryPoint, bindings, workgroups, params);
+}
+
+/**
+ * A row-sparse optimizer's update (`optimizer.rowsEntryPoint`) of an embedding table [V, D] and its slots,
+ * in place, from its row gradient (row u of `gradient` for table row rowIds[u] of `index`): rows the batch
+ * did not touch are not read or written. One dispatch per chunk of a split table (its slots are split
+ * alike), one invocation per (row of the index's room, four columns). Bindings: 0 the optimizer's
+ * uniform, 5 the table chunk, 6 the row gradient, 7.. the slots' chunks in `slotNames` order, then the
+ * index's rowIds, its U, and [invocations, D, the chunk's first row, its rows].
+ */
+export function optimizerRowUpdate(gpu: Gpu, optimizer: Optimizer, table: Tensor, slots: readonly Tensor[], gradient: Tensor, index: EmbeddingGradientIndex, iterations: number | GPUBuffer): void {
+  const op = 'optimizerRowUpdate';
+  const entry = optimizer.rowsEntryPoint;
+  if (!entry) throw new RangeError(`${op}: ${optimizer.className} has no row-sparse update`);
+  if (slots.length !== optimizer.slotNames.length) throw new RangeError(`${op}: ${optimizer.name} takes ${optimizer.slotNames.length} slots, found ${slots.length}`);
+  if (table.shape.length !== 2) throw new RangeError(`${op}: the table must be [vocab, dim], found [${table.shape.join(', ')}]`);
+  const dim = table.shape[1];
+  if (gradient.size < index.uniqueCount * dim) throw new RangeError(`${op}: a row gradient of ${gradient.size} values for ${index.uniqueCount} rows of ${dim}`);
+  const invocations = index.uniqueCount * Math.ceil(dim / ELEMENTS_PER_INVOCATION);
+  const params = typeof iterations === 'number' ? optimizer.params(iterations) : iterations;
+  const after = 7 + slots.length;
+  table.chunks.forEach((chunk, c) => {
+    const slotChunks = slots.map((slot, k) => {
+      const s = slot.chunks[c];
+      if (slot.size !== table.size || s?.firstRow !== chunk.firstRow || s.rows !== chunk.rows) throw new RangeError(`${op}: slot ${optimizer.slotNames[k]} is not split as the table is`);
+      return s;
+    });
+    const spec = gpu.upload(Int32Array.of(invocations, dim, chunk.firstRow, chunk.rows));
+    const bindings = { 5: chunk, 6: gradient, ...Object.fromEntries(slotChunks.map((s, k) => [7 + k, s])), [after]: index.rowIds, [after + 1]: index.uniqueCountTensor, [after + 2]: spec };
+    gpu.dispatch(shaderName(optimizer), optimizer.shader, entry, bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
+    spec.dispose();
+  });
 }

@@ -16,8 +16,8 @@
 import { GpuError, type CapturedWork, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
 import { embeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
-import { optimizerUpdate } from '../kernels/optimizer-update.js';
-import { gatherRows, scatterRows } from '../kernels/rows.js';
+import { optimizerRowUpdate } from '../kernels/optimizer-update.js';
+import { scatterRows } from '../kernels/rows.js';
 import { callLayers, Embedding, type Layer } from './layers.js';
 import { binaryCrossentropy } from './ops.js';
 import type { Optimizer } from './optimizers/index.js';
@@ -144,26 +144,13 @@ function trainStep(ctx: ExecutionContext, batch: BatchTensors, update: readonly 
 }
 
 /**
- * A row-sparse optimizer's update of weight `i` (an embedding table) from its row gradient: the
- * touched rows of the weight and of its slots gathered into compact buffers, updated by the
- * optimizer's own kernel with the step's uniform, and scattered back. Rows the batch did not touch
- * are not read or written: the work grows with the batch's distinct ids, not with the table.
+ * A row-sparse optimizer's update of weight `i` (an embedding table) from its row gradient, in place
+ * (src/kernels/optimizer-update.ts): rows the batch did not touch are not read or written, so the work
+ * grows with the batch's distinct ids, not with the table.
  */
 function lazyRowUpdate(ctx: ExecutionContext, i: number, gradient: Tensor, rows: RowGradient): void {
   const { gpu, store } = ctx;
-  const table = store.weights[i].tensor;
-  const slots = store.slotsOf(i);
-  const gather = (from: Tensor) => {
-    // Rows past U are never scattered back: whatever they hold is harmless, so nothing clears them.
-    const compact = gpu.empty([gradient.size]);
-    gatherRows(gpu, rows.index, from, compact);
-    return compact;
-  };
-  const [weights, ...slotRows] = [table, ...slots].map(gather);
-  optimizerUpdate(gpu, ctx.optimizer!, weights, gradient, slotRows, store.uniform);
-  scatterRows(gpu, rows.index, weights, table);
-  slotRows.forEach((compact, k) => scatterRows(gpu, rows.index, compact, slots[k]));
-  for (const t of [weights, ...slotRows]) t.dispose();
+  optimizerRowUpdate(gpu, ctx.optimizer!, store.weights[i].tensor, store.slotsOf(i), gradient, rows.index, store.uniform);
 }
 
 /** Forward only (Dropout off): [loss, correct] into `metrics`. */

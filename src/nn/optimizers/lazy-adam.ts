@@ -5,8 +5,8 @@
  * What changes against Keras' (dense) Adam: a row absent from a batch keeps its moments and its weights
  * unchanged instead of decaying them and moving by the old momentum; the bias correction uses the global
  * step, as TF Addons' does. Every other weight (Dense layers) is updated as Adam does.
- * Same rule, shader and slots as Adam (./adam.ts); the engine gathers the touched rows, updates them
- * with Adam's kernel and scatters them back (src/nn/execution.ts).
+ * Same rule, shader and slots as Adam (./adam.ts): its `adamRows` entry point runs Adam's step on the
+ * touched rows of the table and its slots in place (src/kernels/optimizer-update.ts `optimizerRowUpdate`).
  */
 import { ADAM_DEFAULTS, AdamRule, type AdamOptions } from './adam.js';
 
@@ -17,7 +17,5 @@ export class LazyAdam extends AdamRule {
     super('LazyAdam', options, ADAM_DEFAULTS.weightDecay);
   }
 
-  override get rowSparse(): boolean {
-    return true;
-  }
+  override readonly rowsEntryPoint = 'adamRows';
 }

@@ -38,12 +38,17 @@ export abstract class Optimizer {
   iterations = 0;
   /**
    * Row-sparse ("lazy") updates of embedding tables: only the rows a batch touched move, their slots
-   * included (TensorFlow Addons' LazyAdam, PyTorch's SparseAdam). False for Keras' optimizers, which
-   * update every row every step (a row's moments decay even when its gradient is zero).
+   * included (TensorFlow Addons' LazyAdam, PyTorch's SparseAdam). Null for Keras' optimizers, which
+   * update every row every step (a row's moments decay even when its gradient is zero); else the
+   * entry point, in `shader`, that updates a table chunk's touched rows in place
+   * (src/kernels/optimizer-update.ts `optimizerRowUpdate` says how it is bound).
    */
+  readonly rowsEntryPoint: string | null = null;
+
   get rowSparse(): boolean {
-    return false;
+    return this.rowsEntryPoint !== null;
   }
+
   readonly learningRate: LearningRate;
   readonly weightDecay: number | null;
 
