@@ -103,7 +103,7 @@ describe('the engine', () => {
     expect(history.history.loss[1]).not.toBe(history.history.loss[0]);
   });
 
-  it('creates nothing per captured step and reads back once per epoch', async () => {
+  it('creates nothing per captured step, reads back once per epoch and uploads the data once', async () => {
     const g = gpu();
     const m = build(g, MODELS['Embedding -> Conv1D(relu) -> GlobalMaxPooling1D -> Dense(1, sigmoid)'](), { optimizer: 'adam' });
     const device = g.device as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -121,15 +121,29 @@ describe('the engine', () => {
       if (counting) counts.reads++;
       return readAll(t);
     };
+    const queue = g.device.queue;
+    const writeBuffer = queue.writeBuffer;
+    let uploaded = 0;
+    queue.writeBuffer = (...args: Parameters<GPUQueue['writeBuffer']>) => {
+      if (counting) uploaded += args[4] ?? (args[2] as ArrayBufferLike).byteLength;
+      return writeBuffer.apply(queue, args);
+    };
     const dispatches: number[] = [];
     try {
       await m.fit(train.x, train.y, { ...fitOptions, epochs: 4, callbacks: [{ onEpochEnd: () => void ((counting = true), dispatches.push(g.stats.dispatches)) }] });
     } finally {
       Object.assign(device, originals);
       g.readAll = readAll;
+      queue.writeBuffer = writeBuffer;
     }
     // Epochs 2 to 4 (after the first recorded the steps): no pipeline, no bind group; one read each (train and validation together).
     expect(counts).toEqual({ createBindGroup: 0, createComputePipeline: 0, createComputePipelineAsync: 0, reads: 3 });
+    // Each epoch uploads its order and the embedding-gradient indexes (positions: as many ints as the
+    // ids, then rowIds and rowStarts, the optimizer's uniforms), not the ids or the labels again: less
+    // than twice the ids' bytes an epoch (with them it was more).
+    const idsBytes = train.x.data.byteLength;
+    expect(uploaded / 3).toBeGreaterThan(idsBytes);
+    expect(uploaded / 3).toBeLessThan(2 * idsBytes);
     expect(new Set(dispatches.slice(1).map((d, i) => d - dispatches[i])).size).toBe(1);
   });
 

@@ -5,9 +5,10 @@
  *   eager     step by step on the tape (ops.ts), one read-back per step: the definition of a step,
  *             live progress, and the exact step of a NaN (compile({ jitCompile: false }))
  *   captured  the same step functions recorded once per batch size (Gpu.capture) and replayed:
- *             each epoch's batches, labels and embedding-gradient indexes are laid out on the host
- *             and uploaded once, every step only copies its slice into the captured inputs, nothing
- *             is created per step and the epoch is read back once (the default)
+ *             the data is uploaded once and each step takes its batch from there in the epoch's
+ *             order; an epoch uploads its order and the embedding-gradient indexes laid out on the
+ *             host, every step copies its slice of them into the captured inputs, nothing is
+ *             created per step and the epoch is read back once (the default)
  *   fused     the hand-fused embedding-bag and classifier-head kernels (fused-training.ts), which
  *             the engine selects when the model has their shape
  *
@@ -15,6 +16,7 @@
  */
 import { GpuError, type CapturedWork, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
+import { takeRows } from '../kernels/copy.js';
 import { embeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
 import { optimizerRowUpdate } from '../kernels/optimizer-update.js';
 import { scatterRows } from '../kernels/rows.js';
@@ -310,6 +312,9 @@ interface Program {
   work: CapturedWork;
   ids: Tensor;
   labels: Tensor;
+  /** Training programs: the set whose rows they take, and i32 [1], where the step's batch starts in the epoch's order. */
+  set: ResidentSet | null;
+  start: Tensor | null;
   /** Training programs of a model that starts with an Embedding: its gradient index, at capacity. */
   index: EmbeddingGradientIndex | null;
   /** [2] loss and correct (training, evaluation) or [rows] outputs (prediction). */
@@ -318,11 +323,13 @@ interface Program {
 }
 
 /**
- * A data set for the captured executor: kept on the host for training (each epoch lays out its
- * own order), uploaded once, when first evaluated or predicted, for reading in order.
+ * A data set for the captured executor: uploaded once, when first used, and read from there: in order
+ * to evaluate or predict, in each epoch's order to train (the order is the one upload per epoch). Kept
+ * on the host too, where the embedding-gradient index of each epoch is built.
  */
 class ResidentSet implements PreparedSet {
   private resident: { ids: Tensor; labels: Tensor } | null = null;
+  private epochOrder: Tensor | null = null;
 
   constructor(
     readonly gpu: Gpu,
@@ -341,10 +348,21 @@ class ResidentSet implements PreparedSet {
     return this.upload().labels;
   }
 
+  /** i32 [rows]: the training order of the current epoch, rewritten each epoch (`setOrder`). */
+  get order(): Tensor {
+    return (this.epochOrder ??= this.gpu.zeros([this.rows], 'i32'));
+  }
+
+  setOrder(order: Int32Array): void {
+    this.gpu.write(this.order, order);
+  }
+
   dispose(): void {
     this.resident?.ids.dispose();
     this.resident?.labels.dispose();
+    this.epochOrder?.dispose();
     this.resident = null;
+    this.epochOrder = null;
   }
 
   private upload(): { ids: Tensor; labels: Tensor } {
@@ -380,7 +398,7 @@ export class CapturedExecutor implements Executor {
     const owned: Tensor[] = [];
     let trainSizes: number[] = [];
     if (train) {
-      const epoch = this.uploadEpoch((train.set as ResidentSet).host, train.order);
+      const epoch = this.uploadEpoch(train.set as ResidentSet, train.order);
       owned.push(...epoch.tensors, epoch.metrics);
       reads.push(epoch.metrics);
       trainSizes = epoch.sizes;
@@ -421,40 +439,36 @@ export class CapturedExecutor implements Executor {
   }
 
   dispose(): void {
-    for (const p of this.programs.values()) {
-      p.work.dispose();
-      for (const t of p.inputs) t.dispose();
-    }
+    for (const p of this.programs.values()) disposeProgram(p);
     this.programs.clear();
   }
 
   /**
-   * Lay out an epoch on the host (each step's ids, labels and embedding-gradient index, the
-   * optimizer's uniform and the step count per step), upload it, and record every step.
+   * Upload an epoch's order, lay out on the host what the steps need beside the resident data (each
+   * step's embedding-gradient index, the optimizer's uniform and the step count), upload it, and
+   * record every step.
    */
-  private uploadEpoch(data: Examples, order: Int32Array): { tensors: Tensor[]; metrics: Tensor; sizes: number[] } {
+  private uploadEpoch(set: ResidentSet, order: Int32Array): { tensors: Tensor[]; metrics: Tensor; sizes: number[] } {
     const { gpu, batchSize, store } = this.ctx;
     const optimizer = requireOptimizer(this.ctx);
-    const { length } = data;
+    const { length } = set.host;
     const sizes = batchRows(order.length, batchSize);
-    const ids = idRows(data.ids, length, order);
-    const labels = Float32Array.from(order, (r) => data.labels[r]);
+    set.setOrder(order);
     const params = new Uint8Array(sizes.length * OPTIMIZER_PARAMS_BYTES);
     const steps = Int32Array.from(sizes, (_, s) => optimizer.iterations + s);
     sizes.forEach((_, s) => params.set(store.updateParams(optimizer.iterations + s), s * OPTIMIZER_PARAMS_BYTES));
     // Each step's gradient index, back to back: positions (n·length each), rowIds and rowStarts (U and U + 1), U.
-    const index = this.embedding ? epochIndex(ids, length, sizes, batchSize, this.embedding.inputDim) : null;
-    const tensors = [gpu.upload(ids), gpu.upload(labels), gpu.upload(new Int32Array(params.buffer)), gpu.upload(steps)];
-    const [idsT, labelsT, paramsT, stepsT] = tensors;
+    const index = this.embedding ? epochIndex(idRows(set.host.ids, length, order), length, sizes, batchSize, this.embedding.inputDim) : null;
+    const tensors = [gpu.upload(Int32Array.from(sizes, (_, s) => s * batchSize)), gpu.upload(new Int32Array(params.buffer)), gpu.upload(steps)];
+    const [startsT, paramsT, stepsT] = tensors;
     const indexT = index && [gpu.upload(index.positions), gpu.upload(index.rowIds), gpu.upload(index.rowStarts), gpu.upload(index.uniqueCounts)];
     if (indexT) tensors.push(...indexT);
     const metrics = gpu.zeros([sizes.length, 2]);
     const { uniform } = this.update!;
     for (const [s, n] of sizes.entries()) {
-      const program = this.program('train', n, length);
+      const program = this.trainProgram(set, n);
       const first = s * batchSize;
-      gpu.copyElements(idsT, first * length, program.ids, 0, n * length);
-      gpu.copyElements(labelsT, first, program.labels, 0, n);
+      gpu.copyElements(startsT, s, program.start!, 0, 1);
       if (indexT && index && program.index) {
         const [positions, rowIds, rowStarts, counts] = indexT;
         const u = index.uniqueCounts[s];
@@ -489,26 +503,47 @@ export class CapturedExecutor implements Executor {
     return { metrics, sizes };
   }
 
+  /**
+   * The captured training step for batches of `rows` rows of `set`, recorded the first time it is asked
+   * for: it takes its batch from the set's resident rows in the epoch's order (`start` says where).
+   */
+  private trainProgram(set: ResidentSet, rows: number): Program {
+    return this.program('train', rows, set.host.length, set);
+  }
+
   /** The captured step of `kind` for batches of `rows` rows, recorded the first time it is asked for. */
-  private program(kind: 'train' | 'evaluate' | 'predict', rows: number, length: number): Program {
+  private program(kind: 'train' | 'evaluate' | 'predict', rows: number, length: number, set: ResidentSet | null = null): Program {
     const key = `${kind}:${rows}`;
     const known = this.programs.get(key);
-    if (known) return known;
+    if (known && known.set === set) return known;
+    if (known) disposeProgram(known);
     const { gpu } = this.ctx;
     const ids = gpu.zeros([rows, length], 'i32');
     const labels = gpu.zeros([rows]);
     const out = gpu.zeros(kind === 'predict' ? [rows] : [2]);
+    const start = set && gpu.zeros([1], 'i32');
+    // The set's tensors are made before the capture: whatever is made inside belongs to the step.
+    const source = set && { ids: set.ids, labels: set.labels, order: set.order };
     const index = kind === 'train' && this.embedding ? capturedIndex(gpu, rows * length, this.embedding.inputDim) : null;
-    const inputs = [ids, labels, out, ...(index ? [index.rowIds, index.rowStarts, index.positions, index.uniqueCountTensor] : [])];
+    const inputs = [ids, labels, out, ...(start ? [start] : []), ...(index ? [index.rowIds, index.rowStarts, index.positions, index.uniqueCountTensor] : [])];
     const { work } = gpu.capture(() => {
+      if (source && start) {
+        takeRows(gpu, source.ids, source.order, start, ids);
+        takeRows(gpu, source.labels, source.order, start, labels);
+      }
       if (kind === 'train') trainStep(this.ctx, { ids, labels, gradientIndex: index ?? undefined }, this.update!.dispatches, out);
       else if (kind === 'evaluate') evaluationStep(this.ctx, { ids, labels }, out);
       else predictionStep(this.ctx, ids, out);
     });
-    const program = { work, ids, labels, index, out, inputs };
+    const program = { work, ids, labels, set, start, index, out, inputs };
     this.programs.set(key, program);
     return program;
   }
+}
+
+function disposeProgram(p: Program): void {
+  p.work.dispose();
+  for (const t of p.inputs) t.dispose();
 }
 
 /**
