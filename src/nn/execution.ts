@@ -6,9 +6,9 @@
  *             live progress, and the exact step of a NaN (compile({ jitCompile: false }))
  *   captured  the same step functions recorded once per batch size (Gpu.capture) and replayed:
  *             the data is uploaded once and each step takes its batch from there in the epoch's
- *             order; an epoch uploads its order and the embedding-gradient indexes laid out on the
- *             host, every step copies its slice of them into the captured inputs, nothing is
- *             created per step and the epoch is read back once (the default)
+ *             order; an epoch uploads its order, each step its embedding-gradient index (built
+ *             on the host while the GPU runs the step before), nothing is created per step and
+ *             the epoch is read back once (the default)
  *   fused     the hand-fused embedding-bag and classifier-head kernels (fused-training.ts), which
  *             the engine selects when the model has their shape
  *
@@ -17,7 +17,7 @@
 import { GpuError, type CapturedWork, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
 import { takeRows } from '../kernels/copy.js';
-import { embeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
+import { embeddingGradientIndex, type EmbeddingGradientCsr, type EmbeddingGradientIndex } from '../kernels/embedding.js';
 import { optimizerRowUpdate } from '../kernels/optimizer-update.js';
 import { scatterRows } from '../kernels/rows.js';
 import { callLayers, Embedding, type Layer } from './layers.js';
@@ -444,9 +444,10 @@ export class CapturedExecutor implements Executor {
   }
 
   /**
-   * Upload an epoch's order, lay out on the host what the steps need beside the resident data (each
-   * step's embedding-gradient index, the optimizer's uniform and the step count), upload it, and
-   * record every step.
+   * Upload an epoch's order and what its steps need beside the resident data (the optimizer's uniform
+   * and the step count per step), then record every step, each after writing its embedding-gradient
+   * index (built on the host). A write submits what was recorded before it, so the GPU runs step s
+   * while the host indexes step s + 1.
    */
   private uploadEpoch(set: ResidentSet, order: Int32Array): { tensors: Tensor[]; metrics: Tensor; sizes: number[] } {
     const { gpu, batchSize, store } = this.ctx;
@@ -457,26 +458,19 @@ export class CapturedExecutor implements Executor {
     const params = new Uint8Array(sizes.length * OPTIMIZER_PARAMS_BYTES);
     const steps = Int32Array.from(sizes, (_, s) => optimizer.iterations + s);
     sizes.forEach((_, s) => params.set(store.updateParams(optimizer.iterations + s), s * OPTIMIZER_PARAMS_BYTES));
-    // Each step's gradient index, back to back: positions (n·length each), rowIds and rowStarts (U and U + 1), U.
-    const index = this.embedding ? epochIndex(idRows(set.host.ids, length, order), length, sizes, batchSize, this.embedding.inputDim) : null;
     const tensors = [gpu.upload(Int32Array.from(sizes, (_, s) => s * batchSize)), gpu.upload(new Int32Array(params.buffer)), gpu.upload(steps)];
     const [startsT, paramsT, stepsT] = tensors;
-    const indexT = index && [gpu.upload(index.positions), gpu.upload(index.rowIds), gpu.upload(index.rowStarts), gpu.upload(index.uniqueCounts)];
-    if (indexT) tensors.push(...indexT);
+    // Lent to every batch's counting sort, left zeroed by it: the host's work grows with the batch.
+    const scratch = this.embedding && new Int32Array(this.embedding.inputDim);
     const metrics = gpu.zeros([sizes.length, 2]);
     const { uniform } = this.update!;
     for (const [s, n] of sizes.entries()) {
       const program = this.trainProgram(set, n);
-      const first = s * batchSize;
-      gpu.copyElements(startsT, s, program.start!, 0, 1);
-      if (indexT && index && program.index) {
-        const [positions, rowIds, rowStarts, counts] = indexT;
-        const u = index.uniqueCounts[s];
-        gpu.copyElements(positions, first * length, program.index.positions, 0, n * length);
-        gpu.copyElements(rowIds, index.rowIdStarts[s], program.index.rowIds, 0, u);
-        gpu.copyElements(rowStarts, index.rowIdStarts[s] + s, program.index.rowStarts, 0, u + 1);
-        gpu.copyElements(counts, s, program.index.uniqueCountTensor, 0, 1);
+      if (program.index && scratch) {
+        const ids = idRows(set.host.ids, length, order.subarray(s * batchSize, s * batchSize + n));
+        writeCapturedIndex(gpu, program.index, embeddingGradientIndex(ids, scratch.length, scratch));
       }
+      gpu.copyElements(startsT, s, program.start!, 0, 1);
       gpu.recordCopy(paramsT.buffer, s * OPTIMIZER_PARAMS_BYTES, uniform, 0, OPTIMIZER_PARAMS_BYTES);
       gpu.copyElements(stepsT, s, this.ctx.step, 0, 1);
       gpu.replay(program.work);
@@ -561,34 +555,15 @@ function capturedIndex(gpu: Gpu, tokens: number, vocab: number): EmbeddingGradie
   return { ...t, uniqueCount: ids, tokenCount: tokens, maxId: -1, dispose: () => Object.values(t).forEach((x) => x.dispose()) };
 }
 
-/** Every step's embedding-gradient index (src/kernels/embedding.ts), concatenated. */
-function epochIndex(ids: Int32Array, length: number, sizes: readonly number[], batchSize: number, vocab: number) {
-  const positions = new Int32Array(ids.length);
-  const rowIdParts: Int32Array[] = [];
-  const rowStartParts: Int32Array[] = [];
-  const uniqueCounts = new Int32Array(sizes.length);
-  const rowIdStarts = new Int32Array(sizes.length);
-  let u = 0;
-  const scratch = new Int32Array(vocab);
-  sizes.forEach((n, s) => {
-    const first = s * batchSize * length;
-    const csr = embeddingGradientIndex(ids.subarray(first, first + n * length), vocab, scratch);
-    positions.set(csr.positions, first);
-    rowIdParts.push(csr.rowIds);
-    rowStartParts.push(csr.rowStarts);
-    uniqueCounts[s] = csr.rowIds.length;
-    rowIdStarts[s] = u;
-    u += csr.rowIds.length;
-  });
-  const concat = (parts: Int32Array[]) => {
-    const out = new Int32Array(Math.max(1, parts.reduce((n, p) => n + p.length, 0)));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+/** A batch's index into a captured step's, which has room for more: rows past U are left as they are (nothing reads them). */
+function writeCapturedIndex(gpu: Gpu, index: EmbeddingGradientIndex, csr: EmbeddingGradientCsr): void {
+  const room = (t: Tensor, values: Int32Array) => {
+    const padded = new Int32Array(t.size);
+    padded.set(values);
+    return padded;
   };
-  return { positions, rowIds: concat(rowIdParts), rowStarts: concat(rowStartParts), uniqueCounts, rowIdStarts };
+  gpu.write(index.positions, csr.positions);
+  gpu.write(index.rowIds, room(index.rowIds, csr.rowIds));
+  gpu.write(index.rowStarts, room(index.rowStarts, csr.rowStarts));
+  gpu.write(index.uniqueCountTensor, Int32Array.of(csr.rowIds.length));
 }
-
