@@ -120,6 +120,16 @@ function pageKernel(r, kernel, entry, { results = 'browser-kernels', batch = KER
 const EXECUTOR_LABELS = { fused: 'fused kernels (default)', captured: 'captured per-op steps (`--no-fuse`)', eager: 'eager per-op steps (`--no-jit`)' };
 
 /** bench:train's executors table (train.json's shape); `epochDigits` for epochs far under a second. */
+/** A bench:versus run: each round's whole runs, then the medians and their ratio (above 1: this checkout is slower). */
+function versusFigure(d, baseline) {
+  const rows = d.baseline.runs.map((b, i) => [String(i + 1), seconds(b.seconds, 1), seconds(d.current.runs[i].seconds, 1), fixed(d.loadAverageAtEachRound[i], 1)]);
+  return [
+    table(['round', baseline, 'this engine', 'load average'], rows),
+    '',
+    `Median whole run: ${seconds(d.baseline.medianWholeRunSeconds, 1)} before, ${seconds(d.current.medianWholeRunSeconds, 1)} now (**${fixed(d.ratio, 3)}×**); test accuracy ${fixed(d.current.runs[0].test.accuracy, 4)} both.`,
+  ].join('\n');
+}
+
 function trainFigure(d, epochDigits = 2) {
   const epochs = d.fused.epochSeconds;
   const row = (label, run, bold) => {
@@ -248,15 +258,8 @@ export const RENDERERS = {
     ].join('\n');
   },
   train: (r) => trainFigure(r('train')),
-  versus: (r) => {
-    const d = r('versus-previous');
-    const rows = d.baseline.runs.map((b, i) => [String(i + 1), seconds(b.seconds, 1), seconds(d.current.runs[i].seconds, 1), fixed(d.loadAverageAtEachRound[i], 1)]);
-    return [
-      table(['round', 'before the redesign', 'this engine', 'load average'], rows),
-      '',
-      `Median whole run: ${seconds(d.baseline.medianWholeRunSeconds, 1)} before, ${seconds(d.current.medianWholeRunSeconds, 1)} now (**${fixed(d.ratio, 3)}×**); test accuracy ${fixed(d.current.runs[0].test.accuracy, 4)} both.`,
-    ].join('\n');
-  },
+  versus: (r) => versusFigure(r('versus-previous'), 'before the redesign'),
+  'versus-stop-18': (r) => versusFigure(r('versus-stop-18'), 'commit 781a719'),
   scaling: (r) => scalingFigure(r('scaling')),
   profile: (r) => {
     const d = r('profile');
