@@ -128,7 +128,7 @@ export class ParameterStore {
     return { shard: first.shard, offset: first.shardOffset / 4 };
   }
 
-  /** Weight `i`'s slots, as views, in the optimizer's slot order (a lazy update gathers their rows). */
+  /** Weight `i`'s slots, as views, in the optimizer's slot order (a row-sparse update reads and writes their touched rows). */
   slotsOf(i: number): Tensor[] {
     return this.slotViews.map((views) => views[i]);
   }
