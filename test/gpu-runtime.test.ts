@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { Gpu, GpuError, linearWorkgroups, sizeClass } from '../src/gpu/gpu.js';
+import { describe, expect, it, vi } from 'vitest';
+import { EpochReads, Gpu, GpuError, linearWorkgroups, sizeClass } from '../src/gpu/gpu.js';
 import { reluForward } from '../src/kernels/relu.js';
 import { useGpu } from './gpu-helpers.js';
 
@@ -249,5 +249,41 @@ describe('Gpu.capture', () => {
         g.write(g.empty([64]), new Float32Array(64));
       }),
     ).toThrow(/inside a capture, a tensor made in the step from a buffer the step used before cannot be written/);
+  });
+});
+
+// Gpu.submitAndSleep and EpochReads: in Node on SwiftShader the wait for an epoch's read-back
+// sleeps through most of the last epoch's time instead of polling (dawn.node polls on every turn).
+describe('sleeping through an epoch', () => {
+  const gpu = useGpu();
+
+  it('blocks the thread only when asked, and only on a software adapter in Node', () => {
+    const wait = vi.spyOn(Atomics, 'wait');
+    try {
+      gpu().submitAndSleep(0);
+      expect(wait).not.toHaveBeenCalled();
+      gpu().submitAndSleep(3);
+      expect(wait).toHaveBeenCalledTimes(gpu().report?.isSoftware ? 1 : 0);
+      if (gpu().report?.isSoftware) expect(wait.mock.calls[0][3]).toBe(3);
+      // A Gpu over a caller's device knows nothing of its adapter: it never sleeps.
+      new Gpu(gpu().device).submitAndSleep(3);
+      expect(wait).toHaveBeenCalledTimes(gpu().report?.isSoftware ? 1 : 0);
+    } finally {
+      wait.mockRestore();
+    }
+  });
+
+  it('reads the first epoch without sleeping, then sleeps for a share of the last read', async () => {
+    const sleeps: number[] = [];
+    const fake = {
+      submitAndSleep: (ms: number) => void sleeps.push(ms),
+      readAll: async () => (await new Promise((r) => setTimeout(r, 30)), [new Float32Array(1)]),
+    } as unknown as Gpu;
+    const reads = new EpochReads();
+    await reads.readAll(fake, []);
+    await reads.readAll(fake, []);
+    expect(sleeps[0]).toBe(0);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(EpochReads.SLEEP_SHARE * 25);
+    expect(sleeps[1]).toBeLessThan(EpochReads.SLEEP_SHARE * 1000);
   });
 });

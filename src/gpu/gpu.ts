@@ -547,6 +547,20 @@ export class Gpu {
     this.pendingUniforms = [];
   }
 
+  /**
+   * Submit what was recorded and, in Node on a software adapter, block this thread for `ms` while it
+   * runs, so that the read-back that follows polls only for the rest. dawn.node waits for a promise by
+   * polling on every turn of the event loop, which takes CPU from SwiftShader's threads even at the
+   * lowest priority (device.ts `yieldToSoftwareGpu`); a blocked thread takes none. Elsewhere only the
+   * submit: a browser's wait does not poll, and a real GPU does not compute on the CPU.
+   */
+  submitAndSleep(ms: number): void {
+    this.flush();
+    if (ms > 0 && this.report?.isSoftware && typeof process !== 'undefined' && process.versions?.node) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    }
+  }
+
   /** Copy a tensor to the host once the work recorded before it has run. */
   async read(t: Tensor): Promise<Float32Array | Int32Array> {
     return (await this.readAll([t]))[0];
@@ -808,4 +822,23 @@ export function linearWorkgroups(invocations: number, workgroupSize: number): [n
   if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1];
   const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION);
   return [Math.ceil(groups / y), y];
+}
+
+/**
+ * Reads an epoch's results after sleeping through most of the time the last epoch's took on the GPU
+ * (`Gpu.submitAndSleep`): epochs of one fit do the same work, so the wait polls only for the last
+ * part. The first read sleeps not at all.
+ */
+export class EpochReads {
+  /** The share of the last epoch's time to sleep: short of it, so a faster epoch costs little. */
+  static readonly SLEEP_SHARE = 0.85;
+  private lastMs = 0;
+
+  async readAll(gpu: Gpu, tensors: readonly Tensor[]): Promise<(Float32Array | Int32Array)[]> {
+    const started = performance.now();
+    gpu.submitAndSleep(this.lastMs * EpochReads.SLEEP_SHARE);
+    const values = await gpu.readAll(tensors);
+    this.lastMs = performance.now() - started;
+    return values;
+  }
 }

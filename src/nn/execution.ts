@@ -14,7 +14,7 @@
  *
  * The steps themselves (`trainStep`, `evaluationStep`, `predictionStep`) are written once, here.
  */
-import { GpuError, type CapturedWork, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
+import { EpochReads, GpuError, type CapturedWork, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import { binaryAccuracyCount } from '../kernels/accuracy.js';
 import { takeRows } from '../kernels/copy.js';
 import { embeddingGradientIndex, type EmbeddingGradientCsr, type EmbeddingGradientIndex } from '../kernels/embedding.js';
@@ -374,6 +374,7 @@ class ResidentSet implements PreparedSet {
 export class CapturedExecutor implements Executor {
   readonly kind = 'captured';
   private readonly programs = new Map<string, Program>();
+  private readonly epochReads = new EpochReads();
   private update: { uniform: GPUBuffer; dispatches: readonly PreparedDispatch[] } | null = null;
   /** The first layer when it is an Embedding: training steps need its gradient index. */
   private readonly embedding: Embedding | null;
@@ -410,7 +411,7 @@ export class CapturedExecutor implements Executor {
       return sizes;
     });
     try {
-      const values = await gpu.readAll(reads);
+      const values = await this.epochReads.readAll(gpu, reads);
       const trainSums = train ? metricSums(values[0], trainSizes) : null;
       if (trainSums) trainSizes.forEach((n, s) => observe?.(s, trainSums.loss[s], trainSums.correct[s], n));
       return { train: trainSums, evaluations: evalSizes.map((sizes, i) => metricSums(values[i + (train ? 1 : 0)], sizes)) };

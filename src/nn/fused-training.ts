@@ -32,7 +32,7 @@ import {
   type ResidentBags,
   type TableShard,
 } from '../kernels/embedding-bag.js';
-import type { Gpu, PreparedDispatch, Tensor } from '../gpu/gpu.js';
+import { EpochReads, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import { CapturedExecutor, type EpochResult, type Examples, type ExecutionContext, type Executor, type MetricSums, type PreparedSet, type StepObserver } from './execution.js';
 import { Dense, Embedding, GlobalAveragePooling1D, type Layer } from './layers.js';
 import { OPTIMIZER_PARAMS_BYTES, type ParameterStore } from './parameter-store.js';
@@ -109,6 +109,7 @@ function tableShards(gpu: Gpu, store: ParameterStore, batchSize: number, dim: nu
 
 export class FusedExecutor implements Executor {
   readonly kind = 'fused';
+  private readonly epochReads = new EpochReads();
   /** The step's reviews and labels, copied in from the epoch's order. */
   private readonly batch: Tensor;
   private readonly batchOrder: Tensor;
@@ -172,7 +173,7 @@ export class FusedExecutor implements Executor {
       set.record();
       reads.push(set.metrics);
     }
-    const sums = await gpu.readAll(reads);
+    const sums = await this.epochReads.readAll(gpu, reads);
     if (optimizer && train) optimizer.iterations += steps;
     const trainSums = train ? pairs(sums[0]) : null;
     if (trainSums && train) {
