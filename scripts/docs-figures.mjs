@@ -70,12 +70,12 @@ const PROFILE_ROWS = {
     ['validation (per epoch, as per step)', ['classifier-head:evaluateSample', 'classifier-head:metricSums']],
   ],
   captured: [
-    ['embedding forward', ['embedding:forward4']],
+    ['embedding + mean pool (the rows read through the ids)', ['mean-pool:forwardGathered4']],
     ['embedding gradient (two passes, row-sparse) + scatter', ['embedding:backwardPieces4', 'embedding:backward4', 'rows:scatter']],
-    ['mean-pool backward', ['mean-pool:backward4']],
-    ['mean-pool forward', ['mean-pool:forward4']],
+    ['dense (forward and gradients)', ['dense:forward', 'dense:inputGradient', 'dense:kernelGradient', 'dense:biasGradient']],
     ['Adam (every weight, vec4)', ['optimizer-adam:adam']],
-    ['dense, relu, sigmoid, BCE, accuracy', null], // every other kernel
+    ['mean-pool gradient (expanded) + the batch from resident data', ['mean-pool:backward4', 'copy:takeRows4', 'copy:takeRows']],
+    ['relu, sigmoid, BCE, accuracy', null], // every other kernel
   ],
 };
 
