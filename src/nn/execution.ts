@@ -325,7 +325,7 @@ interface Program {
 /**
  * A data set for the captured executor: uploaded once, when first used, and read from there: in order
  * to evaluate or predict, in each epoch's order to train (the order is the one upload per epoch). Kept
- * on the host too, where the embedding-gradient index of each epoch is built.
+ * on the host too, where each step's embedding-gradient index is built.
  */
 class ResidentSet implements PreparedSet {
   private resident: { ids: Tensor; labels: Tensor } | null = null;
