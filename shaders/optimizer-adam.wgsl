@@ -46,9 +46,10 @@ fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 // LazyAdam's row-sparse update (src/nn/optimizers/lazy-adam.ts), in place: the rows of one table chunk
 // that a batch touched, from its row gradient (row u for table row rowIds[u], src/nn/gradient-forms.ts),
-// with the same step as `adam`. Rows need not start on a vec4 (D = 50), so each invocation loads a
-// row's four columns 4q .. 4q + 3 one by one and stores those that exist. One invocation per (u, q):
-// rowSpec[0] = rows of room x quads per row, dispatched as linearWorkgroups(rowSpec[0], WORKGROUP_SIZE).
+// with the same step as `adam`. Rows need not start on a vec4 (D = 50), so an invocation loads each four
+// columns of its row one by one and stores those that exist. One invocation per row u of the index's
+// room (rowSpec[0]; SwiftShader pays for every invocation, and the room can be far past the batch's U),
+// dispatched as linearWorkgroups(rowSpec[0], WORKGROUP_SIZE).
 @group(0) @binding(5) var<storage, read_write> tableRows: array<f32>;    // the chunk [rows, D]
 @group(0) @binding(6) var<storage, read> gradRows: array<f32>;           // [capacity, D] the row gradient
 @group(0) @binding(7) var<storage, read_write> momentumRows: array<f32>; // the momentum slot's same chunk
@@ -59,32 +60,31 @@ fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn adamRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = vec4Index(gid, nwg);
-  let dim = rowSpec[1];
-  let quads = (dim + 3u) / 4u;
-  let u = i / quads;
-  if (i >= rowSpec[0] || u >= u32(uniqueCount[0])) { return; }
+  let u = vec4Index(gid, nwg);
+  if (u >= rowSpec[0] || u >= u32(uniqueCount[0])) { return; }
   let id = u32(rowIds[u]);
+  let dim = rowSpec[1];
   let firstRow = rowSpec[2];
   if (id < firstRow || id >= firstRow + rowSpec[3]) { return; }
-  let column = (i % quads) * 4u;
-  let lanes = min(4u, dim - column);
-  let at = (id - firstRow) * dim + column;
-  // Lanes past D stay zero: computed, never stored.
-  var w = vec4f(0.0);
-  var g = vec4f(0.0);
-  var m = vec4f(0.0);
-  var v = vec4f(0.0);
-  for (var k = 0u; k < lanes; k++) {
-    w[k] = tableRows[at + k];
-    g[k] = gradRows[u * dim + column + k];
-    m[k] = momentumRows[at + k];
-    v[k] = velocityRows[at + k];
-  }
-  let step = adamStep(w, g, m, v);
-  for (var k = 0u; k < lanes; k++) {
-    tableRows[at + k] = step.w[k];
-    momentumRows[at + k] = step.m[k];
-    velocityRows[at + k] = step.v[k];
+  for (var column = 0u; column < dim; column += 4u) {
+    let lanes = min(4u, dim - column);
+    let at = (id - firstRow) * dim + column;
+    // Lanes past D stay zero: computed, never stored.
+    var w = vec4f(0.0);
+    var g = vec4f(0.0);
+    var m = vec4f(0.0);
+    var v = vec4f(0.0);
+    for (var k = 0u; k < lanes; k++) {
+      w[k] = tableRows[at + k];
+      g[k] = gradRows[u * dim + column + k];
+      m[k] = momentumRows[at + k];
+      v[k] = velocityRows[at + k];
+    }
+    let step = adamStep(w, g, m, v);
+    for (var k = 0u; k < lanes; k++) {
+      tableRows[at + k] = step.w[k];
+      momentumRows[at + k] = step.m[k];
+      velocityRows[at + k] = step.v[k];
+    }
   }
 }

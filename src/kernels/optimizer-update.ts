@@ -65,7 +65,7 @@ export function optimizerUpdate(gpu: Gpu, optimizer: Optimizer, weights: Tensor,
  * A row-sparse optimizer's update (`optimizer.rowsEntryPoint`) of an embedding table [V, D] and its slots,
  * in place, from its row gradient (row u of `gradient` for table row rowIds[u] of `index`): rows the batch
  * did not touch are not read or written. One dispatch per chunk of a split table (its slots are split
- * alike), one invocation per (row of the index's room, four columns). Bindings: 0 the optimizer's
+ * alike), one invocation per row of the index's room. Bindings: 0 the optimizer's
  * uniform, 5 the table chunk, 6 the row gradient, 7.. the slots' chunks in `slotNames` order, then the
  * index's rowIds, its U, and [invocations, D, the chunk's first row, its rows].
  */
@@ -77,7 +77,7 @@ export function optimizerRowUpdate(gpu: Gpu, optimizer: Optimizer, table: Tensor
   if (table.shape.length !== 2) throw new RangeError(`${op}: the table must be [vocab, dim], found [${table.shape.join(', ')}]`);
   const dim = table.shape[1];
   if (gradient.size < index.uniqueCount * dim) throw new RangeError(`${op}: a row gradient of ${gradient.size} values for ${index.uniqueCount} rows of ${dim}`);
-  const invocations = index.uniqueCount * Math.ceil(dim / ELEMENTS_PER_INVOCATION);
+  const invocations = index.uniqueCount; // a row each
   const params = typeof iterations === 'number' ? optimizer.params(iterations) : iterations;
   const after = 7 + slots.length;
   table.chunks.forEach((chunk, c) => {
