@@ -222,6 +222,23 @@ describe('Gpu errors', () => {
   });
 });
 
+describe('Gpu.writeHead', () => {
+  const gpu = useGpu();
+
+  it('overwrites the first elements only, across chunks, and refuses more than the tensor holds', async () => {
+    const whole = gpu().upload(Int32Array.from({ length: 10 }, (_, i) => 100 + i), [10]);
+    gpu().writeHead(whole, Int32Array.of(1, 2, 3));
+    expect(Array.from(await whole.read())).toEqual([1, 2, 3, 103, 104, 105, 106, 107, 108, 109]);
+    const split = new Gpu(gpu().device, undefined, { maxBindingBytes: 16 });
+    const chunked = split.upload(Int32Array.from({ length: 10 }, (_, i) => 100 + i), [10]);
+    expect(chunked.chunks.length).toBeGreaterThan(1);
+    split.writeHead(chunked, Int32Array.of(1, 2, 3, 4, 5, 6));
+    expect(Array.from(await chunked.read())).toEqual([1, 2, 3, 4, 5, 6, 106, 107, 108, 109]);
+    expect(() => gpu().writeHead(whole, new Int32Array(11))).toThrow(/writeHead: 11 values for a tensor of 10/);
+    expect(() => gpu().write(whole, new Int32Array(3))).toThrow(/write: 3 values for a tensor of 10/);
+  });
+});
+
 describe('Gpu.capture', () => {
   const gpu = useGpu();
 

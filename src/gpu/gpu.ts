@@ -321,6 +321,12 @@ export class Gpu {
   /** Overwrite a tensor's contents from the host, in order with the work recorded so far. */
   write(t: Tensor, data: Float32Array | Int32Array): void {
     if (data.length !== t.size) throw new RangeError(`write: ${data.length} values for a tensor of ${t.size}`);
+    this.writeHead(t, data);
+  }
+
+  /** Overwrite a tensor's first data.length elements, leaving the rest as they are (a captured step's index with room to spare). */
+  writeHead(t: Tensor, data: Float32Array | Int32Array): void {
+    if (data.length > t.size) throw new RangeError(`writeHead: ${data.length} values for a tensor of ${t.size}`);
     // queue.writeBuffer runs before any later submit: flush what was recorded first to keep order.
     this.flush();
     if (this.capturing) {
@@ -330,7 +336,8 @@ export class Gpu {
       }
     }
     for (const c of t.chunks) {
-      if (t.size > 0) this.device.queue.writeBuffer(c.buffer, c.bufferOffset, data.buffer, data.byteOffset + c.byteOffset, c.byteLength);
+      const bytes = Math.min(c.byteLength, data.byteLength - c.byteOffset);
+      if (bytes > 0) this.device.queue.writeBuffer(c.buffer, c.bufferOffset, data.buffer, data.byteOffset + c.byteOffset, bytes);
     }
   }
 

@@ -558,13 +558,8 @@ function capturedIndex(gpu: Gpu, tokens: number, vocab: number): EmbeddingGradie
 
 /** A batch's index into a captured step's, which has room for more: rows past U are left as they are (nothing reads them). */
 function writeCapturedIndex(gpu: Gpu, index: EmbeddingGradientIndex, csr: EmbeddingGradientCsr): void {
-  const room = (t: Tensor, values: Int32Array) => {
-    const padded = new Int32Array(t.size);
-    padded.set(values);
-    return padded;
-  };
   gpu.write(index.positions, csr.positions);
-  gpu.write(index.rowIds, room(index.rowIds, csr.rowIds));
-  gpu.write(index.rowStarts, room(index.rowStarts, csr.rowStarts));
+  gpu.writeHead(index.rowIds, csr.rowIds);
+  gpu.writeHead(index.rowStarts, csr.rowStarts);
   gpu.write(index.uniqueCountTensor, Int32Array.of(csr.rowIds.length));
 }
