@@ -6,8 +6,10 @@
  * them: one pass per dispatch then) for the GPU time per kernel, per step and per epoch.
  *
  *   npm run bench:profile -- [--epochs 2] [--data PATH] [--swiftshader] [--executors fused,captured,eager]
+ *                            [--recipe NAME [--limit N]]
  *
- * Writes bench/results/profile.json.
+ * Writes bench/results/profile.json; with --recipe (runner/recipes.ts: its data, model, optimizer and
+ * batch size; validation on the test split's first 1,000 reviews), bench/results/profile-NAME.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -17,11 +19,20 @@ import { loadData } from '../src/data/files.js';
 import { Gpu } from '../src/gpu/gpu.js';
 import { GpuTimer, type PassTime } from '../src/gpu/timer.js';
 import type { Callback } from '../src/nn/callbacks.js';
+import type { LabelArray, Sequential, TokenMatrix } from '../src/nn/model.js';
+import { getRecipe, prepareRecipeData, recipeModel } from '../src/runner/recipes.js';
 import { TUTORIAL, tutorialData, tutorialModel } from '../src/runner/tutorial.js';
 import { median } from './stats.js';
 
 const { values } = parseArgs({
-  options: { epochs: { type: 'string', default: '2' }, data: { type: 'string' }, swiftshader: { type: 'boolean' }, executors: { type: 'string', default: 'fused,captured,eager' } },
+  options: {
+    epochs: { type: 'string', default: '2' },
+    data: { type: 'string' },
+    swiftshader: { type: 'boolean' },
+    executors: { type: 'string', default: 'fused,captured,eager' },
+    recipe: { type: 'string' },
+    limit: { type: 'string' },
+  },
 });
 type Kind = 'fused' | 'captured' | 'eager';
 const kinds = values.executors!.split(',') as Kind[];
@@ -32,11 +43,23 @@ const COMPILE: Record<Kind, { jitCompile: boolean; fuse: boolean | 'auto' }> = {
   eager: { jitCompile: false, fuse: 'auto' },
 };
 const epochs = Number(values.epochs);
-const batchSize = 512;
+const recipe = values.recipe === undefined ? null : getRecipe(values.recipe);
+const batchSize = recipe ? recipe.fit.batchSize : 512;
+const limit = values.limit === undefined ? undefined : Number(values.limit);
 
-const data = tutorialData(await loadData({ path: values.data, numWords: TUTORIAL.numWords }));
+/** Training and validation matrices: the tutorial's, or the recipe's with the test split's head for validation. */
+async function profileData(): Promise<{ xTrain: TokenMatrix; yTrain: LabelArray; xVal: TokenMatrix; yVal: LabelArray; vocabularySize: number }> {
+  if (!recipe) return { ...tutorialData(await loadData({ path: values.data, numWords: TUTORIAL.numWords })), vocabularySize: TUTORIAL.numWords };
+  const prepared = prepareRecipeData(recipe, await loadData({ path: values.data, numWords: recipe.data.numWords }), { limit });
+  const validation = Math.min(1000, prepared.xTest.shape[0]);
+  const steps = prepared.xTest.shape[1];
+  const xVal: TokenMatrix = { shape: [validation, steps], data: prepared.xTest.data.subarray(0, validation * steps) };
+  return { xTrain: prepared.xTrain, yTrain: prepared.yTrain, xVal, yVal: prepared.yTest.subarray(0, validation), vocabularySize: prepared.vocabularySize };
+}
+const data = await profileData();
 const gpu = await Gpu.create({ forceSwiftShader: values.swiftshader });
 console.log(`Using ${gpu.describe()}`);
+const newModel = (): Sequential => (recipe ? recipeModel(gpu, recipe, data.vocabularySize, 0) : tutorialModel(gpu, 0));
 const steps = Math.ceil(data.xTrain.shape[0] / batchSize);
 
 interface KernelRow {
@@ -48,8 +71,8 @@ interface KernelRow {
 }
 
 async function profile(kind: Kind) {
-  const model = tutorialModel(gpu, 0);
-  model.compile(COMPILE[kind]);
+  const model = newModel();
+  model.compile({ ...COMPILE[kind], ...(recipe ? { optimizer: recipe.optimizer() } : {}) });
 
   // Untimed epochs, measured from one epoch's end to the next (the first, with the set-up, is left out):
   // wall time, dispatches, submits, read-backs.
@@ -113,7 +136,7 @@ const results: Partial<Record<Kind, Awaited<ReturnType<typeof profile>>>> = {};
 for (const kind of kinds) results[kind] = await profile(kind);
 const fused = results.fused;
 const summary = {
-  benchmark: `one epoch of the tutorial (${data.xTrain.shape[0]} reviews, ${steps} steps at batch ${batchSize}, validation on ${data.xVal.shape[0]}), per executor`,
+  benchmark: `one epoch of ${recipe ? `the ${recipe.name} recipe${limit !== undefined ? ` (--limit ${limit})` : ''}` : 'the tutorial'} (${data.xTrain.shape[0]} reviews, ${steps} steps at batch ${batchSize}, validation on ${data.xVal.shape[0]}), per executor`,
   date: new Date().toISOString(),
   adapter: gpu.describe(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length },
@@ -123,7 +146,8 @@ const summary = {
 };
 gpu.close();
 mkdirSync(join('bench', 'results'), { recursive: true });
-writeFileSync(join('bench', 'results', 'profile.json'), JSON.stringify(summary, null, 2) + '\n');
+const outFile = recipe ? `profile-${recipe.name}.json` : 'profile.json';
+writeFileSync(join('bench', 'results', outFile), JSON.stringify(summary, null, 2) + '\n');
 
 for (const r of Object.values(results)) {
   console.log(`\n${r.path}: ${r.medianEpochSeconds.toFixed(2)} s per epoch (wall), ${r.perEpoch.dispatches} dispatches, ${r.perEpoch.submits} submits, ${r.perEpoch.readBacks} read-backs per epoch; GPU time ${r.gpuMsPerEpoch.toFixed(0)} ms per epoch (${r.timing})`);
@@ -131,4 +155,4 @@ for (const r of Object.values(results)) {
   console.log('|---|---|---|---|');
   for (const k of r.kernels) console.log(`| ${k.kernel} | ${k.calls} | ${k.perStepMs.toFixed(3)} | ${(100 * k.share).toFixed(1)}% |`);
 }
-if (summary.epochRatioToFused) console.log(`\nepoch time over the fused kernels': ${JSON.stringify(summary.epochRatioToFused)}. Wrote bench/results/profile.json`);
+if (summary.epochRatioToFused) console.log(`\nepoch time over the fused kernels': ${JSON.stringify(summary.epochRatioToFused)}. Wrote bench/results/${outFile}`);

@@ -66,25 +66,42 @@ fn adamRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let dim = rowSpec[1];
   let firstRow = rowSpec[2];
   if (id < firstRow || id >= firstRow + rowSpec[3]) { return; }
-  for (var column = 0u; column < dim; column += 4u) {
-    let lanes = min(4u, dim - column);
-    let at = (id - firstRow) * dim + column;
-    // Lanes past D stay zero: computed, never stored.
+  let at = (id - firstRow) * dim;
+  let g = u * dim;
+  // Whole quads of the row, then the last one's columns that exist (lanes past D stay zero:
+  // computed, never stored). Loads and stores name their lanes: a vector indexed by a loop
+  // variable costs SwiftShader a trip through memory.
+  var column = 0u;
+  for (; column + 4u <= dim; column += 4u) {
+    let c = at + column;
+    let r = g + column;
+    let step = adamStep(
+      vec4f(tableRows[c], tableRows[c + 1u], tableRows[c + 2u], tableRows[c + 3u]),
+      vec4f(gradRows[r], gradRows[r + 1u], gradRows[r + 2u], gradRows[r + 3u]),
+      vec4f(momentumRows[c], momentumRows[c + 1u], momentumRows[c + 2u], momentumRows[c + 3u]),
+      vec4f(velocityRows[c], velocityRows[c + 1u], velocityRows[c + 2u], velocityRows[c + 3u]),
+    );
+    tableRows[c] = step.w.x; tableRows[c + 1u] = step.w.y; tableRows[c + 2u] = step.w.z; tableRows[c + 3u] = step.w.w;
+    momentumRows[c] = step.m.x; momentumRows[c + 1u] = step.m.y; momentumRows[c + 2u] = step.m.z; momentumRows[c + 3u] = step.m.w;
+    velocityRows[c] = step.v.x; velocityRows[c + 1u] = step.v.y; velocityRows[c + 2u] = step.v.z; velocityRows[c + 3u] = step.v.w;
+  }
+  if (column < dim) {
+    let lanes = dim - column;
     var w = vec4f(0.0);
-    var g = vec4f(0.0);
+    var gr = vec4f(0.0);
     var m = vec4f(0.0);
     var v = vec4f(0.0);
     for (var k = 0u; k < lanes; k++) {
-      w[k] = tableRows[at + k];
-      g[k] = gradRows[u * dim + column + k];
-      m[k] = momentumRows[at + k];
-      v[k] = velocityRows[at + k];
+      w[k] = tableRows[at + column + k];
+      gr[k] = gradRows[g + column + k];
+      m[k] = momentumRows[at + column + k];
+      v[k] = velocityRows[at + column + k];
     }
-    let step = adamStep(w, g, m, v);
+    let step = adamStep(w, gr, m, v);
     for (var k = 0u; k < lanes; k++) {
-      tableRows[at + k] = step.w[k];
-      momentumRows[at + k] = step.m[k];
-      velocityRows[at + k] = step.v[k];
+      tableRows[at + column + k] = step.w[k];
+      momentumRows[at + column + k] = step.m[k];
+      velocityRows[at + column + k] = step.v[k];
     }
   }
 }
