@@ -3,12 +3,16 @@
  * on as one row per sample, the embedding sums from it directly, and every other op gets it dense.
  * Each route must give the same floats as the whole [B, T, D] gradient, bit for bit. Forward, the
  * embedding's output is deferred (Tensor.defer): a mean pool reads the rows through the ids.
+ * The factored gradient: a Dense narrower than its input hands dOut on unmultiplied; the embedding
+ * sums it and multiplies once per id, exactly as its reference does, and within float32 rounding of
+ * the dense route.
  */
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/gpu/gpu.js';
-import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
+import { denseInputGradient } from '../src/kernels/dense.js';
+import { embeddingBackwardFactoredReference, embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
 import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../src/kernels/mean-pool.js';
-import { densify, expandedStepsOf, markExpanded } from '../src/nn/gradient-forms.js';
+import { densify, expandedStepsOf, factorOf, markExpanded, markFactored } from '../src/nn/gradient-forms.js';
 import { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from '../src/nn/ops.js';
 import { Tape } from '../src/nn/tape.js';
 import { randomFloats, randomIds, useGpu } from './gpu-helpers.js';
@@ -122,10 +126,13 @@ describe('expanded gradients', () => {
 
   // The tape hands the expanded gradient to the embedding (which takes it) and a dense one to relu
   // (which does not): with a positive table relu is the identity, so both graphs must give the same bits.
+  // A square Dense first (not factored: as many units as inputs) keeps the factored form out of it.
   it('reaches the embedding expanded and any other op dense, with the same table gradient', async () => {
     const [vocab, dim, batch, steps] = [30, 8, 4, 260];
     const ids = randomIds(batch * steps, 3, vocab);
     const table = gpu().upload(randomFloats(vocab * dim, 4, 0.01, 1), [vocab, dim]);
+    const square = gpu().upload(randomFloats(dim * dim, 6, -1, 1), [dim, dim]);
+    const squareBias = gpu().upload(new Float32Array(dim), [dim]);
     const kernel = gpu().upload(randomFloats(dim, 5, -1, 1), [dim, 1]);
     const bias = gpu().upload(new Float32Array(1), [1]);
     const idsTensor = gpu().upload(ids, [batch, steps]);
@@ -134,7 +141,8 @@ describe('expanded gradients', () => {
       const tape = new Tape();
       const loss = tape.watch(() => {
         const embedded = embedding(table, idsTensor, ids);
-        return binaryCrossentropy(sigmoid(dense(meanPool(viaRelu ? relu(embedded) : embedded), kernel, bias)), labels);
+        const pooled = meanPool(viaRelu ? relu(embedded) : embedded);
+        return binaryCrossentropy(sigmoid(dense(dense(pooled, square, squareBias), kernel, bias)), labels);
       });
       const grads = tape.gradients(loss, [table]);
       const out = await bits(grads.get(table)!);
@@ -144,5 +152,104 @@ describe('expanded gradients', () => {
     const direct = await tableGradient(false);
     expect(direct.some((b) => b !== 0)).toBe(true);
     expect((await tableGradient(true)).equals(direct)).toBe(true);
+  });
+});
+
+describe('factored gradients', () => {
+  const gpu = useGpu();
+
+  // Kernel level: the row gradient from a factor F [B, 1, O] (expanded over T) or [B, T, O] and a
+  // kernel K [D, O] against its reference, bit for bit: scalar factors (O = 1, 3) and vec4 ones (O = 4),
+  // with a padding-like id that spans several summation windows.
+  for (const [units, dim, expand] of [[1, 50, 300], [3, 7, 1], [4, 10, 260], [1, 5, 1]] as const) {
+    it(`the embedding sums a factored gradient as its reference does (O = ${units}, D = ${dim}, ${expand > 1 ? `expanded over ${expand} steps` : 'one row per position'})`, async () => {
+      const [vocab, batch] = [60, 3];
+      const steps = expand > 1 ? expand : 290;
+      const ids = randomIds(batch * steps, units + dim, vocab);
+      for (let i = 0; i < ids.length; i += 2) ids[i] = 0; // id 0 holds half the positions: many windows
+      const factorRows = randomFloats(batch * (expand > 1 ? 1 : steps) * units, dim, -1, 1);
+      const kernelValues = randomFloats(dim * units, units, -1, 1);
+      const factor = gpu().upload(factorRows, [batch, expand > 1 ? 1 : steps, units]);
+      const kernel = gpu().upload(kernelValues, [dim, units]);
+      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(ids, vocab));
+      const rows = embeddingBackwardRows(gpu(), factor, index, vocab, dim, expand, kernel);
+      const got = ((await rows.read()) as Float32Array).subarray(0, index.uniqueCount * dim);
+      // The reference reads one factor row per position: an expanded factor repeated over its steps.
+      const perPosition = new Float32Array(batch * steps * units);
+      for (let n = 0; n < batch * steps; n++) perPosition.set(factorRows.subarray(Math.floor(n / expand) * units, (Math.floor(n / expand) + 1) * units), n * units);
+      const want = embeddingBackwardFactoredReference(perPosition, ids, vocab, kernelValues, dim);
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
+      index.dispose();
+    });
+  }
+
+  it('densify multiplies a factored gradient out (then broadcasts it when expanded) as the Dense input gradient does', async () => {
+    const kernel = gpu().upload(randomFloats(6 * 2, 1, -1, 1), [6, 2]);
+    const factor = gpu().upload(randomFloats(3 * 2, 2, -1, 1), [3, 2]);
+    const want = await bits(denseInputGradient(gpu(), factor, kernel));
+    const marked = markFactored(factor, kernel);
+    expect(factorOf(marked)).toBe(kernel);
+    expect((await bits(densify(marked))).equals(want)).toBe(true);
+    expect(factor.isDisposed).toBe(true);
+    // Expanded too: [3, 1, 2] over 4 steps becomes [3, 4, 6], each step the product's row.
+    const expanded = markFactored(markExpanded(gpu().upload(randomFloats(3 * 2, 2, -1, 1), [3, 1, 2]), 4), kernel);
+    const product = ((await denseInputGradient(gpu(), gpu().upload(((await expanded.read()) as Float32Array).slice(), [3, 2]), kernel).read()) as Float32Array).slice();
+    const dense = densify(expanded);
+    expect(dense.shape).toEqual([3, 4, 6]);
+    expect(factorOf(dense)).toBeUndefined();
+    const values = (await dense.read()) as Float32Array;
+    for (let b = 0; b < 3; b++) for (let t = 0; t < 4; t++) expect(Array.from(values.subarray((b * 4 + t) * 6, (b * 4 + t + 1) * 6))).toEqual(Array.from(product.subarray(b * 6, (b + 1) * 6)));
+    // Kept factored, only the expansion goes: [3, 4, 2], still factored.
+    const kept = densify(markFactored(markExpanded(gpu().upload(new Float32Array(6), [3, 1, 2]), 4), kernel), { factored: true });
+    expect(kept.shape).toEqual([3, 4, 2]);
+    expect(factorOf(kept)).toBe(kernel);
+  });
+
+  it('refuses a factor that does not fit its kernel, and a kernel that saves nothing', () => {
+    expect(() => markFactored(gpu().upload(new Float32Array(6), [2, 3]), gpu().upload(new Float32Array(8), [4, 2]))).toThrow(/\[\.\.\., 2\] for a kernel \[inputs, 2\], found \[2, 3\]/);
+    expect(() => markFactored(gpu().upload(new Float32Array(4), [2, 2]), gpu().upload(new Float32Array(4), [2, 2]))).toThrow(/fewer units than inputs/);
+  });
+
+  // Tape level: Embedding -> GlobalAveragePooling1D -> Dense(1): the factored route (the embedding's
+  // backwardFactored, no Dense input gradient dispatched) against the dense route (relu in between,
+  // the identity on a positive table), within float32 rounding of the sums; and against float64.
+  it('reaches the embedding through the mean pool factored, within float32 rounding of the dense route', async () => {
+    const [vocab, dim, batch, steps] = [30, 50, 4, 300];
+    const ids = randomIds(batch * steps, 7, vocab);
+    const table = gpu().upload(randomFloats(vocab * dim, 8, 0.01, 1), [vocab, dim]);
+    const kernel = gpu().upload(randomFloats(dim, 9, -1, 1), [dim, 1]);
+    const bias = gpu().upload(new Float32Array(1), [1]);
+    const idsTensor = gpu().upload(ids, [batch, steps]);
+    const labels = gpu().upload(Float32Array.of(1, 0, 0, 1));
+    const tableGradient = async (viaRelu: boolean) => {
+      const entries: string[] = [];
+      const dispatch = gpu().dispatch.bind(gpu());
+      gpu().dispatch = (...args: Parameters<typeof dispatch>) => (entries.push(args[2]), dispatch(...args));
+      const tape = new Tape();
+      const loss = tape.watch(() => {
+        const embedded = embedding(table, idsTensor, ids);
+        return binaryCrossentropy(sigmoid(dense(meanPool(viaRelu ? relu(embedded) : embedded), kernel, bias)), labels);
+      });
+      const grads = tape.gradients(loss, [table]);
+      const out = ((await grads.get(table)!.read()) as Float32Array).slice();
+      tape.dispose();
+      gpu().dispatch = dispatch;
+      return { out, entries };
+    };
+    const factored = await tableGradient(false);
+    const denseRoute = await tableGradient(true);
+    expect(factored.entries).toContain('backwardFactored');
+    expect(factored.entries).not.toContain('inputGradient');
+    expect(denseRoute.entries).not.toContain('backwardFactored');
+    // |row| <= (positions of the id)·max|F/T|·max|K|; each route rounds at most once per add.
+    const counts = new Int32Array(vocab);
+    for (const id of ids) counts[id]++;
+    for (let v = 0; v < vocab; v++) {
+      for (let d = 0; d < dim; d++) {
+        const [a, b] = [factored.out[v * dim + d], denseRoute.out[v * dim + d]];
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(4 * counts[v] * 2 ** -24 * Math.max(Math.abs(a), Math.abs(b)) + 1e-12);
+      }
+    }
+    expect(factored.out.some((v) => v !== 0)).toBe(true);
   });
 });

@@ -11,11 +11,19 @@
  *               GlobalAveragePooling1D's gradient is (src/kernels/mean-pool.ts
  *               `meanPoolBackwardExpanded`): the embedding sums from it directly. An op takes it only
  *               if it says so when it records itself on the tape (`Tape.record`'s `takesExpanded`).
+ *   factored    a [..., O] gradient F standing for F·Kᵀ [..., I], K [I, O] the kernel of the Dense
+ *               layer it came through, left unmultiplied where O < I (src/nn/ops.ts `dense`): a mean
+ *               pool hands it on expanded, and the embedding sums O columns per position instead of
+ *               I, multiplying by K once per distinct id (shaders/embedding.wgsl `backwardFactored`).
+ *               Mathematically the same gradient; its float32 rounding differs from the dense
+ *               route's (sums of F, then one product, where the dense route sums products). An op
+ *               takes it if it says so (`Tape.record`'s `takesFactored`).
  *
  * Everyone else gets the dense gradient (`densify`).
  */
 import type { Tensor } from '../gpu/gpu.js';
 import type { EmbeddingGradientIndex } from '../kernels/embedding.js';
+import { denseInputGradient } from '../kernels/dense.js';
 import { broadcastSteps } from '../kernels/mean-pool.js';
 import { scatterRows } from '../kernels/rows.js';
 
@@ -31,6 +39,8 @@ export interface RowGradient {
 const rowGradients = new WeakMap<Tensor, RowGradient>();
 /** An expanded gradient's T: the steps its one row per sample stands for. */
 const expandedSteps = new WeakMap<Tensor, number>();
+/** A factored gradient's K: the Dense kernel [I, O] it is to be multiplied by (transposed). */
+const factors = new WeakMap<Tensor, Tensor>();
 
 export function markRowGradient(gradient: Tensor, info: RowGradient): Tensor {
   rowGradients.set(gradient, info);
@@ -53,20 +63,55 @@ export function expandedStepsOf(t: Tensor): number {
   return expandedSteps.get(t) ?? 1;
 }
 
-/** `gradient` dense (a row gradient scattered into [V, D], an expanded one broadcast to [B, T, D]) and the compact form freed; anything else returned as is. */
-export function densify(gradient: Tensor): Tensor {
-  const steps = expandedSteps.get(gradient);
-  if (steps !== undefined) {
-    const dense = broadcastSteps(gradient.gpu, gradient, steps);
-    expandedSteps.delete(gradient);
-    gradient.dispose();
-    return dense;
+/** `gradient` [..., O] marked as standing for gradient·kernelᵀ [..., I], `kernel` [I, O]. */
+export function markFactored(gradient: Tensor, kernel: Tensor): Tensor {
+  const [inputs, units] = kernel.shape;
+  if (kernel.shape.length !== 2 || gradient.shape[gradient.shape.length - 1] !== units) {
+    throw new RangeError(`markFactored: a factored gradient is [..., ${units}] for a kernel [inputs, ${units}], found [${gradient.shape.join(', ')}] for [${kernel.shape.join(', ')}]`);
   }
-  const info = rowGradients.get(gradient);
-  if (!info) return gradient;
-  const dense = gradient.gpu.zeros(info.shape);
-  scatterRows(gradient.gpu, info.index, gradient, dense);
-  disposeRowGradient(gradient);
+  if (!(units < inputs)) throw new RangeError(`markFactored: only a kernel with fewer units than inputs saves work, found [${kernel.shape.join(', ')}]`);
+  factors.set(gradient, kernel);
+  return gradient;
+}
+
+/** The kernel a factored gradient is to be multiplied by; undefined for any other tensor. */
+export function factorOf(t: Tensor): Tensor | undefined {
+  return factors.get(t);
+}
+
+/** Compact forms a consumer takes as they are (densify leaves them). */
+export interface KeptForms {
+  rows?: boolean;
+  expanded?: boolean;
+  factored?: boolean;
+}
+
+/**
+ * `gradient` with every compact form but those in `keep` made dense (a factored one multiplied out,
+ * an expanded one broadcast to [B, T, D], a row gradient scattered into [V, D]) and the compact
+ * tensor freed; anything else returned as is.
+ */
+export function densify(gradient: Tensor, keep: KeptForms = {}): Tensor {
+  let g = gradient;
+  const kernel = factors.get(g);
+  if (kernel && !keep.factored) {
+    const steps = expandedSteps.get(g);
+    const product = denseInputGradient(g.gpu, g, kernel);
+    disposeRowGradient(g);
+    g = steps === undefined ? product : markExpanded(product, steps);
+  }
+  const steps = expandedSteps.get(g);
+  if (steps !== undefined && !keep.expanded) {
+    const dense = broadcastSteps(g.gpu, g, steps);
+    const factor = factors.get(g);
+    disposeRowGradient(g);
+    return factor ? markFactored(dense, factor) : dense;
+  }
+  const info = rowGradients.get(g);
+  if (!info || keep.rows) return g;
+  const dense = g.gpu.zeros(info.shape);
+  scatterRows(g.gpu, info.index, g, dense);
+  disposeRowGradient(g);
   return dense;
 }
 
@@ -75,5 +120,6 @@ export function disposeRowGradient(gradient: Tensor): void {
   rowGradients.get(gradient)?.release();
   rowGradients.delete(gradient);
   expandedSteps.delete(gradient);
+  factors.delete(gradient);
   gradient.dispose();
 }

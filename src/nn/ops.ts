@@ -9,7 +9,7 @@ import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, type Conv1DPa
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
 import { dropoutForward, type DropoutSettings } from '../kernels/dropout.js';
 import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
-import { expandedStepsOf, markExpanded, markRowGradient } from './gradient-forms.js';
+import { expandedStepsOf, factorOf, markExpanded, markFactored, markRowGradient } from './gradient-forms.js';
 import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
 import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
 import { meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../kernels/mean-pool.js';
@@ -47,23 +47,29 @@ export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | Em
     const built = grouping instanceof Int32Array ? uploadEmbeddingGradientIndex(gpu, embeddingGradientIndex(grouping, vocabSize)) : null;
     const index = built ?? (grouping as EmbeddingGradientIndex);
     // Row-sparse: only the batch's distinct ids (gradient-forms.ts); dense for whoever does not ask for rows.
-    // dOut may come expanded (one row per sample, from GlobalAveragePooling1D): summed from directly.
-    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim, expandedStepsOf(dOut));
+    // dOut may come expanded (one row per sample, from GlobalAveragePooling1D) and factored (a narrower
+    // Dense's gradient, not yet multiplied by its kernel): summed from directly.
+    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim, expandedStepsOf(dOut), factorOf(dOut));
     return [markRowGradient(rows, { index, shape: table.shape, release: () => built?.dispose() }), null];
-  }, { takesExpanded: true });
+  }, { takesExpanded: true, takesFactored: true });
   return out;
 }
 
 /**
  * Mean over axis 1 of [B, T, D]: GlobalAveragePooling1D without a mask (padding counts). Its gradient
- * is the same row at every step, so it is handed on expanded (gradient-forms.ts): [B, 1, D].
+ * is the same row at every step, so it is handed on expanded (gradient-forms.ts): [B, 1, D]; a
+ * factored one stays factored ([B, 1, O]).
  */
 export function meanPool(x: Tensor): Tensor {
   const gathered = x.isDeferred ? gatheredFrom.get(x) : undefined;
   // Rows through their ids where the table is one binding (the same floats); else x, gathered.
   const out = gathered && gathered.table.chunks.length === 1 ? meanPoolGatheredForward(x.gpu, gathered.table, gathered.ids) : meanPoolForward(x.gpu, x);
   const steps = x.shape[1];
-  Tape.record(out, [x], (dOut) => [markExpanded(meanPoolBackwardExpanded(x.gpu, dOut, steps), steps)]);
+  Tape.record(out, [x], (dOut) => {
+    const expanded = markExpanded(meanPoolBackwardExpanded(x.gpu, dOut, steps), steps);
+    const kernel = factorOf(dOut);
+    return [kernel ? markFactored(expanded, kernel) : expanded];
+  }, { takesFactored: true });
   return out;
 }
 
@@ -114,12 +120,17 @@ export function conv1d(x: Tensor, kernel: Tensor, bias: Tensor | null, padding: 
   return out;
 }
 
-/** x·kernel + bias on the last axis of x [..., I] (any rank >= 2, as Keras' Dense), kernel [I, O] as Keras stores it, bias [O]. */
+/**
+ * x·kernel + bias on the last axis of x [..., I] (any rank >= 2, as Keras' Dense), kernel [I, O] as
+ * Keras stores it, bias [O]. With fewer units than inputs, x's gradient dOut·kernelᵀ is handed on
+ * factored (gradient-forms.ts): dOut itself, multiplied out only where a reader needs it dense.
+ */
 export function dense(x: Tensor, kernel: Tensor, bias: Tensor): Tensor {
   const gpu = x.gpu;
   const out = denseForward(gpu, x, kernel, bias);
+  const [inputs, units] = kernel.shape;
   Tape.record(out, [x, kernel, bias], (dOut) => [
-    denseInputGradient(gpu, dOut, kernel),
+    units < inputs ? markFactored(dOut, kernel) : denseInputGradient(gpu, dOut, kernel),
     denseKernelGradient(gpu, x, dOut),
     denseBiasGradient(gpu, dOut),
   ]);

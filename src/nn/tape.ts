@@ -10,6 +10,14 @@ import { add } from '../kernels/add.js';
 import type { Tensor } from '../gpu/gpu.js';
 import { densify, disposeRowGradient } from './gradient-forms.js';
 
+/** The compact forms of an output's gradient (gradient-forms.ts) an op's backward takes as they are. */
+export interface TakenForms {
+  /** A [B, 1, D] gradient standing for [B, T, D]. */
+  takesExpanded?: boolean;
+  /** A [..., O] gradient standing for its product with a Dense kernel. */
+  takesFactored?: boolean;
+}
+
 /** Gradients of an op's inputs, in input order; null where an input needs none (ids, labels). */
 export type BackwardFn = (outputGradient: Tensor) => (Tensor | null)[];
 
@@ -17,8 +25,8 @@ interface Record {
   output: Tensor;
   inputs: Tensor[];
   backward: BackwardFn | null;
-  /** The backward takes its output's gradient in the expanded form (gradient-forms.ts); else it gets it dense. */
-  takesExpanded: boolean;
+  /** The compact forms (gradient-forms.ts) the backward takes its output's gradient in; others it gets dense. */
+  takes: TakenForms;
 }
 
 let active: Tape | null = null;
@@ -59,12 +67,13 @@ export class Tape {
     }
     const grads = new Map<Tensor, Tensor>([[loss, gpu.upload(new Float32Array([1]), loss.shape)]]);
     for (let r = this.records.length - 1; r >= 0; r--) {
-      const { output, inputs, backward, takesExpanded } = this.records[r];
+      const { output, inputs, backward, takes } = this.records[r];
       const given = grads.get(output);
       if (!given || !backward) continue; // the output does not reach the loss
       grads.delete(output);
-      const dOut = takesExpanded ? given : densify(given);
-      backward(dOut).forEach((dIn, i) => {
+      const dOut = densify(given, { expanded: takes.takesExpanded, factored: takes.takesFactored });
+      const dIns = backward(dOut);
+      dIns.forEach((dIn, i) => {
         if (!dIn) return;
         const previous = grads.get(inputs[i]);
         if (previous) {
@@ -77,11 +86,12 @@ export class Tape {
           grads.set(inputs[i], dIn);
         }
       });
-      if (!targets.includes(output)) dOut.dispose();
+      // An op may hand its output's gradient on as an input's (dense: a factored gradient, unmultiplied).
+      if (!targets.includes(output) && !dIns.includes(dOut)) dOut.dispose();
     }
     const result = new Map<Tensor, Tensor>();
     for (const [tensor, grad] of grads) {
-      if (targets.includes(tensor)) result.set(tensor, options.rowGradients ? grad : densify(grad));
+      if (targets.includes(tensor)) result.set(tensor, densify(grad, { rows: options.rowGradients }));
       else disposeRowGradient(grad);
     }
     return result;
@@ -95,11 +105,11 @@ export class Tape {
 
   /**
    * Called by ops. Outside a tape nothing is recorded, and freeing outputs is up to the caller.
-   * `takesExpanded`: the backward can sum from an expanded output gradient (gradient-forms.ts).
+   * `takes`: the compact forms of its output's gradient the backward works from (gradient-forms.ts).
    */
-  static record(output: Tensor, inputs: Tensor[], backward: BackwardFn, { takesExpanded = false } = {}): void {
+  static record(output: Tensor, inputs: Tensor[], backward: BackwardFn, takes: TakenForms = {}): void {
     if (!active) return;
-    if (active.keepGradients) active.records.push({ output, inputs, backward, takesExpanded });
-    else active.records.push({ output, inputs: [], backward: null, takesExpanded });
+    if (active.keepGradients) active.records.push({ output, inputs, backward, takes });
+    else active.records.push({ output, inputs: [], backward: null, takes });
   }
 }
