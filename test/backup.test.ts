@@ -137,6 +137,48 @@ describe('BackupAndRestore', () => {
     expect(history.epoch).toEqual([2]);
   });
 
+  // The write runs behind the next epoch: each checkpoint waits for the one before, fit's end waits
+  // for the last, checkpointEpoch counts only writes that finished, and a failed write is thrown.
+  it('writes each checkpoint behind the next epoch, in order, finished before fit returns', async () => {
+    const store = memory();
+    const events: string[] = [];
+    let release: (() => void) | null = null;
+    const slow: BackupStorage = {
+      ...store,
+      read: store.read,
+      write: (bytes) => {
+        events.push(`write ${store.writes + 1} begins`);
+        return new Promise<void>((resolve) => {
+          release = () => void store.write(bytes).then(() => (events.push(`write ${store.writes} ends`), resolve()));
+        });
+      },
+    };
+    const backup = new BackupAndRestore(slow);
+    const epochs: number[] = [];
+    const watch: Callback = {
+      onEpochEnd: (epoch) => {
+        epochs.push(epoch);
+        events.push(`epoch ${epoch + 1} ends, ${backup.checkpointEpoch} written`);
+        // Let the write go on only after training has moved past the epoch that started it.
+        setTimeout(() => release?.(), 20);
+      },
+    };
+    const m = model(gpu(), true);
+    await m.fit(train.x, train.y, { ...options, epochs: 3, callbacks: [backup, watch] });
+    expect(events).toEqual([
+      'write 1 begins', 'epoch 1 ends, 0 written',
+      'write 1 ends', 'write 2 begins', 'epoch 2 ends, 1 written',
+      'write 2 ends', 'write 3 begins', 'epoch 3 ends, 2 written',
+      'write 3 ends',
+    ]);
+    expect(backup.checkpointEpoch).toBe(3);
+    expect(store.bytes).toBeNull(); // delete_checkpoint after the last write, not before it
+
+    const failing = new BackupAndRestore({ ...memory(), write: async () => { throw new Error('disk full'); } });
+    await expect(model(gpu(), true).fit(train.x, train.y, { ...options, epochs: 2, callbacks: [failing] })).rejects.toThrow('disk full');
+    expect(failing.checkpointEpoch).toBe(0);
+  });
+
   it('refuses a damaged checkpoint, one of another model or other settings, and a plain weights file', async () => {
     const storage = memory();
     const m = model(gpu(), true);

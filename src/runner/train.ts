@@ -86,6 +86,7 @@ export async function trainTutorial(options: TutorialOptions = {}): Promise<Tuto
     modelFile = await run.model.save();
   } catch (error) {
     if (!(error instanceof TrainingError)) throw error;
+    await backup.written().catch(() => {}); // a failed write leaves the checkpoint before: checkpointEpoch says which
     const where = backup.checkpointEpoch > 0
       ? `the last checkpoint (after epoch ${backup.checkpointEpoch} of ${epochs}) is ${files.checkpoint}: run again with --resume to go on from it`
       : 'no epoch was completed, so there is no checkpoint';
