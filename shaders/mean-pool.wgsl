@@ -39,10 +39,15 @@ struct Params {
 // never written): x[b, t, :] = table[ids[b, t], :], table [V, D] bound as src (src4), ids outside
 // [0, V) zero rows as the embedding gives them. The same sums in the same order as forward over x,
 // four steps an iteration (a fifth less time on SwiftShader; the adds stay in order).
-fn gathered(b: u32, t: u32, d: u32) -> f32 {
+// Row `id`'s four columns from 4q (those past D repeat the last one: read, never stored), or zeros
+// for an id outside [0, V). Named lanes: a loop-indexed vector costs SwiftShader a trip through memory.
+fn gatheredQuad(b: u32, t: u32, q: u32) -> vec4f {
   let id = u32(ids[b * params.steps + t]); // a negative id becomes >= vocab
-  if (id >= params.vocab) { return 0.0; }
-  return src[id * params.dim + d];
+  if (id >= params.vocab) { return vec4f(0.0); }
+  let row = id * params.dim;
+  let last = row + params.dim - 1u;
+  let d = row + 4u * q;
+  return vec4f(src[d], src[min(d + 1u, last)], src[min(d + 2u, last)], src[min(d + 3u, last)]);
 }
 
 fn gathered4(b: u32, t: u32, q: u32) -> vec4f {
@@ -51,24 +56,32 @@ fn gathered4(b: u32, t: u32, q: u32) -> vec4f {
   return src4[id * (params.dim / 4u) + q];
 }
 
+// One invocation per (sample, column quad), params.count = B·ceil(D/4): each id read once per quad.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forwardGathered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (i >= params.count) { return; }
-  let b = i / params.dim;
-  let d = i % params.dim;
-  var sum = 0.0;
+  let quads = (params.dim + 3u) / 4u;
+  let b = i / quads;
+  let q = i % quads;
+  var sum = vec4f(0.0);
   var t = 0u;
   for (; t + 4u <= params.steps; t += 4u) {
-    sum += gathered(b, t, d);
-    sum += gathered(b, t + 1u, d);
-    sum += gathered(b, t + 2u, d);
-    sum += gathered(b, t + 3u, d);
+    sum += gatheredQuad(b, t, q);
+    sum += gatheredQuad(b, t + 1u, q);
+    sum += gatheredQuad(b, t + 2u, q);
+    sum += gatheredQuad(b, t + 3u, q);
   }
   for (; t < params.steps; t++) {
-    sum += gathered(b, t, d);
+    sum += gatheredQuad(b, t, q);
   }
-  out[i] = sum / f32(params.steps);
+  let mean = sum / f32(params.steps);
+  let d = 4u * q;
+  let at = b * params.dim + d;
+  out[at] = mean.x;
+  if (d + 1u < params.dim) { out[at + 1u] = mean.y; }
+  if (d + 2u < params.dim) { out[at + 2u] = mean.z; }
+  if (d + 3u < params.dim) { out[at + 3u] = mean.w; }
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -39,7 +39,7 @@ export function meanPoolGatheredForward(gpu: Gpu, table: Tensor, ids: Tensor): T
   expectPositive(op, 'dim', dim);
   const out = gpu.empty([batch, dim]);
   const [entry, count, bindings] =
-    dim % 4 === 0 ? (['forwardGathered4', out.size / 4, { 3: table, 4: out, 5: ids }] as const) : (['forwardGathered', out.size, { 1: table, 2: out, 5: ids }] as const);
+    dim % 4 === 0 ? (['forwardGathered4', out.size / 4, { 3: table, 4: out, 5: ids }] as const) : (['forwardGathered', batch * Math.ceil(dim / 4), { 1: table, 2: out, 5: ids }] as const);
   gpu.dispatch('mean-pool', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, steps, dim, 0, vocab]));
   return out;
 }
