@@ -23,7 +23,6 @@
 //   forward       table chunk [R, D]  ids [N]   out [N, D]        -           -           -
 //   backwardPieces dOut [N, D] (*)    -         partials [N, D]   [U + 1]     [N]         [1]
 //   backward      partials [N, D]     -         rows [U, D]       [U + 1]     -           [1]
-//   backwardFactored partials [N, O]  -         rows [U, D]       [U + 1]     -           [1]   (+ kernel [D, O])
 // (*) or [N / expand, D]: an expanded gradient (src/nn/gradient-forms.ts), one row per sample
 // standing for its `expand` positions; position n reads row n / expand.
 // forward4, backwardPieces4 and backward4 bind values4 and out4 (the same buffers as vec4s) in
@@ -40,7 +39,6 @@ struct Params {
   tokens: u32,   // N: backward only, the index's positions
   piece: u32,    // backward only: the window of positions one invocation sums
   expand: u32,   // backwardPieces: dOut holds one row per `expand` positions (an expanded gradient: T; else 1)
-  units: u32,    // backwardFactored: O, the factor's width (dim is then D, the rows' width)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -52,7 +50,6 @@ struct Params {
 @group(0) @binding(6) var<storage, read> uniqueCount: array<i32>; // [1] backward only: U (a captured step's index has room for more)
 @group(0) @binding(7) var<storage, read> values4: array<vec4f>;       // forward4, backward4: values as vec4s (D a multiple of 4)
 @group(0) @binding(8) var<storage, read_write> out4: array<vec4f>;    // forward4, backward4: out as vec4s
-@group(0) @binding(9) var<storage, read> kernel: array<f32>;          // backwardFactored: K [D, O]
 
 // out[n, d] = table[ids[n], d] for the ids in the chunk; an id outside [0, V) reads as a zero row
 // (as TF's GPU gather does), written by the chunk at row 0, rather than out of bounds: ids live
@@ -126,40 +123,6 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
       sum += values[runStart(u, k) * params.dim + d];
     }
     out[u * params.dim + d] = sum;
-  }
-}
-
-// Σ partials[runStart(u, k), j] over id u's windows, in order: column j of the factor's sum.
-fn factorSum(u: u32, first: u32, end: u32, j: u32) -> f32 {
-  var sum = 0.0;
-  for (var k = first; k < end; k = nextWindow(k)) { sum += values[runStart(u, k) * params.units + j]; }
-  return sum;
-}
-
-// backward for a factored gradient (src/nn/gradient-forms.ts): dOut stood for F·Kᵀ, F [.., O] and
-// K [D, O] the kernel of a narrower Dense layer, so backwardPieces summed F's O columns (partials
-// [N, O]); this sums an id's runs per column j and writes rows[u, d] = Σ_j sum_j·K[d, j], j in order.
-// One invocation per id, as backward.
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn backwardFactored(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
-  let first = u32(rowStarts[u]);
-  let end = u32(rowStarts[u + 1u]);
-  let row = u * params.dim;
-  let first0 = factorSum(u, first, end, 0u);
-  let o = params.units;
-  var d = 0u;
-  for (; d + 4u <= params.dim; d += 4u) {
-    out[row + d] = first0 * kernel[d * o];
-    out[row + d + 1u] = first0 * kernel[(d + 1u) * o];
-    out[row + d + 2u] = first0 * kernel[(d + 2u) * o];
-    out[row + d + 3u] = first0 * kernel[(d + 3u) * o];
-  }
-  for (; d < params.dim; d++) { out[row + d] = first0 * kernel[d * o]; }
-  for (var j = 1u; j < params.units; j++) {
-    let sum = factorSum(u, first, end, j);
-    for (var d = 0u; d < params.dim; d++) { out[row + d] += sum * kernel[d * params.units + j]; }
   }
 }
 

@@ -45,13 +45,14 @@ fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }
 
 // LazyAdam's row-sparse update (src/nn/optimizers/lazy-adam.ts), in place: the rows of one table chunk
-// that a batch touched, from its row gradient (row u for table row rowIds[u], src/nn/gradient-forms.ts),
+// that a batch touched, from its row gradient (row u for table row rowIds[u], src/nn/gradient-forms.ts;
+// stored or factored, as shaders/row-gradients.wgsl reads it),
 // with the same step as `adam`. Rows need not start on a vec4 (D = 50), so an invocation loads each four
 // columns of its row one by one and stores those that exist. One invocation per row u of the index's
 // room (rowSpec[0]; SwiftShader pays for every invocation, and the room can be far past the batch's U),
 // dispatched as linearWorkgroups(rowSpec[0], WORKGROUP_SIZE).
 @group(0) @binding(5) var<storage, read_write> tableRows: array<f32>;    // the chunk [rows, D]
-@group(0) @binding(6) var<storage, read> gradRows: array<f32>;           // [capacity, D] the row gradient
+@group(0) @binding(6) var<storage, read> gradientRows: array<f32>;       // [capacity, D or O] the row gradient (row-gradients.wgsl)
 @group(0) @binding(7) var<storage, read_write> momentumRows: array<f32>; // the momentum slot's same chunk
 @group(0) @binding(8) var<storage, read_write> velocityRows: array<f32>; // the velocity slot's same chunk
 @group(0) @binding(9) var<storage, read> rowIds: array<i32>;             // [capacity] ascending table rows
@@ -67,17 +68,15 @@ fn adamRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let firstRow = rowSpec[2];
   if (id < firstRow || id >= firstRow + rowSpec[3]) { return; }
   let at = (id - firstRow) * dim;
-  let g = u * dim;
   // Whole quads of the row, then the last one's columns that exist (lanes past D stay zero:
   // computed, never stored). Loads and stores name their lanes: a vector indexed by a loop
   // variable costs SwiftShader a trip through memory.
   var column = 0u;
   for (; column + 4u <= dim; column += 4u) {
     let c = at + column;
-    let r = g + column;
     let step = adamStep(
       vec4f(tableRows[c], tableRows[c + 1u], tableRows[c + 2u], tableRows[c + 3u]),
-      vec4f(gradRows[r], gradRows[r + 1u], gradRows[r + 2u], gradRows[r + 3u]),
+      rowGradientQuad(u, column, dim),
       vec4f(momentumRows[c], momentumRows[c + 1u], momentumRows[c + 2u], momentumRows[c + 3u]),
       vec4f(velocityRows[c], velocityRows[c + 1u], velocityRows[c + 2u], velocityRows[c + 3u]),
     );
@@ -88,16 +87,15 @@ fn adamRows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   if (column < dim) {
     let lanes = dim - column;
     var w = vec4f(0.0);
-    var gr = vec4f(0.0);
+    let g = rowGradientQuad(u, column, dim);
     var m = vec4f(0.0);
     var v = vec4f(0.0);
     for (var k = 0u; k < lanes; k++) {
       w[k] = tableRows[at + column + k];
-      gr[k] = gradRows[g + column + k];
       m[k] = momentumRows[at + column + k];
       v[k] = velocityRows[at + column + k];
     }
-    let step = adamStep(w, gr, m, v);
+    let step = adamStep(w, g, m, v);
     for (var k = 0u; k < lanes; k++) {
       tableRows[at + column + k] = step.w[k];
       momentumRows[at + column + k] = step.m[k];

@@ -8,9 +8,10 @@
  * the dense route.
  */
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../src/gpu/gpu.js';
+import { Gpu, type Tensor } from '../src/gpu/gpu.js';
 import { denseInputGradient } from '../src/kernels/dense.js';
-import { embeddingBackwardFactoredReference, embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
+import { embeddingBackwardReference, embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
+import { scatterRows, scatterRowsReference } from '../src/kernels/rows.js';
 import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../src/kernels/mean-pool.js';
 import { densify, expandedStepsOf, factorOf, markExpanded, markFactored } from '../src/nn/gradient-forms.js';
 import { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from '../src/nn/ops.js';
@@ -158,11 +159,13 @@ describe('expanded gradients', () => {
 describe('factored gradients', () => {
   const gpu = useGpu();
 
-  // Kernel level: the row gradient from a factor F [B, 1, O] (expanded over T) or [B, T, O] and a
-  // kernel K [D, O] against its reference, bit for bit: scalar factors (O = 1, 3) and vec4 ones (O = 4),
-  // with a padding-like id that spans several summation windows.
+  // Kernel level: the row gradient from a factor F [B, 1, O] (expanded over T) or [B, T, O] is the
+  // per-id sums of F's O columns, as the reference sums them, bit for bit; scattered with its kernel
+  // K [D, O] it is those sums times Kᵀ (shaders/row-gradients.wgsl) as rowGradientReference multiplies.
+  // Scalar factors (O = 1, 3) and vec4 ones (O = 4), a padding-like id spanning several windows, and
+  // a table split in two.
   for (const [units, dim, expand] of [[1, 50, 300], [3, 7, 1], [4, 10, 260], [1, 5, 1]] as const) {
-    it(`the embedding sums a factored gradient as its reference does (O = ${units}, D = ${dim}, ${expand > 1 ? `expanded over ${expand} steps` : 'one row per position'})`, async () => {
+    it(`the embedding sums a factored gradient and the scatter multiplies it out as the references do (O = ${units}, D = ${dim}, ${expand > 1 ? `expanded over ${expand} steps` : 'one row per position'})`, async () => {
       const [vocab, batch] = [60, 3];
       const steps = expand > 1 ? expand : 290;
       const ids = randomIds(batch * steps, units + dim, vocab);
@@ -171,14 +174,25 @@ describe('factored gradients', () => {
       const kernelValues = randomFloats(dim * units, units, -1, 1);
       const factor = gpu().upload(factorRows, [batch, expand > 1 ? 1 : steps, units]);
       const kernel = gpu().upload(kernelValues, [dim, units]);
-      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(ids, vocab));
-      const rows = embeddingBackwardRows(gpu(), factor, index, vocab, dim, expand, kernel);
-      const got = ((await rows.read()) as Float32Array).subarray(0, index.uniqueCount * dim);
+      const csr = embeddingGradientIndex(ids, vocab);
+      const index = uploadEmbeddingGradientIndex(gpu(), csr);
+      const sums = embeddingBackwardRows(gpu(), factor, index, vocab, dim, expand, kernel);
+      const got = ((await sums.read()) as Float32Array).slice(0, index.uniqueCount * units);
       // The reference reads one factor row per position: an expanded factor repeated over its steps.
       const perPosition = new Float32Array(batch * steps * units);
       for (let n = 0; n < batch * steps; n++) perPosition.set(factorRows.subarray(Math.floor(n / expand) * units, (Math.floor(n / expand) + 1) * units), n * units);
-      const want = embeddingBackwardFactoredReference(perPosition, ids, vocab, kernelValues, dim);
-      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(want.buffer))).toBe(true);
+      const dense = embeddingBackwardReference(perPosition, ids, vocab, units);
+      const want = new Float32Array(csr.rowIds.length * units);
+      csr.rowIds.forEach((id, u) => want.set(dense.subarray(id * units, (id + 1) * units), u * units));
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+
+      const split = new Gpu(gpu().device, undefined, { maxBindingBytes: Math.ceil(vocab / 2) * dim * 4 });
+      const table = split.zeros([vocab, dim]);
+      expect(table.chunks.length).toBeGreaterThan(1);
+      scatterRows(split, index, sums, table, kernel);
+      const wantTable = new Float32Array(vocab * dim);
+      scatterRowsReference(wantTable, csr.rowIds, want, dim, kernelValues);
+      expect(Buffer.from(((await table.read()) as Float32Array).buffer).equals(Buffer.from(wantTable.buffer))).toBe(true);
       index.dispose();
     });
   }
@@ -210,8 +224,8 @@ describe('factored gradients', () => {
     expect(() => markFactored(gpu().upload(new Float32Array(4), [2, 2]), gpu().upload(new Float32Array(4), [2, 2]))).toThrow(/fewer units than inputs/);
   });
 
-  // Tape level: Embedding -> GlobalAveragePooling1D -> Dense(1): the factored route (the embedding's
-  // backwardFactored, no Dense input gradient dispatched) against the dense route (relu in between,
+  // Tape level: Embedding -> GlobalAveragePooling1D -> Dense(1): the factored route (no Dense input
+  // gradient dispatched; the scatter multiplies by the kernel) against the dense route (relu in between,
   // the identity on a positive table), within float32 rounding of the sums; and against float64.
   it('reaches the embedding through the mean pool factored, within float32 rounding of the dense route', async () => {
     const [vocab, dim, batch, steps] = [30, 50, 4, 300];
@@ -238,9 +252,9 @@ describe('factored gradients', () => {
     };
     const factored = await tableGradient(false);
     const denseRoute = await tableGradient(true);
-    expect(factored.entries).toContain('backwardFactored');
+    // Factored: the embedding's gradient passes sum one column (no Dense input gradient), the scatter multiplies.
     expect(factored.entries).not.toContain('inputGradient');
-    expect(denseRoute.entries).not.toContain('backwardFactored');
+    expect(denseRoute.entries).toContain('inputGradient');
     // |row| <= (positions of the id)·max|F/T|·max|K|; each route rounds at most once per add.
     const counts = new Int32Array(vocab);
     for (const id of ids) counts[id]++;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Gpu } from '../src/gpu/gpu.js';
 import { embeddingBackward, embeddingBackwardRows, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
 import { optimizerRowUpdate } from '../src/kernels/optimizer-update.js';
-import { scatterRows, scatterRowsReference } from '../src/kernels/rows.js';
+import { rowGradientReference, scatterRows, scatterRowsReference } from '../src/kernels/rows.js';
 import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential } from '../src/nn/model.js';
 import { Adam, LazyAdam } from '../src/nn/optimizers/index.js';
@@ -48,26 +48,31 @@ describe('row-sparse gradients', () => {
 
     // LazyAdam's in-place row update (shaders/optimizer-adam.wgsl adamRows) against Adam's float32
     // reference applied to the touched rows alone, bit for bit: rows not a multiple of 4 wide, a table
-    // split over buffers, an index with room for more rows than it holds.
-    it(`updates exactly the touched rows of the table and its slots as Adam's reference does on them (table ${label}, D = 50)`, async () => {
-      const g = maxBindingBytes ? new Gpu(gpu().device, undefined, { maxBindingBytes }) : gpu();
-      const [vocab, dim, iterations] = [130, 50, 3];
-      const optimizer = new LazyAdam({ learningRate: 0.01, weightDecay: 0.004 });
-      const host = [random(vocab * dim, 11), random(vocab * dim, 12).map(Math.abs), random(vocab * dim, 13).map(Math.abs)];
-      const ids = Int32Array.from([5, 129, 0, 64, 5, 77, 100, 64, 50, 49, 51]);
-      const csr = embeddingGradientIndex(ids, vocab);
-      const room = { ...uploadEmbeddingGradientIndex(g, csr), uniqueCount: csr.rowIds.length + 3 }; // as a captured step's
-      const gradient = random((csr.rowIds.length + 3) * dim, 14);
-      const [table, momentum, velocity] = host.map((h) => g.upload(h, [vocab, dim]));
-      expect(table.chunks.length).toBe(maxBindingBytes ? 3 : 1);
-      optimizerRowUpdate(g, optimizer, table, [momentum, velocity], g.upload(gradient), room, iterations);
-      csr.rowIds.forEach((id, u) => {
-        const row = (a: Float32Array) => a.subarray(id * dim, (id + 1) * dim);
-        optimizer.reference(row(host[0]), gradient.subarray(u * dim, (u + 1) * dim), [row(host[1]), row(host[2])], iterations);
+    // split over buffers, an index with room for more rows than it holds; the gradient stored, or
+    // factored ([U, 2] sums times a [50, 2] kernel, shaders/row-gradients.wgsl).
+    for (const units of [0, 2]) {
+      it(`updates exactly the touched rows of the table and its slots as Adam's reference does on them (table ${label}, D = 50, ${units ? `factored through ${units}` : 'stored'})`, async () => {
+        const g = maxBindingBytes ? new Gpu(gpu().device, undefined, { maxBindingBytes }) : gpu();
+        const [vocab, dim, iterations] = [130, 50, 3];
+        const optimizer = new LazyAdam({ learningRate: 0.01, weightDecay: 0.004 });
+        const host = [random(vocab * dim, 11), random(vocab * dim, 12).map(Math.abs), random(vocab * dim, 13).map(Math.abs)];
+        const ids = Int32Array.from([5, 129, 0, 64, 5, 77, 100, 64, 50, 49, 51]);
+        const csr = embeddingGradientIndex(ids, vocab);
+        const room = { ...uploadEmbeddingGradientIndex(g, csr), uniqueCount: csr.rowIds.length + 3 }; // as a captured step's
+        const stored = random((csr.rowIds.length + 3) * (units || dim), 14);
+        const factor = units ? random(dim * units, 15) : undefined;
+        const rows = rowGradientReference(stored, csr.rowIds.length, dim, factor);
+        const [table, momentum, velocity] = host.map((h) => g.upload(h, [vocab, dim]));
+        expect(table.chunks.length).toBe(maxBindingBytes ? 3 : 1);
+        optimizerRowUpdate(g, optimizer, table, [momentum, velocity], g.upload(stored), room, iterations, factor && g.upload(factor, [dim, units]));
+        csr.rowIds.forEach((id, u) => {
+          const row = (a: Float32Array) => a.subarray(id * dim, (id + 1) * dim);
+          optimizer.reference(row(host[0]), rows.subarray(u * dim, (u + 1) * dim), [row(host[1]), row(host[2])], iterations);
+        });
+        for (const [k, t] of [table, momentum, velocity].entries()) expect(Buffer.from(((await t.read()) as Float32Array).buffer).equals(Buffer.from(host[k].buffer))).toBe(true);
+        room.dispose();
       });
-      for (const [k, t] of [table, momentum, velocity].entries()) expect(Buffer.from(((await t.read()) as Float32Array).buffer).equals(Buffer.from(host[k].buffer))).toBe(true);
-      room.dispose();
-    });
+    }
   }
 
   for (const dim of [16, 5]) {

@@ -370,6 +370,7 @@ export class Gpu {
    * `params` fill the uniform at binding 0 (omit for kernels without one; a GPUBuffer is bound as
    * the uniform itself); `buffers` follow
    * from binding 1, or name their bindings (`{ 3: x, 4: out }`) for an entry point using only some.
+   * `constants` set the shader's `override` declarations (a pipeline for each set).
    */
   dispatch(
     name: string,
@@ -378,11 +379,12 @@ export class Gpu {
     buffers: Bindings,
     workgroups: readonly [number, number?, number?],
     params?: ArrayBufferView | GPUBuffer,
+    constants: Record<string, number> = {},
   ): void {
-    const key = pipelineKey(name, entryPoint);
+    const key = pipelineKey(name, entryPoint, constants);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = this.device.createComputePipeline(this.pipelineDescriptor(code, entryPoint));
+      pipeline = this.device.createComputePipeline(this.pipelineDescriptor(code, entryPoint, constants));
       this.pipelines.set(key, pipeline);
     }
     // A uniform buffer given as such is bound as it is (its owner keeps it up to date, step by step).

@@ -68,7 +68,7 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor, { deferre
     const vec4 = dim % 4 === 0;
     const invocations = out.size / dim;
     for (const chunk of table.chunks) {
-      const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0, 0, 0, 0, 0]);
+      const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0]);
       const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
       gpu.dispatch('embedding', source, vec4 ? 'forward4' : 'forward', bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
     }
@@ -166,14 +166,16 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
  * expanded gradient of GlobalAveragePooling1D, src/nn/gradient-forms.ts); each position then reads
  * its sample's row, the same floats in the same order.
  * `factor` K [D, O]: dOut is [B, T or 1, O] standing for its product with Kᵀ (a factored gradient,
- * gradient-forms.ts): the positions' O columns are summed, and each id's sums multiplied by K once.
+ * gradient-forms.ts): the result is then the sums of its O columns, [U, O]; table row rowIds[u]'s
+ * gradient is row u times Kᵀ, multiplied where it is used (rows.ts `scatterRows`, LazyAdam's
+ * `adamRows`), so no kernel writes or reads U·D gradient values.
  */
 export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number, expand = 1, factor?: Tensor): Tensor {
   const op = 'embeddingBackwardRows';
   expectPositive(op, 'dim', dim);
   expectPositive(op, 'expand', expand);
   if (factor && (factor.shape.length !== 2 || factor.shape[0] !== dim)) throw new RangeError(`${op}: the factor must be a kernel [${dim}, units], found [${factor.shape.join(', ')}]`);
-  // The width of dOut's rows: O for a factored gradient, else D.
+  // The width of dOut's rows and of the result's: O for a factored gradient, else D.
   const width = factor ? factor.shape[1] : dim;
   const steps = expand > 1 ? '1' : 'steps';
   expectTensor(op, 'dOut', dOut, 'f32', 3, `[batch, ${steps}, ${width}]`);
@@ -184,24 +186,21 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
     );
   }
   // Rows past U (a captured step's index has room for more) are left as they are: nothing reads them.
-  const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * dim) / 4) * 4)]);
+  const rows = gpu.empty([Math.max(4, Math.ceil((index.uniqueCount * width) / 4) * 4)]);
   if (index.uniqueCount === 0) return rows;
   // Two dispatches (shaders/embedding.wgsl): each window of GRADIENT_WINDOW positions sums its runs
-  // into `partials` (a row of `width` per position), per column or column quad where the width
-  // allows; then each id, one invocation per id, adds its runs (and multiplies by K, factored).
+  // into `partials` (a row per position), per column or column quad where the width allows; then
+  // each id, one invocation per id, adds its runs.
   const vec4 = width % 4 === 0;
   const columns = vec4 ? width / 4 : width;
   const tokens = index.tokenCount;
   const partials = gpu.empty([tokens * width]);
   const shared = { 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
   const [read, write] = vec4 ? [7, 8] : [1, 3];
-  const params = (count: number, columnsOut: number) => new Uint32Array([count, columnsOut, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, expand, factor ? width : 0, 0, 0, 0]);
-  const pass = (entry: string, bindings: Bindings, count: number, columnsOut: number) =>
-    gpu.dispatch('embedding', source, entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), params(count, columnsOut));
-  pass(vec4 ? 'backwardPieces4' : 'backwardPieces', { ...shared, [read]: dOut, [write]: partials }, Math.ceil(tokens / GRADIENT_WINDOW) * columns, width);
-  const ids = { 4: index.rowStarts, 6: index.uniqueCountTensor };
-  if (factor) pass('backwardFactored', { ...ids, 1: partials, 3: rows, 9: factor }, index.uniqueCount, dim);
-  else pass(vec4 ? 'backward4' : 'backward', { ...ids, [read]: partials, [write]: rows }, index.uniqueCount, dim);
+  const pass = (entry: string, bindings: Bindings, count: number) =>
+    gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, width, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, expand]));
+  pass('backwardPieces', { ...shared, [read]: dOut, [write]: partials }, Math.ceil(tokens / GRADIENT_WINDOW) * columns);
+  pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, [read]: partials, [write]: rows }, index.uniqueCount);
   partials.dispose();
   return rows;
 }
@@ -239,28 +238,6 @@ export function embeddingBackwardReference(dOut: Float32Array, ids: Int32Array, 
     }
   });
   return dTable;
-}
-
-/**
- * The row gradient of a factored dOut (embeddingBackwardRows with `factor`) as the GPU computes it:
- * `factorRows` [N, O] (one row per position, an expanded gradient already repeated), each id's
- * positions summed per column as embeddingBackwardReference sums them, then multiplied by
- * `kernel` [D, O]: rows[u, d] = Σ_j sum[u, j]·K[d, j], j ascending, in float32. Returns [U, D] for
- * the index's ids in ascending order.
- */
-export function embeddingBackwardFactoredReference(factorRows: Float32Array, ids: Int32Array, vocabSize: number, kernel: Float32Array, dim: number): Float32Array {
-  const units = kernel.length / dim;
-  const sums = embeddingBackwardReference(factorRows, ids, vocabSize, units);
-  const { rowIds } = embeddingGradientIndex(ids, vocabSize);
-  const rows = new Float32Array(rowIds.length * dim);
-  rowIds.forEach((id, u) => {
-    for (let d = 0; d < dim; d++) {
-      let acc = 0;
-      for (let j = 0; j < units; j++) acc = Math.fround(acc + Math.fround(sums[id * units + j] * kernel[d * units + j]));
-      rows[u * dim + d] = acc;
-    }
-  });
-  return rows;
 }
 
 function expectTensor(op: string, name: string, t: Tensor, dtype: DType, rank: number, shape: string): void {

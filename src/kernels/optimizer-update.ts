@@ -7,6 +7,7 @@
 import { linearWorkgroups, type Gpu, type PreparedDispatch, type Tensor } from '../gpu/gpu.js';
 import type { Optimizer } from '../nn/optimizers/index.js';
 import type { EmbeddingGradientIndex } from './embedding.js';
+import { factorUnits } from './rows.js';
 
 const WORKGROUP_SIZE = 256;
 /** Elements one invocation updates (a vec4). */
@@ -67,16 +68,19 @@ export function optimizerUpdate(gpu: Gpu, optimizer: Optimizer, weights: Tensor,
  * did not touch are not read or written. One dispatch per chunk of a split table (its slots are split
  * alike), one invocation per row of the index's room. Bindings: 0 the optimizer's
  * uniform, 5 the table chunk, 6 the row gradient, 7.. the slots' chunks in `slotNames` order, then the
- * index's rowIds, its U, and [invocations, D, the chunk's first row, its rows].
+ * index's rowIds, its U, and [invocations, D, the chunk's first row, its rows], and 15 the factor
+ * (its O the pipeline constant FACTOR_UNITS).
+ * `factor` K [D, O]: the row gradient is factored (shaders/row-gradients.wgsl), [U, O] sums times Kᵀ.
  */
-export function optimizerRowUpdate(gpu: Gpu, optimizer: Optimizer, table: Tensor, slots: readonly Tensor[], gradient: Tensor, index: EmbeddingGradientIndex, iterations: number | GPUBuffer): void {
+export function optimizerRowUpdate(gpu: Gpu, optimizer: Optimizer, table: Tensor, slots: readonly Tensor[], gradient: Tensor, index: EmbeddingGradientIndex, iterations: number | GPUBuffer, factor?: Tensor): void {
   const op = 'optimizerRowUpdate';
   const entry = optimizer.rowsEntryPoint;
   if (!entry) throw new RangeError(`${op}: ${optimizer.className} has no row-sparse update`);
   if (slots.length !== optimizer.slotNames.length) throw new RangeError(`${op}: ${optimizer.name} takes ${optimizer.slotNames.length} slots, found ${slots.length}`);
   if (table.shape.length !== 2) throw new RangeError(`${op}: the table must be [vocab, dim], found [${table.shape.join(', ')}]`);
   const dim = table.shape[1];
-  if (gradient.size < index.uniqueCount * dim) throw new RangeError(`${op}: a row gradient of ${gradient.size} values for ${index.uniqueCount} rows of ${dim}`);
+  const units = factorUnits(op, factor, dim);
+  if (gradient.size < index.uniqueCount * (units || dim)) throw new RangeError(`${op}: a row gradient of ${gradient.size} values for ${index.uniqueCount} rows of ${units || dim}`);
   const invocations = index.uniqueCount; // a row each
   const params = typeof iterations === 'number' ? optimizer.params(iterations) : iterations;
   const after = 7 + slots.length;
@@ -87,8 +91,9 @@ export function optimizerRowUpdate(gpu: Gpu, optimizer: Optimizer, table: Tensor
       return s;
     });
     const spec = gpu.upload(Int32Array.of(invocations, dim, chunk.firstRow, chunk.rows));
-    const bindings = { 5: chunk, 6: gradient, ...Object.fromEntries(slotChunks.map((s, k) => [7 + k, s])), [after]: index.rowIds, [after + 1]: index.uniqueCountTensor, [after + 2]: spec };
-    gpu.dispatch(shaderName(optimizer), optimizer.shader, entry, bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
+    // The factor's binding is in the layout either way (any buffer when unread).
+    const bindings = { 5: chunk, 6: gradient, ...Object.fromEntries(slotChunks.map((s, k) => [7 + k, s])), [after]: index.rowIds, [after + 1]: index.uniqueCountTensor, [after + 2]: spec, 15: factor ?? gradient };
+    gpu.dispatch(shaderName(optimizer), optimizer.shader, entry, bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params, { FACTOR_UNITS: units });
     spec.dispose();
   });
 }

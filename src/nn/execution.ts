@@ -133,11 +133,12 @@ function trainStep(ctx: ExecutionContext, batch: BatchTensors, update: readonly 
     } else {
       // Keras' dense update: every other row's gradient is zero.
       gpu.recordClear(store.gradients[i]);
-      scatterRows(gpu, rows.index, g, store.gradients[i]);
+      scatterRows(gpu, rows.index, g, store.gradients[i], rows.factor);
     }
   });
-  gpu.record(update);
+  // Row updates first: a factored row gradient reads a Dense kernel that the update below moves.
   for (const [i, g, rows] of lazy) lazyRowUpdate(ctx, i, g, rows);
+  gpu.record(update);
   gpu.copyElements(loss, 0, metrics, 0, 1);
   gpu.copyElements(correct, 0, metrics, 1, 1);
   for (const g of grads.values()) disposeRowGradient(g);
@@ -152,7 +153,7 @@ function trainStep(ctx: ExecutionContext, batch: BatchTensors, update: readonly 
  */
 function lazyRowUpdate(ctx: ExecutionContext, i: number, gradient: Tensor, rows: RowGradient): void {
   const { gpu, store } = ctx;
-  optimizerRowUpdate(gpu, ctx.optimizer!, store.weights[i].tensor, store.slotsOf(i), gradient, rows.index, store.uniform);
+  optimizerRowUpdate(gpu, ctx.optimizer!, store.weights[i].tensor, store.slotsOf(i), gradient, rows.index, store.uniform, rows.factor);
 }
 
 /** Forward only (Dropout off): [loss, correct] into `metrics`. */

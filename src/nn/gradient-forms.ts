@@ -14,7 +14,8 @@
  *   factored    a [..., O] gradient F standing for F·Kᵀ [..., I], K [I, O] the kernel of the Dense
  *               layer it came through, left unmultiplied where O < I (src/nn/ops.ts `dense`): a mean
  *               pool hands it on expanded, and the embedding sums O columns per position instead of
- *               I, multiplying by K once per distinct id (shaders/embedding.wgsl `backwardFactored`).
+ *               I; its row gradient stays factored too ([U, O] sums, RowGradient's `factor`), and
+ *               is multiplied by K where a row is used (shaders/row-gradients.wgsl).
  *               Mathematically the same gradient; its float32 rounding differs from the dense
  *               route's (sums of F, then one product, where the dense route sums products). An op
  *               takes it if it says so (`Tape.record`'s `takesFactored`).
@@ -34,6 +35,8 @@ export interface RowGradient {
   shape: readonly number[];
   /** Frees what the gradient alone uses (an index built for one eager step); nothing for a captured step's. */
   release(): void;
+  /** Set when the rows are factored: [U, O] sums whose product with this kernel ᵀ ([D, O]) is each row. */
+  factor?: Tensor;
 }
 
 const rowGradients = new WeakMap<Tensor, RowGradient>();
@@ -110,7 +113,7 @@ export function densify(gradient: Tensor, keep: KeptForms = {}): Tensor {
   const info = rowGradients.get(g);
   if (!info || keep.rows) return g;
   const dense = g.gpu.zeros(info.shape);
-  scatterRows(g.gpu, info.index, g, dense);
+  scatterRows(g.gpu, info.index, g, dense, info.factor);
   disposeRowGradient(g);
   return dense;
 }

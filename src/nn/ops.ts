@@ -49,8 +49,9 @@ export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | Em
     // Row-sparse: only the batch's distinct ids (gradient-forms.ts); dense for whoever does not ask for rows.
     // dOut may come expanded (one row per sample, from GlobalAveragePooling1D) and factored (a narrower
     // Dense's gradient, not yet multiplied by its kernel): summed from directly.
-    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim, expandedStepsOf(dOut), factorOf(dOut));
-    return [markRowGradient(rows, { index, shape: table.shape, release: () => built?.dispose() }), null];
+    const factor = factorOf(dOut);
+    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim, expandedStepsOf(dOut), factor);
+    return [markRowGradient(rows, { index, shape: table.shape, release: () => built?.dispose(), factor }), null];
   }, { takesExpanded: true, takesFactored: true });
   return out;
 }

@@ -6,6 +6,7 @@
  * AdamW (./adamw.ts) is the same rule with weight decay on.
  */
 import source from '../../../shaders/optimizer-adam.wgsl';
+import { ROW_GRADIENTS_WGSL, withShared } from '../../kernels/shader-library.js';
 import { Optimizer, optimizerShader, type OptimizerOptions } from './optimizer.js';
 import { checkEpsilon, checkNumber } from './validation.js';
 
@@ -20,7 +21,8 @@ export interface AdamOptions extends OptimizerOptions {
 /** Keras' defaults. */
 export const ADAM_DEFAULTS = { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: null } as const;
 const ADAM_OPTIONS = ['beta1', 'beta2', 'epsilon', 'amsgrad'] as const;
-const SHADER = optimizerShader(source);
+// LazyAdam's row update (adamRows) reads row gradients as row-gradients.wgsl does.
+const SHADER = optimizerShader(withShared(source, ROW_GRADIENTS_WGSL));
 const f32 = Math.fround;
 
 /** Adam's rule, shared by Adam and AdamW (which differ in name and default weight decay). */
