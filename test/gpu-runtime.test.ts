@@ -71,6 +71,34 @@ describe('Gpu', () => {
   });
 });
 
+describe('Gpu read-backs', () => {
+  const gpu = useGpu();
+
+  // Staging buffers are kept for the next read-back (creating one is allocating and zeroing it): a
+  // second read of the same size creates none, and each read returns its own tensors' values.
+  it('reuse their staging buffers, and each returns its own values', async () => {
+    const g = new Gpu(gpu().device);
+    const created: number[] = [];
+    const create = g.device.createBuffer.bind(g.device);
+    g.device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      if (descriptor.usage & GPUBufferUsage.MAP_READ) created.push(descriptor.size);
+      return create(descriptor);
+    };
+    const a = g.upload(Float32Array.from({ length: 1000 }, (_, i) => i));
+    const b = g.upload(Float32Array.from({ length: 1000 }, (_, i) => -i));
+    expect(Array.from((await g.readAll([a]))[0]).slice(0, 3)).toEqual([0, 1, 2]);
+    expect(Array.from((await g.readAll([b]))[0]).slice(0, 3)).toEqual([-0, -1, -2]);
+    expect(Array.from((await g.readAll([a]))[0]).slice(997)).toEqual([997, 998, 999]);
+    expect(await g.readScalars([b])).toEqual([-0]); // a smaller read takes the pooled buffer too
+    expect(created).toEqual([4000]);
+    const c = g.upload(new Float32Array(2000));
+    await g.readAll([c]);
+    expect(created).toEqual([4000, 8000]); // none large enough: a new one
+    g.device.createBuffer = create;
+    g.close();
+  });
+});
+
 describe('Gpu with tensors split into chunks', () => {
   const gpu = useGpu();
   /** Binds at most 256 bytes: [50, 3] (12 bytes a row) splits into 21 + 21 + 8 rows, [30, 5] (20 bytes) into 12 + 12 + 6. */

@@ -18,6 +18,9 @@ import type { GpuTimer } from './timer.js';
 
 export type DType = 'f32' | 'i32';
 
+/** Bytes of staging buffers kept between read-backs (Gpu.stagingPool): a fastText checkpoint's. */
+const STAGING_POOL_BYTES = 1 << 30;
+
 /** A WebGPU error (validation, out of memory) or a lost device, with WebGPU's message. */
 export class GpuError extends Error {
   constructor(message: string) {
@@ -172,6 +175,11 @@ export interface GpuStats {
 
 export class Gpu {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /**
+   * Staging buffers kept (unmapped) for the next read-back, up to STAGING_POOL_BYTES: creating one is
+   * allocating and zeroing it, which for a checkpoint of a fastText table (720 MB) took 0.4 to 1.9 s.
+   */
+  private stagingPool: GPUBuffer[] = [];
   private readonly compiling = new Map<string, Promise<GPUComputePipeline>>();
   /** Free storage buffers by byte size: shapes repeat every step, so exact sizes reuse well. */
   private readonly free = new Map<number, GPUBuffer[]>();
@@ -241,6 +249,8 @@ export class Gpu {
     this.trim();
     for (const u of this.freeUniforms) u.destroy();
     this.freeUniforms = [];
+    for (const b of this.stagingPool) b.destroy();
+    this.stagingPool = [];
     const release = this.releaseDevice;
     this.releaseDevice = null;
     release?.();
@@ -616,7 +626,7 @@ export class Gpu {
         // Sized for this segment and the ones after it that fit.
         let size = 0;
         for (let j = i; j < segments.length && size + segments[j].bytes <= maxStaging; j++) size += segments[j].bytes;
-        staging = { buffer: this.device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }), bytes: 0 };
+        staging = { buffer: this.takeStaging(Math.max(4, size)), bytes: 0 };
         stagings.push(staging);
       }
       encoder.copyBufferToBuffer(s.buffer, s.offset, staging.buffer, staging.bytes, s.bytes);
@@ -636,10 +646,33 @@ export class Gpu {
       this.throwIfFailed();
       throw new GpuError(`reading back from the GPU failed: ${(cause as Error).message}`);
     } finally {
-      for (const st of stagings) st.buffer.destroy();
+      for (const st of stagings) this.keepStaging(st.buffer);
     }
     this.throwIfFailed();
     return out.buffer;
+  }
+
+  /** The smallest pooled staging buffer of at least `bytes`, or a new one of `bytes`. */
+  private takeStaging(bytes: number): GPUBuffer {
+    let best = -1;
+    this.stagingPool.forEach((b, i) => {
+      if (b.size >= bytes && (best < 0 || b.size < this.stagingPool[best].size)) best = i;
+    });
+    if (best >= 0) return this.stagingPool.splice(best, 1)[0];
+    return this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Back into the pool (unmapped), dropping the oldest past STAGING_POOL_BYTES; destroyed when mapping failed. */
+  private keepStaging(buffer: GPUBuffer): void {
+    if (buffer.mapState !== 'mapped') return buffer.destroy();
+    buffer.unmap();
+    this.stagingPool.push(buffer);
+    let total = this.stagingPool.reduce((sum, b) => sum + b.size, 0);
+    while (total > STAGING_POOL_BYTES) {
+      const oldest = this.stagingPool.shift()!;
+      total -= oldest.size;
+      oldest.destroy();
+    }
   }
 
   private throwIfFailed(): void {
