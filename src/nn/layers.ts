@@ -155,7 +155,10 @@ export function inferenceContext(gpu: Gpu): CallContext {
 
 /** keras.initializers.RandomUniform(minval, maxval). */
 function randomUniform(n: number, min: number, max: number, rng: RandomState): Float32Array {
-  return Float32Array.from({ length: n }, () => min + (max - min) * rng.randomSample());
+  // A plain loop: Float32Array.from with a map function took 3.6 s for fastText's 60M weights, this 1 s.
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = min + (max - min) * rng.randomSample();
+  return out;
 }
 
 /** keras.initializers.GlorotUniform: U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out)). */
