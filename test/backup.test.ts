@@ -33,7 +33,7 @@ function memory(): BackupStorage & { bytes: Uint8Array | null; writes: number } 
     writes: 0,
     description: 'memory://checkpoint',
     read: async () => store.bytes,
-    write: async (b: Uint8Array) => void ((store.bytes = b.slice()), store.writes++),
+    write: async (pieces: readonly Uint8Array[]) => void ((store.bytes = new Uint8Array(Buffer.concat(pieces))), store.writes++),
     remove: async () => void (store.bytes = null),
   };
   return store;

@@ -161,7 +161,7 @@ describe('the engine', () => {
 
   it('resumes from a checkpoint bit for bit with every optimizer, with Dropout', async () => {
     const memory = (): BackupStorage & { bytes: Uint8Array | null } => {
-      const s = { bytes: null as Uint8Array | null, description: 'memory://checkpoint', read: async () => s.bytes, write: async (b: Uint8Array) => void (s.bytes = b.slice()), remove: async () => void (s.bytes = null) };
+      const s = { bytes: null as Uint8Array | null, description: 'memory://checkpoint', read: async () => s.bytes, write: async (pieces: readonly Uint8Array[]) => void (s.bytes = new Uint8Array(Buffer.concat(pieces))), remove: async () => void (s.bytes = null) };
       return s;
     };
     const interruptAfter = (epoch: number): Callback => ({ onEpochEnd: (e) => void (e === epoch && (() => { throw new Error('interrupted'); })()) });

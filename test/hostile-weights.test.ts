@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../src/data/zip.js';
-import { decodeWeights, decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from '../src/nn/weights-file.js';
+import { decodeWeights, decodeWeightsFile, encodeWeights, encodeWeightsPieces, WeightsFileError, type NamedWeights } from '../src/nn/weights-file.js';
 
 const WEIGHTS: NamedWeights[] = [
   { name: 'embedding/embeddings', shape: [4, 2], values: Float32Array.from({ length: 8 }, (_, i) => i / 8) },
@@ -52,6 +52,19 @@ describe('weights file: round trip', () => {
     const { weights, meta: readMeta } = decodeWeightsFile(encodeWeights(WEIGHTS, meta));
     expect(weights).toEqual(WEIGHTS);
     expect(readMeta).toEqual(meta);
+  });
+
+  // A checkpoint is written in pieces (the weights' own bytes, not copied): back to back they are the file.
+  it('writes the same file in pieces, each weight a view of its own values', () => {
+    const values = [Float32Array.of(1, -2.5, 3), new Float32Array(new ArrayBuffer(40), 8, 5).fill(0.25)];
+    const weights = values.map((v, i) => ({ name: `w${i}`, shape: [v.length], values: v }));
+    const pieces = encodeWeightsPieces(weights, { epoch: 3 });
+    expect(pieces.slice(1).map((p) => [p.buffer, p.byteOffset, p.byteLength])).toEqual(values.map((v) => [v.buffer, v.byteOffset, v.byteLength]));
+    const joined = new Uint8Array(Buffer.concat(pieces));
+    expect(Buffer.from(joined).equals(Buffer.from(encodeWeights(weights, { epoch: 3 })))).toBe(true);
+    const read = decodeWeightsFile(joined, 'pieces.sgw');
+    expect(read.meta).toEqual({ epoch: 3 });
+    expect(read.weights.map((w) => Array.from(w.values))).toEqual(values.map((v) => Array.from(v)));
   });
 
   it('reads from a view at an odd offset of a larger buffer', () => {

@@ -19,14 +19,14 @@
 import type { Callback, CallbackModel, Logs, TrainParams } from './callbacks.js';
 import { TrainingError } from './model.js';
 import { excerpt } from '../data/errors.js';
-import { decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from './weights-file.js';
+import { decodeWeightsFile, encodeWeightsPieces, WeightsFileError, type NamedWeights } from './weights-file.js';
 
 /** Where a checkpoint is kept. */
 export interface BackupStorage {
   /** The checkpoint's bytes, or null when there is none. */
   read(): Promise<Uint8Array | null>;
-  /** Replace the checkpoint, all at once. */
-  write(bytes: Uint8Array): Promise<void>;
+  /** Replace the checkpoint, all at once, with these pieces back to back (weights-file.ts `encodeWeightsPieces`). */
+  write(pieces: readonly Uint8Array[]): Promise<void>;
   remove(): Promise<void>;
   /** Names it in messages, e.g. its path. */
   readonly description: string;
@@ -118,12 +118,12 @@ export class BackupAndRestore implements Callback {
     for (const [key, value] of Object.entries(logs)) (this.history[key] ??= []).push(value);
     const [names, shapes] = [model.weightNames, model.weightShapes];
     const [values, optimizer] = [await model.getWeights(), await model.getOptimizerState()];
-    await this.written();
     const named = (prefix: string, list: Float32Array[]) => list.map((v, i): NamedWeights => ({ name: `${prefix}${names[i]}`, shape: shapes[i], values: v }));
     const entries = [...named('', values), ...optimizer.slots.flatMap((slot) => named(`optimizer/${slot.name}/`, slot.values))];
     for (const entry of entries) {
       const bad = firstNonFinite(entry.values);
       if (bad >= 0) {
+        await this.written().catch(() => {}); // which checkpoint is the last good one
         const kept = this.checkpointEpoch > 0 ? `the last good checkpoint (after epoch ${this.checkpointEpoch}) is kept at ${this.storage.description}` : 'no checkpoint was written';
         throw new TrainingError(`after epoch ${epoch + 1}, ${entry.name} holds ${entry.values[bad]} at index ${bad}: training stopped; ${kept}`);
       }
@@ -136,8 +136,9 @@ export class BackupAndRestore implements Callback {
       iterations: optimizer.iterations,
       optimizer: { name: model.optimizerName, slots: optimizer.slots.map((s) => s.name) },
     };
-    const bytes = encodeWeights(entries, state as unknown as Record<string, unknown>);
-    this.pending = this.storage.write(bytes).then(() => void (this.checkpointEpoch = epoch + 1));
+    const pieces = encodeWeightsPieces(entries, state as unknown as Record<string, unknown>);
+    await this.written();
+    this.pending = this.storage.write(pieces).then(() => void (this.checkpointEpoch = epoch + 1));
     this.pending.catch(() => {}); // handled: written() rethrows it
   }
 

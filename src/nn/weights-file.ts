@@ -42,6 +42,22 @@ export class WeightsFileError extends Error {
 }
 
 export function encodeWeights(weights: readonly NamedWeights[], meta?: Record<string, unknown>): Uint8Array {
+  const pieces = encodeWeightsPieces(weights, meta);
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+/**
+ * The same file as pieces to be written back to back: the preamble, header and padding, then each
+ * weight's own bytes, not copied (a checkpoint of a fastText table is 720 MB). The values must be
+ * float32 on a little-endian host, as every WebGPU host is.
+ */
+export function encodeWeightsPieces(weights: readonly NamedWeights[], meta?: Record<string, unknown>): Uint8Array[] {
   let offset = 0;
   const entries = weights.map(({ name, shape, values }) => {
     const entry = { name, shape, offset, length: values.length };
@@ -49,16 +65,17 @@ export function encodeWeights(weights: readonly NamedWeights[], meta?: Record<st
     return entry;
   });
   const header = new TextEncoder().encode(JSON.stringify({ format: FORMAT, version: VERSION, weights: entries, ...(meta ? { meta } : {}) }));
-  const dataStart = align4(PREAMBLE + header.length);
-  const out = new Uint8Array(dataStart + offset * 4);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  const view = new DataView(out.buffer);
+  const head = new Uint8Array(align4(PREAMBLE + header.length));
+  head.set(new TextEncoder().encode(MAGIC), 0);
+  const view = new DataView(head.buffer);
   view.setUint32(8, header.length, true);
-  out.set(header, PREAMBLE);
-  const data = new Float32Array(out.buffer, dataStart, offset);
-  weights.forEach((w, i) => data.set(w.values, entries[i].offset));
-  view.setUint32(CRC_AT, fileCrc(out), true);
-  return out;
+  head.set(header, PREAMBLE);
+  const data = weights.map(({ values }) => new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  // CRC-32 of every byte but the CRC field's own, chained over the pieces.
+  let crc = crc32(head.subarray(PREAMBLE), crc32(head.subarray(0, CRC_AT)));
+  for (const piece of data) crc = crc32(piece, crc);
+  view.setUint32(CRC_AT, crc, true);
+  return [head, ...data];
 }
 
 /** CRC-32 of the file's bytes with the CRC field itself left out. */

@@ -3,16 +3,26 @@
  * half-written file behind (a reader sees the old file or the new one); and the checkpoint
  * storage of BackupAndRestore on top of that.
  */
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BackupStorage } from '../nn/backup.js';
 
 const PARTIAL = '.partial-';
 
-/** Write then rename. */
-export async function writeAtomically(path: string, contents: string | Uint8Array): Promise<void> {
+/** Write then rename; `contents` may come in pieces, written back to back. */
+export async function writeAtomically(path: string, contents: string | Uint8Array | readonly Uint8Array[]): Promise<void> {
   const partial = `${path}${PARTIAL}${process.pid}`;
-  await writeFile(partial, contents, { flush: true });
+  if (typeof contents === 'string' || contents instanceof Uint8Array) {
+    await writeFile(partial, contents, { flush: true });
+  } else {
+    const file = await open(partial, 'w');
+    try {
+      for (const piece of contents) await file.write(piece);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
   await rename(partial, path);
 }
 
@@ -28,7 +38,7 @@ export function fileBackup(path: string): BackupStorage {
         throw error;
       }
     },
-    write: (bytes) => writeAtomically(path, bytes),
+    write: (pieces) => writeAtomically(path, pieces),
     remove: () => rm(path, { force: true }),
   };
 }
