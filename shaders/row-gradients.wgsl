@@ -13,9 +13,10 @@ override FACTOR_UNITS: u32 = 0u; // O (0: the rows are stored as they are)
 // g[u, d] of a gradient with rows of `dim` values.
 fn rowGradientAt(u: u32, d: u32, dim: u32) -> f32 {
   if (FACTOR_UNITS == 0u) { return gradientRows[u * dim + d]; }
-  // From 0.0, as the Dense input gradient sums (so a zero sum gives +0, never -0).
-  var acc = 0.0;
-  for (var j = 0u; j < FACTOR_UNITS; j++) { acc += gradientRows[u * FACTOR_UNITS + j] * factor[d * FACTOR_UNITS + j]; }
+  // From 0.0, as the Dense input gradient sums (so a zero sum gives +0, never -0); the first term out
+  // of the loop, which then does not run at all for O = 1 (a loop per value costs SwiftShader).
+  var acc = 0.0 + gradientRows[u * FACTOR_UNITS] * factor[d * FACTOR_UNITS];
+  for (var j = 1u; j < FACTOR_UNITS; j++) { acc += gradientRows[u * FACTOR_UNITS + j] * factor[d * FACTOR_UNITS + j]; }
   return acc;
 }
 
