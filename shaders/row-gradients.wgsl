@@ -2,7 +2,7 @@
 // one: rows.wgsl's scatter and the optimizers' row updates. Row u belongs to table row rowIds[u] and
 // is stored in `gradientRows` (declared by the shader this is put in front of) either as it is, D
 // values, or factored: O sums whose product with a Dense kernel K [D, O] is the row,
-//   g[u, d] = 0 + sums[u, 0]·K[d, 0] + sums[u, 1]·K[d, 1] + ..., added in that order
+//   g[u, d] = sums[u, 0]·K[d, 0] + sums[u, 1]·K[d, 1] + ..., added in that order
 // (an embedding under a mean pool and a narrower Dense: the gradient is never written D wide).
 // O is a pipeline constant: SwiftShader runs every path a lane might take, so a runtime choice
 // between the forms cost each of them.
@@ -13,9 +13,9 @@ override FACTOR_UNITS: u32 = 0u; // O (0: the rows are stored as they are)
 // g[u, d] of a gradient with rows of `dim` values.
 fn rowGradientAt(u: u32, d: u32, dim: u32) -> f32 {
   if (FACTOR_UNITS == 0u) { return gradientRows[u * dim + d]; }
-  // From 0.0, as the Dense input gradient sums (so a zero sum gives +0, never -0); the first term out
-  // of the loop, which then does not run at all for O = 1 (a loop per value costs SwiftShader).
-  var acc = 0.0 + gradientRows[u * FACTOR_UNITS] * factor[d * FACTOR_UNITS];
+  // The first term out of the loop, which then does not run at all for O = 1 (a loop per value costs
+  // SwiftShader).
+  var acc = gradientRows[u * FACTOR_UNITS] * factor[d * FACTOR_UNITS];
   for (var j = 1u; j < FACTOR_UNITS; j++) { acc += gradientRows[u * FACTOR_UNITS + j] * factor[d * FACTOR_UNITS + j]; }
   return acc;
 }

@@ -41,15 +41,15 @@ export function factorUnits(op: string, factor: Tensor | undefined, dim: number)
   return factor.shape[1];
 }
 
-/** The rows a row-sparse gradient stands for: `compact` [U, D] as it is, or [U, O] sums times `factor`ᵀ ([D, O]), added to 0 from j = 0 up in float32 as on the GPU (shaders/row-gradients.wgsl). */
+/** The rows a row-sparse gradient stands for: `compact` [U, D] as it is, or [U, O] sums times `factor`ᵀ ([D, O]), added from j = 0 up in float32 as on the GPU (shaders/row-gradients.wgsl). */
 export function rowGradientReference(compact: Float32Array, uniqueCount: number, dim: number, factor?: Float32Array): Float32Array {
   if (!factor) return compact.slice(0, uniqueCount * dim);
   const units = factor.length / dim;
   const rows = new Float32Array(uniqueCount * dim);
   for (let u = 0; u < uniqueCount; u++) {
     for (let d = 0; d < dim; d++) {
-      let acc = 0;
-      for (let j = 0; j < units; j++) acc = Math.fround(acc + Math.fround(compact[u * units + j] * factor[d * units + j]));
+      let acc = Math.fround(compact[u * units] * factor[d * units]);
+      for (let j = 1; j < units; j++) acc = Math.fround(acc + Math.fround(compact[u * units + j] * factor[d * units + j]));
       rows[u * dim + d] = acc;
     }
   }
