@@ -39,6 +39,7 @@ struct Params {
   tokens: u32,   // N: backward only, the index's positions
   piece: u32,    // backward only: the window of positions one invocation sums
   expand: u32,   // backwardPieces: dOut holds one row per `expand` positions (an expanded gradient: T; else 1)
+  zeroId0: u32,  // backward: 1 when id 0's steps are masked (the expanded gradient stands for zeros there)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -50,6 +51,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read> uniqueCount: array<i32>; // [1] backward only: U (a captured step's index has room for more)
 @group(0) @binding(7) var<storage, read> values4: array<vec4f>;       // forward4, backward4: values as vec4s (D a multiple of 4)
 @group(0) @binding(8) var<storage, read_write> out4: array<vec4f>;    // forward4, backward4: out as vec4s
+@group(0) @binding(9) var<storage, read> rowIds: array<i32>;          // backward: [U] the distinct ids, ascending
 
 // out[n, d] = table[ids[n], d] for the ids in the chunk; an id outside [0, V) reads as a zero row
 // (as TF's GPU gather does), written by the chunk at row 0, rather than out of bounds: ids live
@@ -116,7 +118,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let u = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
   if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
   let first = u32(rowStarts[u]);
-  let end = u32(rowStarts[u + 1u]);
+  let end = select(u32(rowStarts[u + 1u]), first, maskedId(u)); // a masked id sums nothing: 0
   for (var d = 0u; d < params.dim; d++) {
     var sum = 0.0;
     for (var k = first; k < end; k = nextWindow(k)) {
@@ -124,6 +126,11 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
     }
     out[u * params.dim + d] = sum;
   }
+}
+
+// Whether the batch's u-th id is the padding id whose steps a mask_zero mask hides (params.zeroId0).
+fn maskedId(u: u32) -> bool {
+  return params.zeroId0 != 0u && rowIds[u] == 0;
 }
 
 // forward for D a multiple of 4: one invocation per token copies its row, a vec4 at a time
@@ -166,7 +173,7 @@ fn backward4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
   if (u >= params.count || u >= u32(uniqueCount[0])) { return; }
   let dim4 = params.dim / 4u;
   let first = u32(rowStarts[u]);
-  let end = u32(rowStarts[u + 1u]);
+  let end = select(u32(rowStarts[u + 1u]), first, maskedId(u));
   for (var q = 0u; q < dim4; q++) {
     var sum = vec4f(0.0);
     for (var k = first; k < end; k = nextWindow(k)) {

@@ -7,10 +7,19 @@
 // One invocation per (b, d) in both passes, looping over t in order (backward writes its T
 // gradients), so results are deterministic. Dispatched as linearWorkgroups(B·D, WORKGROUP_SIZE).
 //
+// Where the mask is Embedding(mask_zero)'s, (ids != 0) of the embedding's own ids (src/nn/ops.ts),
+// the [B, T, D] rows between the two are never written: forwardGathered reads them through the
+// ids (the same sums), and the gradient goes on *expanded* (src/nn/gradient-forms.ts): each sample's
+// share dOut[b, d] / count[b] once ([B, 1, D], backwardExpanded), every unmasked step's gradient;
+// broadcast writes the whole dx from it (what backward writes).
+//
 // Bindings ('auto' layouts hold only the bindings an entry point uses):
-//   entry point   src              out              mask
-//   forward       x    [B, T, D]   out [B, D]       mask [B, T]
-//   backward      dOut [B, D]      dx  [B, T, D]    mask [B, T]
+//   entry point        src                out              mask / ids
+//   forward            x    [B, T, D]     out [B, D]       mask [B, T]
+//   backward           dOut [B, D]        dx  [B, T, D]    mask [B, T]
+//   forwardGathered    table [V, D]       out [B, D]       ids [B, T] (binding 4)
+//   backwardExpanded   dOut [B, D]        shares [B, D]    mask [B, T]
+//   broadcast          shares [B, D]      dx  [B, T, D]    mask [B, T]
 
 const WORKGROUP_SIZE = 256u;
 
@@ -19,12 +28,14 @@ struct Params {
   steps: u32,   // T: the pooled axis
   dim: u32,     // D: features
   nanBits: u32, // 0x7fc00000: a quiet NaN, for all-masked rows
+  vocab: u32,   // forwardGathered: V, the table's rows
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> src: array<f32>;       // forward: x [B, T, D]; backward: dOut [B, D]
 @group(0) @binding(2) var<storage, read_write> out: array<f32>; // forward: out [B, D]; backward: dx [B, T, D]
 @group(0) @binding(3) var<storage, read> mask: array<f32>;      // [B, T] 1 where a step counts, 0 where it is masked
+@group(0) @binding(4) var<storage, read> ids: array<i32>;       // forwardGathered: [B, T] token ids, 0 masked
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -42,18 +53,75 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   out[i] = select(bitcast<f32>(params.nanBits), sum / kept, kept > 0.0);
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-  if (i >= params.count) { return; }
+// dOut[b, d] / count[b]: every unmasked step's gradient (0 / 1 = 0 in an all-masked row).
+fn share(i: u32) -> f32 {
   let b = i / params.dim;
-  let first = b * params.steps * params.dim + i % params.dim;
   var kept = 0.0;
   for (var t = 0u; t < params.steps; t++) {
     kept += select(0.0, 1.0, mask[b * params.steps + t] != 0.0);
   }
-  let share = src[i] / max(kept, 1.0);
+  return src[i] / max(kept, 1.0);
+}
+
+// dx[b, t, d] = the share at unmasked steps, 0 at masked ones, from `value` (the share).
+fn spread(i: u32, value: f32) {
+  let b = i / params.dim;
+  let first = b * params.steps * params.dim + i % params.dim;
   for (var t = 0u; t < params.steps; t++) {
-    out[first + t * params.dim] = select(0.0, share, mask[b * params.steps + t] != 0.0);
+    out[first + t * params.dim] = select(0.0, value, mask[b * params.steps + t] != 0.0);
   }
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  spread(i, share(i));
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn backwardExpanded(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  out[i] = share(i);
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  spread(i, src[i]);
+}
+
+// forward over the rows table[ids[b, t], :], skipping id 0 as the mask (ids != 0) does: the same
+// adds in the same order (a masked step adds 0.0, as forward's select does). One invocation per
+// (sample, column quad), params.count = B·ceil(D/4), each id read once per quad (columns past D
+// repeat the last: read, never stored). Ids outside [0, V) read as zero rows, as the embedding gives them.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn forwardGathered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (i >= params.count) { return; }
+  let quads = (params.dim + 3u) / 4u;
+  let b = i / quads;
+  let d = 4u * (i % quads);
+  let last = params.dim - 1u;
+  var sum = vec4f(0.0);
+  var kept = 0.0;
+  for (var t = 0u; t < params.steps; t++) {
+    let id = u32(ids[b * params.steps + t]); // a negative id becomes >= vocab
+    let on = id != 0u;
+    var row = vec4f(0.0);
+    if (id < params.vocab) {
+      let at = id * params.dim;
+      row = vec4f(src[at + d], src[at + min(d + 1u, last)], src[at + min(d + 2u, last)], src[at + min(d + 3u, last)]);
+    }
+    sum += select(vec4f(0.0), row, on);
+    kept += select(0.0, 1.0, on);
+  }
+  let mean = select(vec4f(bitcast<f32>(params.nanBits)), sum / kept, kept > 0.0);
+  let at = b * params.dim + d;
+  out[at] = mean.x;
+  if (d + 1u <= last) { out[at + 1u] = mean.y; }
+  if (d + 2u <= last) { out[at + 2u] = mean.z; }
+  if (d + 3u <= last) { out[at + 3u] = mean.w; }
 }

@@ -12,9 +12,11 @@ import { Gpu, type Tensor } from '../src/gpu/gpu.js';
 import { denseInputGradient } from '../src/kernels/dense.js';
 import { embeddingBackwardReference, embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
 import { scatterRows, scatterRowsReference } from '../src/kernels/rows.js';
+import { broadcastMasked, maskedMeanPoolBackward, maskedMeanPoolBackwardExpanded, maskedMeanPoolForward, maskedMeanPoolGatheredForward } from '../src/kernels/masked-mean-pool.js';
 import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../src/kernels/mean-pool.js';
+import { paddingMaskForward } from '../src/kernels/padding-mask.js';
 import { densify, expandedStepsOf, factorOf, markExpanded, markFactored } from '../src/nn/gradient-forms.js';
-import { binaryCrossentropy, dense, embedding, meanPool, relu, sigmoid } from '../src/nn/ops.js';
+import { binaryCrossentropy, dense, embedding, maskedMeanPool, meanPool, paddingMask, relu, sigmoid } from '../src/nn/ops.js';
 import { Tape } from '../src/nn/tape.js';
 import { randomFloats, randomIds, useGpu } from './gpu-helpers.js';
 
@@ -265,5 +267,71 @@ describe('factored gradients', () => {
       }
     }
     expect(factored.out.some((v) => v !== 0)).toBe(true);
+  });
+});
+
+// Embedding(mask_zero) -> GlobalAveragePooling1D: the rows read through the ids, and the gradient
+// expanded with zeros at the padding (id 0's steps), so row 0 gets none; bit for bit as the mask.
+describe('masked mean pools through the ids', () => {
+  const gpu = useGpu();
+
+  for (const dim of [10, 8, 50]) {
+    it(`read the rows through the ids and hand on shares that make the whole gradient, bit for bit (D = ${dim})`, async () => {
+      const [vocab, batch, steps] = [30, 5, 37];
+      const ids = randomIds(batch * steps, dim, vocab);
+      for (let i = 0; i < ids.length; i += 3) ids[i] = 0; // padding
+      ids.fill(0, 2 * steps, 3 * steps); // an all-padding review: NaN, gradient 0
+      ids[5] = -2;
+      ids[6] = vocab; // outside the table: zero rows, unmasked
+      const table = gpu().upload(randomFloats(vocab * dim, dim, -2, 2), [vocab, dim]);
+      const idsTensor = gpu().upload(ids, [batch, steps]);
+      const mask = paddingMaskForward(gpu(), idsTensor);
+      const viaRows = await bits(maskedMeanPoolForward(gpu(), embeddingForward(gpu(), table, idsTensor), mask));
+      const viaIds = await bits(maskedMeanPoolGatheredForward(gpu(), table, idsTensor));
+      expect(viaIds.equals(viaRows)).toBe(true);
+      expect(Number.isNaN(new Float32Array(viaIds.buffer, viaIds.byteOffset)[2 * dim])).toBe(true);
+      const dOut = gpu().upload(randomFloats(batch * dim, 3, -1, 1), [batch, dim]);
+      const whole = await bits(maskedMeanPoolBackward(gpu(), dOut, mask, dim));
+      const shares = maskedMeanPoolBackwardExpanded(gpu(), dOut, mask);
+      expect(shares.shape).toEqual([batch, 1, dim]);
+      expect((await bits(broadcastMasked(gpu(), shares, mask))).equals(whole)).toBe(true);
+    });
+  }
+
+  // The tape: straight to the embedding (expanded, row 0 zeroed there) against relu in between (the
+  // identity on a positive table; relu gets the gradient dense) and a mask made from another tensor
+  // of the same ids (the embedding cannot tell it is its own: densified): the same bits, row 0 zero.
+  it('reaches the embedding expanded under its own mask, any other op dense, with the same table gradient', async () => {
+    const [vocab, dim, batch, steps] = [30, 8, 4, 260];
+    const ids = randomIds(batch * steps, 5, vocab);
+    for (let i = 0; i < ids.length; i += 4) ids[i] = 0;
+    const table = gpu().upload(randomFloats(vocab * dim, 6, 0.01, 1), [vocab, dim]);
+    const square = gpu().upload(randomFloats(dim * dim, 7, -1, 1), [dim, dim]);
+    const squareBias = gpu().upload(new Float32Array(dim), [dim]);
+    const kernel = gpu().upload(randomFloats(dim, 8, -1, 1), [dim, 1]);
+    const bias = gpu().upload(new Float32Array(1), [1]);
+    const idsTensor = gpu().upload(ids, [batch, steps]);
+    const otherIds = gpu().upload(ids, [batch, steps]);
+    const labels = gpu().upload(Float32Array.of(1, 0, 0, 1));
+    const tableGradient = async (route: 'direct' | 'relu' | 'other mask') => {
+      const tape = new Tape();
+      let deferred = false;
+      const loss = tape.watch(() => {
+        const embedded = embedding(table, idsTensor, ids);
+        const x = route === 'relu' ? relu(embedded) : embedded;
+        const pooled = maskedMeanPool(x, paddingMask(route === 'other mask' ? otherIds : idsTensor));
+        deferred = embedded.isDeferred;
+        return binaryCrossentropy(sigmoid(dense(dense(pooled, square, squareBias), kernel, bias)), labels);
+      });
+      const grads = tape.gradients(loss, [table]);
+      const out = await bits(grads.get(table)!);
+      tape.dispose();
+      return { out, deferred };
+    };
+    const direct = await tableGradient('direct');
+    expect(direct.deferred).toBe(true); // read through the ids: the [B, T, D] rows never written
+    expect(direct.out.some((b) => b !== 0)).toBe(true);
+    expect(Array.from(new Float32Array(direct.out.buffer, direct.out.byteOffset, dim))).toEqual(new Array(dim).fill(0));
+    for (const route of ['relu', 'other mask'] as const) expect((await tableGradient(route)).out.equals(direct.out), route).toBe(true);
   });
 });

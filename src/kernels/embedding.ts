@@ -68,7 +68,7 @@ export function embeddingForward(gpu: Gpu, table: Tensor, ids: Tensor, { deferre
     const vec4 = dim % 4 === 0;
     const invocations = out.size / dim;
     for (const chunk of table.chunks) {
-      const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0]);
+      const params = new Uint32Array([invocations, dim, vocab, chunk.firstRow, chunk.rows, 0, 0, 0, 0, 0, 0, 0]);
       const bindings: Bindings = vec4 ? { 7: chunk, 2: ids, 8: out } : { 1: chunk, 2: ids, 3: out };
       gpu.dispatch('embedding', source, vec4 ? 'forward4' : 'forward', bindings, linearWorkgroups(invocations, WORKGROUP_SIZE), params);
     }
@@ -169,8 +169,10 @@ export function embeddingBackward(gpu: Gpu, dOut: Tensor, index: EmbeddingGradie
  * gradient-forms.ts): the result is then the sums of its O columns, [U, O]; table row rowIds[u]'s
  * gradient is row u times Kᵀ, multiplied where it is used (rows.ts `scatterRows`, LazyAdam's
  * `adamRows`), so no kernel writes or reads U·D gradient values.
+ * `zeroId0`: dOut stands for zeros at id 0's positions (an expanded gradient under Embedding(mask_zero)'s
+ * mask): id 0's row is 0.
  */
-export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number, expand = 1, factor?: Tensor): Tensor {
+export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGradientIndex, vocabSize: number, dim: number, expand = 1, factor?: Tensor, { zeroId0 = false } = {}): Tensor {
   const op = 'embeddingBackwardRows';
   expectPositive(op, 'dim', dim);
   expectPositive(op, 'expand', expand);
@@ -198,9 +200,9 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   const shared = { 4: index.rowStarts, 5: index.positions, 6: index.uniqueCountTensor };
   const [read, write] = vec4 ? [7, 8] : [1, 3];
   const pass = (entry: string, bindings: Bindings, count: number) =>
-    gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, width, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, expand]));
+    gpu.dispatch('embedding', source, vec4 ? `${entry}4` : entry, bindings, linearWorkgroups(count, WORKGROUP_SIZE), new Uint32Array([count, width, vocabSize, 0, vocabSize, tokens, GRADIENT_WINDOW, expand, zeroId0 ? 1 : 0, 0, 0, 0]));
   pass('backwardPieces', { ...shared, [read]: dOut, [write]: partials }, Math.ceil(tokens / GRADIENT_WINDOW) * columns);
-  pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, [read]: partials, [write]: rows }, index.uniqueCount);
+  pass('backward', { 4: index.rowStarts, 6: index.uniqueCountTensor, 9: index.rowIds, [read]: partials, [write]: rows }, index.uniqueCount);
   partials.dispose();
   return rows;
 }

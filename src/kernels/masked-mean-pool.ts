@@ -30,10 +30,51 @@ export function maskedMeanPoolBackward(gpu: Gpu, dOut: Tensor, mask: Tensor, dim
   return dx;
 }
 
+/**
+ * The same mean where the mask is (ids != 0) of the ids an embedding gathers from `table` [V, D]
+ * (Embedding(mask_zero)): the rows read through the ids, never written as [B, T, D]; the same floats.
+ */
+export function maskedMeanPoolGatheredForward(gpu: Gpu, table: Tensor, ids: Tensor): Tensor {
+  const op = 'maskedMeanPoolGatheredForward';
+  if (table.dtype !== 'f32' || table.shape.length !== 2) throw new TypeError(`${op}: table must be f32 [vocab, dim], found ${table.dtype} [${table.shape.join(', ')}]`);
+  if (ids.dtype !== 'i32' || ids.shape.length !== 2) throw new TypeError(`${op}: ids must be i32 [batch, steps], found ${ids.dtype} [${ids.shape.join(', ')}]`);
+  const [vocab, dim] = table.shape;
+  const [batch, steps] = ids.shape;
+  const out = gpu.empty([batch, dim]);
+  const count = batch * Math.ceil(dim / 4);
+  gpu.dispatch('masked-mean-pool', source, 'forwardGathered', { 1: table, 2: out, 4: ids }, linearWorkgroups(count, WORKGROUP_SIZE), paramsOf(count, steps, dim, vocab));
+  return out;
+}
+
+/** Each sample's share of dOut, dOut[b, :] / Σ_t mask, as [B, 1, D]: every unmasked step's gradient (an expanded gradient, src/nn/gradient-forms.ts). */
+export function maskedMeanPoolBackwardExpanded(gpu: Gpu, dOut: Tensor, mask: Tensor): Tensor {
+  const [batch, steps] = mask.shape;
+  const dim = dOut.shape[dOut.shape.length - 1];
+  expectShapes('maskedMeanPoolBackwardExpanded', [batch, steps, dim], mask);
+  if (dOut.shape.length !== 2 || dOut.shape[0] !== batch) throw new RangeError(`maskedMeanPoolBackwardExpanded: expected dOut of shape [${batch}, dim], found [${dOut.shape.join(', ')}]`);
+  const shares = gpu.empty([batch, 1, dim]);
+  dispatch(gpu, 'backwardExpanded', [dOut, shares, mask], batch, steps, dim);
+  return shares;
+}
+
+/** dx [B, T, D] from the shares [B, 1, D]: the share at unmasked steps, 0 at masked ones (what maskedMeanPoolBackward writes). */
+export function broadcastMasked(gpu: Gpu, shares: Tensor, mask: Tensor): Tensor {
+  const [batch, steps] = mask.shape;
+  const dim = shares.shape[shares.shape.length - 1];
+  expectShapes('broadcastMasked', [batch, steps, dim], mask);
+  if (shares.shape.length !== 3 || shares.shape[0] !== batch || shares.shape[1] !== 1) throw new RangeError(`broadcastMasked: expected shares of shape [${batch}, 1, dim], found [${shares.shape.join(', ')}]`);
+  const dx = gpu.empty([batch, steps, dim]);
+  dispatch(gpu, 'broadcast', [shares, dx, mask], batch, steps, dim);
+  return dx;
+}
+
+function paramsOf(count: number, steps: number, dim: number, vocab = 0): Uint32Array {
+  return new Uint32Array([count, steps, dim, QUIET_NAN_BITS, vocab, 0, 0, 0]);
+}
+
 function dispatch(gpu: Gpu, entryPoint: string, buffers: Tensor[], batch: number, steps: number, dim: number): void {
   const count = batch * dim;
-  const params = new Uint32Array([count, steps, dim, QUIET_NAN_BITS]);
-  gpu.dispatch('masked-mean-pool', source, entryPoint, buffers, linearWorkgroups(count, WORKGROUP_SIZE), params);
+  gpu.dispatch('masked-mean-pool', source, entryPoint, buffers, linearWorkgroups(count, WORKGROUP_SIZE), paramsOf(count, steps, dim));
 }
 
 function expectShapes(op: string, xShape: readonly number[], mask: Tensor): [number, number, number] {

@@ -11,6 +11,9 @@
  *               GlobalAveragePooling1D's gradient is (src/kernels/mean-pool.ts
  *               `meanPoolBackwardExpanded`): the embedding sums from it directly. An op takes it only
  *               if it says so when it records itself on the tape (`Tape.record`'s `takesExpanded`).
+ *               Under a mask_zero mask (GlobalAveragePooling1D over Embedding(mask_zero)) the row
+ *               stands for the unmasked steps only, zeros at the others, which are the steps of
+ *               id 0 (`ExpandedPadding`): the embedding then gives row 0 no gradient.
  *   factored    a [..., O] gradient F standing for F·Kᵀ [..., I], K [I, O] the kernel of the Dense
  *               layer it came through, left unmultiplied where O < I (src/nn/ops.ts `dense`): a mean
  *               pool hands it on expanded, and the embedding sums O columns per position instead of
@@ -25,6 +28,7 @@
 import type { Tensor } from '../gpu/gpu.js';
 import type { EmbeddingGradientIndex } from '../kernels/embedding.js';
 import { denseInputGradient } from '../kernels/dense.js';
+import { broadcastMasked } from '../kernels/masked-mean-pool.js';
 import { broadcastSteps } from '../kernels/mean-pool.js';
 import { scatterRows } from '../kernels/rows.js';
 
@@ -42,6 +46,12 @@ export interface RowGradient {
 const rowGradients = new WeakMap<Tensor, RowGradient>();
 /** An expanded gradient's T: the steps its one row per sample stands for. */
 const expandedSteps = new WeakMap<Tensor, number>();
+/** An expanded gradient that is zero at the masked steps: `mask` [B, T] (0 where masked), the padding mask of `ids` (masked exactly where the id is 0). */
+export interface ExpandedPadding {
+  mask: Tensor;
+  ids: Tensor;
+}
+const expandedPadding = new WeakMap<Tensor, ExpandedPadding>();
 /** A factored gradient's K: the Dense kernel [I, O] it is to be multiplied by (transposed). */
 const factors = new WeakMap<Tensor, Tensor>();
 
@@ -54,11 +64,20 @@ export function rowGradientOf(t: Tensor): RowGradient | undefined {
   return rowGradients.get(t);
 }
 
-/** `gradient` [B, 1, D] marked as standing for [B, steps, D]. */
-export function markExpanded(gradient: Tensor, steps: number): Tensor {
+/** `gradient` [B, 1, D] marked as standing for [B, steps, D] (zeros at the masked steps, with `padding`). */
+export function markExpanded(gradient: Tensor, steps: number, padding?: ExpandedPadding): Tensor {
   if (gradient.shape.length !== 3 || gradient.shape[1] !== 1) throw new RangeError(`markExpanded: an expanded gradient is [batch, 1, dim], found [${gradient.shape.join(', ')}]`);
+  if (padding && (padding.mask.shape[0] !== gradient.shape[0] || padding.mask.shape[1] !== steps)) {
+    throw new RangeError(`markExpanded: a mask [${padding.mask.shape.join(', ')}] for [${gradient.shape[0]}, ${steps}] steps`);
+  }
   expandedSteps.set(gradient, steps);
+  if (padding) expandedPadding.set(gradient, padding);
   return gradient;
+}
+
+/** An expanded gradient's padding, if it is zero at masked steps. */
+export function expandedPaddingOf(t: Tensor): ExpandedPadding | undefined {
+  return expandedPadding.get(t);
 }
 
 /** The steps an expanded gradient stands for; 1 for any other tensor (its rows are its own). */
@@ -98,14 +117,15 @@ export function densify(gradient: Tensor, keep: KeptForms = {}): Tensor {
   let g = gradient;
   const kernel = factors.get(g);
   if (kernel && !keep.factored) {
-    const steps = expandedSteps.get(g);
+    const [steps, padding] = [expandedSteps.get(g), expandedPadding.get(g)];
     const product = denseInputGradient(g.gpu, g, kernel);
     disposeRowGradient(g);
-    g = steps === undefined ? product : markExpanded(product, steps);
+    g = steps === undefined ? product : markExpanded(product, steps, padding);
   }
   const steps = expandedSteps.get(g);
   if (steps !== undefined && !keep.expanded) {
-    const dense = broadcastSteps(g.gpu, g, steps);
+    const padding = expandedPadding.get(g);
+    const dense = padding ? broadcastMasked(g.gpu, g, padding.mask) : broadcastSteps(g.gpu, g, steps);
     const factor = factors.get(g);
     disposeRowGradient(g);
     return factor ? markFactored(dense, factor) : dense;
@@ -123,6 +143,7 @@ export function disposeRowGradient(gradient: Tensor): void {
   rowGradients.get(gradient)?.release();
   rowGradients.delete(gradient);
   expandedSteps.delete(gradient);
+  expandedPadding.delete(gradient);
   factors.delete(gradient);
   gradient.dispose();
 }

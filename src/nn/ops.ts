@@ -9,8 +9,8 @@ import { conv1dForward, conv1dInputGradient, conv1dKernelGradient, type Conv1DPa
 import { denseBiasGradient, denseForward, denseInputGradient, denseKernelGradient } from '../kernels/dense.js';
 import { dropoutForward, type DropoutSettings } from '../kernels/dropout.js';
 import { embeddingBackwardRows, embeddingForward, embeddingGradientIndex, uploadEmbeddingGradientIndex, type EmbeddingGradientIndex } from '../kernels/embedding.js';
-import { expandedStepsOf, factorOf, markExpanded, markFactored, markRowGradient } from './gradient-forms.js';
-import { maskedMeanPoolBackward, maskedMeanPoolForward } from '../kernels/masked-mean-pool.js';
+import { densify, expandedPaddingOf, expandedStepsOf, factorOf, markExpanded, markFactored, markRowGradient } from './gradient-forms.js';
+import { maskedMeanPoolBackward, maskedMeanPoolBackwardExpanded, maskedMeanPoolForward, maskedMeanPoolGatheredForward } from '../kernels/masked-mean-pool.js';
 import { maxPoolBackward, maxPoolForward } from '../kernels/max-pool.js';
 import { meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../kernels/mean-pool.js';
 import { paddingMaskForward } from '../kernels/padding-mask.js';
@@ -32,6 +32,9 @@ const logitsOf = new WeakMap<Tensor, Tensor>();
  */
 const gatheredFrom = new WeakMap<Tensor, { table: Tensor; ids: Tensor }>();
 
+/** A padding mask and the ids it was made from (masked exactly where the id is 0). */
+const paddingOf = new WeakMap<Tensor, Tensor>();
+
 /**
  * Rows of `table` picked by `ids` ([B, T] i32). The gradient groups the batch's positions by id:
  * from `grouping`, the same ids on the host (the index is built and uploaded when the backward
@@ -48,9 +51,13 @@ export function embedding(table: Tensor, ids: Tensor, grouping?: Int32Array | Em
     const index = built ?? (grouping as EmbeddingGradientIndex);
     // Row-sparse: only the batch's distinct ids (gradient-forms.ts); dense for whoever does not ask for rows.
     // dOut may come expanded (one row per sample, from GlobalAveragePooling1D) and factored (a narrower
-    // Dense's gradient, not yet multiplied by its kernel): summed from directly.
-    const factor = factorOf(dOut);
-    const rows = embeddingBackwardRows(gpu, dOut, index, vocabSize, dim, expandedStepsOf(dOut), factor);
+    // Dense's gradient, not yet multiplied by its kernel): summed from directly. Expanded under this
+    // embedding's own padding mask, it stands for zeros at id 0's steps: row 0 gets none.
+    const padding = expandedPaddingOf(dOut);
+    const g = padding && padding.ids !== ids ? densify(dOut, { factored: true }) : dOut;
+    const factor = factorOf(g);
+    const rows = embeddingBackwardRows(gpu, g, index, vocabSize, dim, expandedStepsOf(g), factor, { zeroId0: padding?.ids === ids });
+    if (g !== dOut) g.dispose();
     return [markRowGradient(rows, { index, shape: table.shape, release: () => built?.dispose(), factor }), null];
   }, { takesExpanded: true, takesFactored: true });
   return out;
@@ -80,14 +87,32 @@ export function meanPool(x: Tensor): Tensor {
  */
 export function paddingMask(ids: Tensor): Tensor {
   const mask = paddingMaskForward(ids.gpu, ids);
+  paddingOf.set(mask, ids);
   Tape.record(mask, [ids], () => [null]);
   return mask;
 }
 
-/** Mean over the unmasked steps of [B, T, D] (`mask` [B, T] f32 0/1): GlobalAveragePooling1D given a mask. */
+/**
+ * Mean over the unmasked steps of [B, T, D] (`mask` [B, T] f32 0/1): GlobalAveragePooling1D given a
+ * mask. Given Embedding(mask_zero)'s own padding mask, the rows are read through the ids (the
+ * embedding's output stays unwritten) and the gradient goes on expanded, zero at the padding
+ * (gradient-forms.ts), factored if it came so.
+ */
 export function maskedMeanPool(x: Tensor, mask: Tensor): Tensor {
-  const out = maskedMeanPoolForward(x.gpu, x, mask);
-  Tape.record(out, [x, mask], (dOut) => [maskedMeanPoolBackward(x.gpu, dOut, mask, x.shape[2]), null]);
+  const gpu = x.gpu;
+  const ids = paddingOf.get(mask);
+  const gathered = gatheredFrom.get(x);
+  const viaIds = x.isDeferred && gathered !== undefined && gathered.ids === ids && gathered.table.chunks.length === 1;
+  const out = viaIds ? maskedMeanPoolGatheredForward(gpu, gathered.table, gathered.ids) : maskedMeanPoolForward(gpu, x, mask);
+  if (!ids) {
+    Tape.record(out, [x, mask], (dOut) => [maskedMeanPoolBackward(gpu, dOut, mask, x.shape[2]), null]);
+    return out;
+  }
+  Tape.record(out, [x, mask], (dOut) => {
+    const shares = markExpanded(maskedMeanPoolBackwardExpanded(gpu, dOut, mask), x.shape[1], { mask, ids });
+    const kernel = factorOf(dOut);
+    return [kernel ? markFactored(shares, kernel) : shares, null];
+  }, { takesFactored: true });
   return out;
 }
 
