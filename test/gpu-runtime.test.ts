@@ -298,16 +298,16 @@ describe('Gpu.capture', () => {
 });
 
 // Gpu.submitAndSleep and EpochReads: in Node on SwiftShader the wait for an epoch's read-back
-// sleeps through most of the last epoch's time instead of polling (dawn.node polls on every turn).
+// sleeps in slices instead of polling on every turn (dawn.node's way of waiting).
 describe('sleeping through an epoch', () => {
   const gpu = useGpu();
 
   it('blocks the thread only when asked, and only on a software adapter in Node', () => {
     const wait = vi.spyOn(Atomics, 'wait');
     try {
-      gpu().submitAndSleep(0);
+      expect(gpu().submitAndSleep(0)).toBe(false);
       expect(wait).not.toHaveBeenCalled();
-      gpu().submitAndSleep(3);
+      expect(gpu().submitAndSleep(3)).toBe(gpu().report?.isSoftware === true);
       expect(wait).toHaveBeenCalledTimes(gpu().report?.isSoftware ? 1 : 0);
       if (gpu().report?.isSoftware) expect(wait.mock.calls[0][3]).toBe(3);
       // A Gpu over a caller's device knows nothing of its adapter: it never sleeps.
@@ -318,17 +318,25 @@ describe('sleeping through an epoch', () => {
     }
   });
 
-  it('reads the first epoch without sleeping, then sleeps for a share of the last read', async () => {
-    const sleeps: number[] = [];
-    const fake = {
-      submitAndSleep: (ms: number) => void sleeps.push(ms),
-      readAll: async () => (await new Promise((r) => setTimeout(r, 30)), [new Float32Array(1)]),
-    } as unknown as Gpu;
-    const reads = new EpochReads();
-    await reads.readAll(fake, []);
-    await reads.readAll(fake, []);
-    expect(sleeps[0]).toBe(0);
-    expect(sleeps[1]).toBeGreaterThanOrEqual(EpochReads.SLEEP_SHARE * 25);
-    expect(sleeps[1]).toBeLessThan(EpochReads.SLEEP_SHARE * 1000);
-  });
+  // EpochReads: the read is submitted first, then the thread sleeps in slices, one event-loop turn
+  // between them, until it resolves (from the first epoch on); where the Gpu does not sleep (not a
+  // software adapter in Node), it just awaits.
+  for (const sleeps of [true, false]) {
+    it(`reads an epoch ${sleeps ? 'sleeping in slices until the read resolves' : 'without sleeping where the adapter is not software'}`, async () => {
+      const events: string[] = [];
+      let resolve = (_: Float32Array[]) => {};
+      const fake = {
+        submitAndSleep: (ms: number) => (events.push(`sleep ${ms}`), sleeps),
+        readAll: () => (events.push('read'), new Promise<Float32Array[]>((r) => (resolve = r))),
+      } as unknown as Gpu;
+      setTimeout(() => resolve([Float32Array.of(7)]), 30);
+      const values = await new EpochReads().readAll(fake, []);
+      expect(Array.from(values[0])).toEqual([7]);
+      expect(events[0]).toBe('read');
+      const slept = events.filter((e) => e === `sleep ${EpochReads.SLICE_MS}`).length;
+      if (sleeps) expect(slept).toBeGreaterThan(1);
+      else expect(events).toEqual(['read', `sleep ${EpochReads.SLICE_MS}`]);
+    });
+  }
+
 });

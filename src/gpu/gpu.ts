@@ -571,13 +571,16 @@ export class Gpu {
    * runs, so that the read-back that follows polls only for the rest. dawn.node waits for a promise by
    * polling on every turn of the event loop, which takes CPU from SwiftShader's threads even at the
    * lowest priority (device.ts `yieldToSoftwareGpu`); a blocked thread takes none. Elsewhere only the
-   * submit: a browser's wait does not poll, and a real GPU does not compute on the CPU.
+   * submit: a browser's wait does not poll, and a real GPU does not compute on the CPU. Says whether
+   * it slept.
    */
-  submitAndSleep(ms: number): void {
+  submitAndSleep(ms: number): boolean {
     this.flush();
     if (ms > 0 && this.report?.isSoftware && typeof process !== 'undefined' && process.versions?.node) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      return true;
     }
+    return false;
   }
 
   /** Copy a tensor to the host once the work recorded before it has run. */
@@ -867,20 +870,22 @@ export function linearWorkgroups(invocations: number, workgroupSize: number): [n
 }
 
 /**
- * Reads an epoch's results after sleeping through most of the time the last epoch's took on the GPU
- * (`Gpu.submitAndSleep`): epochs of one fit do the same work, so the wait polls only for the last
- * part. The first read sleeps not at all.
+ * Reads an epoch's results, the thread asleep while the GPU works: in Node on a software adapter it
+ * blocks for SLICE_MS at a time (`Gpu.submitAndSleep`) and lets the event loop turn once between
+ * slices, so dawn.node polls once per slice instead of on every turn, from the first epoch on.
  */
 export class EpochReads {
-  /** The share of the last epoch's time to sleep: short of it, so a faster epoch costs little. */
-  static readonly SLEEP_SHARE = 0.85;
-  private lastMs = 0;
+  /** The sleep between two polls: the most an epoch's end can be noticed late. */
+  static readonly SLICE_MS = 20;
 
   async readAll(gpu: Gpu, tensors: readonly Tensor[]): Promise<(Float32Array | Int32Array)[]> {
-    const started = performance.now();
-    gpu.submitAndSleep(this.lastMs * EpochReads.SLEEP_SHARE);
-    const values = await gpu.readAll(tensors);
-    this.lastMs = performance.now() - started;
-    return values;
+    const reading = gpu.readAll(tensors); // submitted now; its mapping resolves on a poll
+    let settled = false;
+    reading.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    while (!settled && gpu.submitAndSleep(EpochReads.SLICE_MS)) await new Promise((turn) => setImmediate(turn));
+    return reading;
   }
 }
