@@ -95,8 +95,8 @@ fn broadcast(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 
 // forward over the rows table[ids[b, t], :], skipping id 0 as the mask (ids != 0) does: the same
 // adds in the same order (a masked step adds 0.0, as forward's select does). One invocation per
-// (sample, column quad), params.count = B·ceil(D/4), each id read once per quad (columns past D
-// repeat the last: read, never stored). Ids outside [0, V) read as zero rows, as the embedding gives them.
+// (sample, column quad), params.count = B·ceil(D/4), each id read once per quad (shaders/row-quads.wgsl,
+// put in front). Ids outside [0, V) read as zero rows, as the embedding gives them.
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn forwardGathered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -111,17 +111,9 @@ fn forwardGathered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
     let id = u32(ids[b * params.steps + t]); // a negative id becomes >= vocab
     let on = id != 0u;
     var row = vec4f(0.0);
-    if (id < params.vocab) {
-      let at = id * params.dim;
-      row = vec4f(src[at + d], src[at + min(d + 1u, last)], src[at + min(d + 2u, last)], src[at + min(d + 3u, last)]);
-    }
+    if (id < params.vocab) { row = loadQuad(id * params.dim, d, last); }
     sum += select(vec4f(0.0), row, on);
     kept += select(0.0, 1.0, on);
   }
-  let mean = select(vec4f(bitcast<f32>(params.nanBits)), sum / kept, kept > 0.0);
-  let at = b * params.dim + d;
-  out[at] = mean.x;
-  if (d + 1u <= last) { out[at + 1u] = mean.y; }
-  if (d + 2u <= last) { out[at + 2u] = mean.z; }
-  if (d + 3u <= last) { out[at + 3u] = mean.w; }
+  storeQuad(b * params.dim, d, last, select(vec4f(bitcast<f32>(params.nanBits)), sum / kept, kept > 0.0));
 }

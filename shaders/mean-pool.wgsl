@@ -39,15 +39,12 @@ struct Params {
 // never written): x[b, t, :] = table[ids[b, t], :], table [V, D] bound as src (src4), ids outside
 // [0, V) zero rows as the embedding gives them. The same sums in the same order as forward over x,
 // four steps an iteration (a fifth less time on SwiftShader; the adds stay in order).
-// Row `id`'s four columns from 4q (those past D repeat the last one: read, never stored), or zeros
-// for an id outside [0, V). Named lanes: a loop-indexed vector costs SwiftShader a trip through memory.
+// Row `id`'s four columns from 4q (shaders/row-quads.wgsl, put in front), or zeros for an id outside
+// [0, V).
 fn gatheredQuad(b: u32, t: u32, q: u32) -> vec4f {
   let id = u32(ids[b * params.steps + t]); // a negative id becomes >= vocab
   if (id >= params.vocab) { return vec4f(0.0); }
-  let row = id * params.dim;
-  let last = row + params.dim - 1u;
-  let d = row + 4u * q;
-  return vec4f(src[d], src[min(d + 1u, last)], src[min(d + 2u, last)], src[min(d + 3u, last)]);
+  return loadQuad(id * params.dim, 4u * q, params.dim - 1u);
 }
 
 fn gathered4(b: u32, t: u32, q: u32) -> vec4f {
@@ -75,13 +72,7 @@ fn forwardGathered(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
   for (; t < params.steps; t++) {
     sum += gatheredQuad(b, t, q);
   }
-  let mean = sum / f32(params.steps);
-  let d = 4u * q;
-  let at = b * params.dim + d;
-  out[at] = mean.x;
-  if (d + 1u < params.dim) { out[at + 1u] = mean.y; }
-  if (d + 2u < params.dim) { out[at + 2u] = mean.z; }
-  if (d + 3u < params.dim) { out[at + 3u] = mean.w; }
+  storeQuad(b * params.dim, 4u * q, params.dim - 1u, sum / f32(params.steps));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

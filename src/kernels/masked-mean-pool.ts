@@ -3,8 +3,11 @@
  * the GPU (shaders/masked-mean-pool.wgsl), with plain TypeScript references. A row whose steps
  * are all masked gives NaN, as Keras' sum / sum(mask) = 0 / 0 does; its gradient is 0.
  */
-import source from '../../shaders/masked-mean-pool.wgsl';
+import maskedMeanPool from '../../shaders/masked-mean-pool.wgsl';
+import { ROW_QUADS_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const source = withShared(maskedMeanPool, ROW_QUADS_WGSL);
 
 const WORKGROUP_SIZE = 256;
 /** A quiet NaN's bits, passed to the shader for all-masked rows. */

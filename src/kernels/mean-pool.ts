@@ -5,8 +5,11 @@
  * Keras computes it as `ops.mean(inputs, axis=1)` when no mask is given
  * (keras/src/layers/pooling/global_average_pooling1d.py), so padding positions count.
  */
-import source from '../../shaders/mean-pool.wgsl';
+import meanPool from '../../shaders/mean-pool.wgsl';
+import { ROW_QUADS_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+
+const source = withShared(meanPool, ROW_QUADS_WGSL);
 
 const WORKGROUP_SIZE = 256;
 

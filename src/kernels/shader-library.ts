@@ -7,11 +7,14 @@
 import batch from '../../shaders/batch.wgsl';
 import binaryClassification from '../../shaders/binary-classification.wgsl';
 import rowGradients from '../../shaders/row-gradients.wgsl';
+import rowQuads from '../../shaders/row-quads.wgsl';
 
 export const BINARY_CLASSIFICATION_WGSL = binaryClassification;
 export const BATCH_WGSL = batch;
 /** How a row-sparse gradient's values are read, stored or factored (rows.wgsl, the optimizers' row updates). */
 export const ROW_GRADIENTS_WGSL = rowGradients;
+/** Four columns of a row at a time, lanes named (the mean pools through the ids). */
+export const ROW_QUADS_WGSL = rowQuads;
 
 /** `source` with the shared parts it names in front. */
 export function withShared(source: string, ...shared: string[]): string {
