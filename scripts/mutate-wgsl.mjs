@@ -7,8 +7,9 @@
 //   - dropped terms: `+ term` / `- term` removed, `max(a, b)` / `min(a, b)` / `select(a, b, c)` reduced to one argument;
 // the mutated file is checked with Dawn's WGSL compiler (mutants that do not compile are counted
 // apart, as Stryker does), then the test files that import the shader's kernel wrapper run; a
-// failing run kills the mutant. The shader is restored in a `finally` and on SIGINT/SIGTERM: it is
-// a file other people's tests read, so run this only on a shader nobody is editing.
+// failing run kills the mutant. The shader is restored in a `finally` and on SIGINT/SIGTERM (a
+// signal waits for the running test process to end: the handler cannot run during it): it is a
+// file other people's tests read, so run this only on a shader nobody is editing.
 // Summary: bench/results/wgsl-mutation.json (one entry per shader, replaced when it is run again).
 // Mutants known to be equivalent (EQUIVALENT, each with its reason) are not run and not scored;
 // `--rescore` re-applies that table to the recorded summary without running anything.
@@ -217,9 +218,16 @@ async function mutateShader(name, compile, limit) {
   const baseline = runTests(tests);
   if (!baseline.passed) throw new Error(`${name}: its tests fail before any mutation (${tests.join(', ')}):\n${baseline.output.slice(-2000)}`);
   const all = mutants(original).slice(0, limit);
-  // Compile mutants as the kernels do: alone, or behind the shared WGSL when the original needs it.
+  // Compile mutants as the kernels do: alone, or behind the shared WGSL the original needs (one
+  // snippet or all of them; a snippet may name a binding only some shaders declare).
   const shared = sharedSnippets();
-  const prefix = (await compile(original)).length === 0 ? '' : (await compile([...shared, original].join('\n'))).length === 0 ? `${shared.join('\n')}\n` : null;
+  let prefix = null;
+  for (const candidate of ['', ...shared.map((snippet) => `${snippet}\n`), `${shared.join('\n')}\n`]) {
+    if ((await compile(candidate + original)).length === 0) {
+      prefix = candidate;
+      break;
+    }
+  }
   if (prefix === null) console.warn(`${name}: does not compile alone nor behind the shared WGSL: every mutant goes to the tests`);
   const results = [];
   restore = () => writeFileSync(file, original);

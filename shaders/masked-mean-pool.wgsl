@@ -53,7 +53,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
   out[i] = select(bitcast<f32>(params.nanBits), sum / kept, kept > 0.0);
 }
 
-// dOut[b, d] / count[b]: every unmasked step's gradient (0 / 1 = 0 in an all-masked row).
+// dOut[b, d] / count[b]: every unmasked step's gradient (dOut / 1 in an all-masked row, whose steps
+// all take 0).
 fn share(i: u32) -> f32 {
   let b = i / params.dim;
   var kept = 0.0;

@@ -275,12 +275,14 @@ describe('factored gradients', () => {
 describe('masked mean pools through the ids', () => {
   const gpu = useGpu();
 
-  for (const dim of [10, 8, 50]) {
+  for (const dim of [10, 9, 8, 50]) {
     it(`read the rows through the ids and hand on shares that make the whole gradient, bit for bit (D = ${dim})`, async () => {
       const [vocab, batch, steps] = [30, 5, 37];
       const ids = randomIds(batch * steps, dim, vocab);
       for (let i = 0; i < ids.length; i += 3) ids[i] = 0; // padding
       ids.fill(0, 2 * steps, 3 * steps); // an all-padding review: NaN, gradient 0
+      ids.fill(0, 3 * steps, 4 * steps - 1); // a review of one token
+      ids[4 * steps - 1] = 7;
       ids[5] = -2;
       ids[6] = vocab; // outside the table: zero rows, unmasked
       const table = gpu().upload(randomFloats(vocab * dim, dim, -2, 2), [vocab, dim]);
@@ -294,6 +296,11 @@ describe('masked mean pools through the ids', () => {
       const whole = await bits(maskedMeanPoolBackward(gpu(), dOut, mask, dim));
       const shares = maskedMeanPoolBackwardExpanded(gpu(), dOut, mask);
       expect(shares.shape).toEqual([batch, 1, dim]);
+      // The all-padding review's share is dOut / 1 (finite, though no step reads it), the one-token
+      // review's its whole gradient.
+      const [shareValues, dOutValues] = [(await shares.read()) as Float32Array, (await dOut.read()) as Float32Array];
+      expect(Array.from(shareValues.subarray(2 * dim, 4 * dim))).toEqual(Array.from(dOutValues.subarray(2 * dim, 4 * dim)));
+      expect(Number.isNaN(new Float32Array(viaIds.buffer, viaIds.byteOffset)[3 * dim])).toBe(false);
       expect((await bits(broadcastMasked(gpu(), shares, mask))).equals(whole)).toBe(true);
     });
   }

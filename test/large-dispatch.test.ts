@@ -7,6 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { linearWorkgroups } from '../src/gpu/gpu.js';
+import { broadcastMasked, maskedMeanPoolBackward, maskedMeanPoolBackwardExpanded, maskedMeanPoolForward, maskedMeanPoolGatheredForward } from '../src/kernels/masked-mean-pool.js';
+import { paddingMaskForward } from '../src/kernels/padding-mask.js';
 import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../src/kernels/sigmoid.js';
 import { useGpu } from './gpu-helpers.js';
@@ -47,5 +49,35 @@ describe('elementwise kernels past 65,535 workgroups (a 2-D dispatch)', () => {
     expect(Math.abs(values[N - 1] - 1 / (1 + Math.exp(-x[N - 1])))).toBeLessThan(1e-6);
     const dx = (await sigmoidBackward(gpu(), y, gdy).read()) as Float32Array;
     expect(firstMismatch(dx, (i) => Math.fround(Math.fround(dy[i] * values[i]) * Math.fround(1 - values[i])))).toBe(-1);
+  });
+
+  it('the padding mask reaches every id', async () => {
+    // Every 7th id is padding (0), the rest nonzero, negative ones included.
+    const ids = Int32Array.from({ length: N }, (_, i) => (i % 7 === 0 ? 0 : (i % 13) - 6 || 9));
+    const mask = (await paddingMaskForward(gpu(), gpu().upload(ids, [1, N])).read()) as Float32Array;
+    expect(firstMismatch(mask, (i) => (ids[i] !== 0 ? 1 : 0))).toBe(-1);
+  });
+
+  // The masked mean pool's five entry points over N samples of 2 steps and 1 column (one invocation
+  // per sample, or per sample and column quad): sample b's first step is masked when b % 3 == 0.
+  it('the masked mean pool reaches every sample, forward, backward and through the ids', async () => {
+    const steps = 2;
+    const ids = Int32Array.from({ length: N * steps }, (_, k) => (k % 2 === 0 && (k >> 1) % 3 === 0 ? 0 : 1 + (k % 5)));
+    const table = Float32Array.of(0.5, 1, 2, 4, 8, 16);
+    const x = Float32Array.from(ids, (id) => table[id]);
+    const mask = Float32Array.from(ids, (id) => (id !== 0 ? 1 : 0));
+    const kept = (b: number) => mask[2 * b] + mask[2 * b + 1];
+    const mean = (b: number) => Math.fround((mask[2 * b] ? x[2 * b] : 0) + x[2 * b + 1]) / kept(b);
+    const gMask = gpu().upload(mask, [N, steps]);
+    const viaRows = (await maskedMeanPoolForward(gpu(), gpu().upload(x, [N, steps, 1]), gMask).read()) as Float32Array;
+    expect(firstMismatch(viaRows, (b) => Math.fround(mean(b)))).toBe(-1);
+    const viaIds = (await maskedMeanPoolGatheredForward(gpu(), gpu().upload(table, [6, 1]), gpu().upload(ids, [N, steps])).read()) as Float32Array;
+    expect(firstMismatch(viaIds, (b) => viaRows[b])).toBe(-1);
+    const dOut = gpu().upload(dy.subarray(0, N), [N, 1]);
+    const dx = (await maskedMeanPoolBackward(gpu(), dOut, gMask, 1).read()) as Float32Array;
+    expect(firstMismatch(dx, (k) => (mask[k] ? Math.fround(dy[k >> 1] / kept(k >> 1)) : 0))).toBe(-1);
+    const shares = maskedMeanPoolBackwardExpanded(gpu(), dOut, gMask);
+    expect(firstMismatch((await shares.read()) as Float32Array, (b) => Math.fround(dy[b] / kept(b)))).toBe(-1);
+    expect(firstMismatch((await broadcastMasked(gpu(), shares, gMask).read()) as Float32Array, (k) => dx[k])).toBe(-1);
   });
 });
