@@ -619,6 +619,7 @@ export const RENDERERS = {
   'readme-speedups': (r) =>
     `the whole 40-epoch run is **${times(r('train').ratioToFused.captured.wholeRun)} faster** than on captured per-op steps in Node; in Chromium an epoch is ` +
     `**${times(compareBackend(r, 'webgpu').speedup, 0)} faster** than TensorFlow.js ${r('browser-compare').tfjsVersion.split('.').slice(0, 2).join('.')} on its WebGPU backend`,
+  'stryker-seconds': (r) => seconds(r('stryker-mutation').seconds, 0),
   mutation: (r) => {
     const stryker = r('stryker-mutation');
     const wgsl = r('wgsl-mutation');

@@ -114,6 +114,7 @@ describe('expanded gradients', () => {
     expect(() => embeddingBackwardRows(gpu(), gpu().upload(new Float32Array(24), [2, 3, 4]), index, 4, 4, 3)).toThrow(/dOut must be \[batch, 1, 4\]/);
     expect(() => broadcastSteps(gpu(), gpu().upload(new Float32Array(16), [2, 2, 4]), 3)).toThrow(/x must be f32 \[batch, 1, dim\], found \[2, 2, 4\]/);
     expect(() => markExpanded(gpu().upload(new Float32Array(16), [2, 2, 4]), 3)).toThrow(/\[batch, 1, dim\], found \[2, 2, 4\]/);
+    expect(() => markExpanded(gpu().upload(new Float32Array(2), [2, 1]), 3)).toThrow(/\[batch, 1, dim\], found \[2, 1\]/);
     index.dispose();
   });
 
@@ -222,8 +223,18 @@ describe('factored gradients', () => {
   });
 
   it('refuses a factor that does not fit its kernel, and a kernel that saves nothing', () => {
-    expect(() => markFactored(gpu().upload(new Float32Array(6), [2, 3]), gpu().upload(new Float32Array(8), [4, 2]))).toThrow(/\[\.\.\., 2\] for a kernel \[inputs, 2\], found \[2, 3\]/);
-    expect(() => markFactored(gpu().upload(new Float32Array(4), [2, 2]), gpu().upload(new Float32Array(4), [2, 2]))).toThrow(/fewer units than inputs/);
+    expect(() => markFactored(gpu().upload(new Float32Array(6), [2, 3]), gpu().upload(new Float32Array(8), [4, 2]))).toThrow(/\[\.\.\., 2\] for a kernel \[inputs, 2\], found \[2, 3\] for \[4, 2\]/);
+    expect(() => markFactored(gpu().upload(new Float32Array(4), [2, 2]), gpu().upload(new Float32Array(8), [4, 2, 1]))).toThrow(/found \[2, 2\] for \[4, 2, 1\]/);
+    expect(() => markFactored(gpu().upload(new Float32Array(4), [2, 2]), gpu().upload(new Float32Array(4), [2, 2]))).toThrow(/fewer units than inputs saves work, found \[2, 2\]/);
+  });
+
+  it('refuses an expanded gradient whose padding mask does not fit it', () => {
+    const ids = gpu().upload(new Int32Array(12), [3, 4]);
+    const mask = gpu().upload(new Float32Array(12), [3, 4]);
+    const rows = () => gpu().upload(new Float32Array(6), [3, 1, 2]);
+    expect(expandedStepsOf(markExpanded(rows(), 4, { mask, ids }))).toBe(4);
+    expect(() => markExpanded(rows(), 5, { mask, ids })).toThrow(/a mask \[3, 4\] for \[3, 5\] steps/);
+    expect(() => markExpanded(gpu().upload(new Float32Array(4), [2, 1, 2]), 4, { mask, ids })).toThrow(/a mask \[3, 4\] for \[2, 4\] steps/);
   });
 
   // Tape level: Embedding -> GlobalAveragePooling1D -> Dense(1): the factored route (no Dense input
@@ -340,5 +351,48 @@ describe('masked mean pools through the ids', () => {
     expect(direct.out.some((b) => b !== 0)).toBe(true);
     expect(Array.from(new Float32Array(direct.out.buffer, direct.out.byteOffset, dim))).toEqual(new Array(dim).fill(0));
     for (const route of ['relu', 'other mask'] as const) expect((await tableGradient(route)).out.equals(direct.out), route).toBe(true);
+  });
+});
+
+// The tape's own bookkeeping: tapes do not nest, gradients that meet are summed, only the targets come
+// back, and every intermediate tensor is freed (what it hands on included) while the kept ones stay.
+describe('the tape', () => {
+  const gpu = useGpu();
+
+  it('refuses a tape inside another', () => {
+    const outer = new Tape();
+    expect(() => outer.watch(() => new Tape().watch(() => 0))).toThrow('Tape.watch: tapes do not nest');
+  });
+
+  it('sums the gradients of a weight two ops use, returns the targets only, and frees the rest', async () => {
+    const dim = 6;
+    const x = gpu().upload(randomFloats(4 * dim, 11, -1, 1), [4, dim]);
+    const square = randomFloats(dim * dim, 12, -1, 1);
+    const [shared, first, second] = [0, 1, 2].map(() => gpu().upload(square, [dim, dim]));
+    const bias = gpu().upload(new Float32Array(dim), [dim]);
+    const head = gpu().upload(randomFloats(dim, 13, -1, 1), [dim, 1]);
+    const headBias = gpu().upload(new Float32Array(1), [1]);
+    const labels = gpu().upload(Float32Array.of(1, 0, 1, 0));
+    const run = async (a: Tensor, b: Tensor, targets: Tensor[]) => {
+      const tape = new Tape();
+      const loss = tape.watch(() => binaryCrossentropy(sigmoid(dense(dense(dense(x, a, bias), b, bias), head, headBias)), labels));
+      const inUse = gpu().stats.bytesInUse;
+      const grads = tape.gradients(loss, targets);
+      const values = await Promise.all(targets.map(async (t) => ((await grads.get(t)!.read()) as Float32Array).slice()));
+      const keys = [...grads.keys()];
+      // What gradients() made is freed but for the results: the bytes in use grow by theirs alone.
+      const results = [...grads.values()].reduce((n, g) => n + g.size * 4, 0);
+      expect(gpu().stats.bytesInUse - inUse).toBeLessThanOrEqual(results + 256 * grads.size);
+      tape.dispose([loss]);
+      expect(loss.isDisposed).toBe(false);
+      for (const g of grads.values()) g.dispose();
+      return { values, keys };
+    };
+    const both = await run(shared, shared, [shared]);
+    expect(both.keys).toEqual([shared]);
+    const apart = await run(first, second, [first, second, head]);
+    expect(apart.keys.length).toBe(3);
+    // The shared weight's gradient is the add kernel's sum of the two uses' gradients: float32, one rounding.
+    expect(Array.from(both.values[0])).toEqual(Array.from(apart.values[0], (g, i) => Math.fround(g + apart.values[1][i])));
   });
 });
