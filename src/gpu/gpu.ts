@@ -568,7 +568,7 @@ export class Gpu {
 
   /**
    * Submit what was recorded and, in Node on a software adapter, block this thread for `ms` while it
-   * runs, so that the read-back that follows polls only for the rest. dawn.node waits for a promise by
+   * runs (EpochReads sleeps so between polls for a read-back). dawn.node waits for a promise by
    * polling on every turn of the event loop, which takes CPU from SwiftShader's threads even at the
    * lowest priority (device.ts `yieldToSoftwareGpu`); a blocked thread takes none. Elsewhere only the
    * submit: a browser's wait does not poll, and a real GPU does not compute on the CPU. Says whether

@@ -11,7 +11,7 @@
  */
 import source from '../../shaders/embedding.wgsl';
 import { linearWorkgroups, type Bindings, type DType, type Gpu, type Tensor } from '../gpu/gpu.js';
-import { scatterRows } from './rows.js';
+import { factorUnits, scatterRows } from './rows.js';
 
 const WORKGROUP_SIZE = 256;
 /**
@@ -176,9 +176,8 @@ export function embeddingBackwardRows(gpu: Gpu, dOut: Tensor, index: EmbeddingGr
   const op = 'embeddingBackwardRows';
   expectPositive(op, 'dim', dim);
   expectPositive(op, 'expand', expand);
-  if (factor && (factor.shape.length !== 2 || factor.shape[0] !== dim)) throw new RangeError(`${op}: the factor must be a kernel [${dim}, units], found [${factor.shape.join(', ')}]`);
   // The width of dOut's rows and of the result's: O for a factored gradient, else D.
-  const width = factor ? factor.shape[1] : dim;
+  const width = factorUnits(op, factor, dim) || dim;
   const steps = expand > 1 ? '1' : 'steps';
   expectTensor(op, 'dOut', dOut, 'f32', 3, `[batch, ${steps}, ${width}]`);
   const [batch, dOutSteps, outDim] = dOut.shape;

@@ -4,8 +4,8 @@
  * are all masked gives NaN, as Keras' sum / sum(mask) = 0 / 0 does; its gradient is 0.
  */
 import maskedMeanPool from '../../shaders/masked-mean-pool.wgsl';
-import { ROW_QUADS_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { ROW_QUADS_WGSL, withShared } from './shader-library.js';
 
 const source = withShared(maskedMeanPool, ROW_QUADS_WGSL);
 

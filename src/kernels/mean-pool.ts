@@ -6,8 +6,8 @@
  * (keras/src/layers/pooling/global_average_pooling1d.py), so padding positions count.
  */
 import meanPool from '../../shaders/mean-pool.wgsl';
-import { ROW_QUADS_WGSL, withShared } from './shader-library.js';
 import { linearWorkgroups, type Gpu, type Tensor } from '../gpu/gpu.js';
+import { ROW_QUADS_WGSL, withShared } from './shader-library.js';
 
 const source = withShared(meanPool, ROW_QUADS_WGSL);
 
