@@ -228,6 +228,16 @@ describe('factored gradients', () => {
     expect(() => markFactored(gpu().upload(new Float32Array(4), [2, 2]), gpu().upload(new Float32Array(4), [2, 2]))).toThrow(/fewer units than inputs saves work, found \[2, 2\]/);
   });
 
+  it('refuses a factor whose kernel is not [D, units], in the embedding and in the scatter', () => {
+    const ids = Int32Array.of(1, 2, 2, 0);
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(ids, 5));
+    const wrong = gpu().upload(new Float32Array(6), [3, 2]);
+    const factor = gpu().upload(new Float32Array(4), [2, 2, 1]);
+    expect(() => embeddingBackwardRows(gpu(), factor, index, 5, 4, 1, wrong)).toThrow(/embeddingBackwardRows: a factored gradient's kernel must be \[4, units\], found \[3, 2\]/);
+    expect(() => scatterRows(gpu(), index, gpu().upload(new Float32Array(8)), gpu().zeros([5, 4]), wrong)).toThrow(/scatterRows: a factored gradient's kernel must be \[4, units\], found \[3, 2\]/);
+    index.dispose();
+  });
+
   it('refuses an expanded gradient whose padding mask does not fit it', () => {
     const ids = gpu().upload(new Int32Array(12), [3, 4]);
     const mask = gpu().upload(new Float32Array(12), [3, 4]);
