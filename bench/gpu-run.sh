@@ -92,6 +92,8 @@ step profile 90 node dist/bench/profile.js --epochs "$(q 1 3)"
 step fasttext-bigram 120 node dist/cli.js train --recipe fasttext-bigram $(q "--limit 2000 --epochs 1" "") --out "$RUNS/fasttext-bigram"
 # The `best` recipe as a user runs it: the search's winner refit on every training review, then tested.
 step best 150 node dist/cli.js train --recipe best $(q "--limit 6000 --epochs 1" "") --out "$RUNS/best"
+# Where a bigram step's GPU time goes (timestamp queries), as the bench README's SwiftShader profile.
+step profile-bigram 60 node dist/bench/profile.js --recipe fasttext-bigram --executors captured --epochs "$(q 1 3)" $(q "--limit 2000" "")
 # 6. The `best` recipe's search: validation split only, the winner evaluated once on the test set.
 step best-search "$(q 60 200)" node dist/bench/best-search.js --budget-seconds "$(q 30 170)" $(q "--limit 2000" "") --out bench/results/best-search.json
 # 7. PyTorch on the same GPU (CUDA), the tutorial alternately with shadergrad, where it is installed.
