@@ -119,7 +119,6 @@ function pageKernel(r, kernel, entry, { results = 'browser-kernels', batch = KER
 
 const EXECUTOR_LABELS = { fused: 'fused kernels (default)', captured: 'captured per-op steps (`--no-fuse`)', eager: 'eager per-op steps (`--no-jit`)' };
 
-/** bench:train's executors table (train.json's shape); `epochDigits` for epochs far under a second. */
 /** A bench:versus run: each round's whole runs, then the medians and their ratio (above 1: this checkout is slower). */
 function versusFigure(d, baseline) {
   const rows = d.baseline.runs.map((b, i) => [String(i + 1), seconds(b.seconds, 1), seconds(d.current.runs[i].seconds, 1), fixed(d.loadAverageAtEachRound[i], 1)]);
@@ -130,6 +129,7 @@ function versusFigure(d, baseline) {
   ].join('\n');
 }
 
+/** bench:train's executors table (train.json's shape); `epochDigits` for epochs far under a second. */
 function trainFigure(d, epochDigits = 2) {
   const epochs = d.fused.epochSeconds;
   const row = (label, run, bold) => {
@@ -169,51 +169,66 @@ function profileExecutors(d, { executors = ['fused', 'captured'], epochDigits = 
   return table(['executor', 'wall per epoch', 'dispatches', 'submits', 'read-backs', 'GPU time per epoch'], executors.map((k) => pathRow(k, d[k])));
 }
 
+/** bench:profile --recipe NAME (one executor, `captured`): its six largest kernels and the epoch's wall time. */
+function recipeProfileFigure(d) {
+  const rows = d.captured.kernels.slice(0, 6).map((k) => [`\`${k.kernel}\``, String(k.calls), ms(k.perStepMs, 2), percent(k.share, 1)]);
+  const steps = d.captured.kernels.find((k) => k.kernel.endsWith('adamRows'))?.calls;
+  return table(['kernel', 'calls', 'ms per training step', 'share of GPU time'], rows) + '\n\n' +
+    `${d.benchmark}; ${d.adapter.split(':')[0]}, ${d.date.slice(0, 10)}. An epoch took ${seconds(d.captured.medianEpochSeconds)} of wall time; a call count above the ${steps ?? ''} steps is the validation's forward pass, counted in the per-step time.`;
+}
+
 // ---- the real-GPU run (bench/gpu-run.sh on a lent machine): bench/results/gpu-h200/ ----
 
 const GPU_RESULTS = 'gpu-h200';
 const gpuResult = (r, name) => r(`${GPU_RESULTS}/${name}`);
-/** The two sessions on lent machines: every step, then (after commit 6c2a873's two-pass embedding gradient) a few again. */
-const GPU_LOGS = { first: 'gpu-run.log', second: 'gpu-run-2.log' };
-/** The second session's train and profile runs kept the plain names; the first session's were renamed. */
-const BEFORE_FIX = (name) => `${name}-before-gradient-fix`;
-/** The captured step's embedding gradient: one pass before the fix, two after (`rows:scatter` is the same both times). */
-const EMBEDDING_GRADIENT_KERNELS = ['embedding:backwardPieces4', 'embedding:backward4'];
-/** The recipes the second session ran as a user would (`train --recipe NAME`), with what each is measured against:
+/** The latest session's output, everything below is its; earlier/ keeps the sessions before (older code). */
+const GPU_LOG = 'gpu-run.log';
+const EARLIER = (name) => `earlier/${name}`;
+/** The recipes the session ran as a user would (`train --recipe NAME`), with what each is measured against:
  * issue #12's targets, Keras' figure from its examples/imdb_fasttext.py (src/runner/recipes.ts cites it too). */
 const GPU_RECIPES = [
   { recipe: 'fasttext-bigram', against: "Keras' 0.9056 (issue #12: within 0.005)", meets: (accuracy) => Math.abs(accuracy - 0.9056) <= 0.005 },
   { recipe: 'best', against: "issue #12's ≥ 0.91", meets: (accuracy) => accuracy >= 0.91 },
 ];
 
-/** One step of a gpu-run log, from its `== step NAME (` header to the next `== ` line. */
-function gpuLogStep(r, log, step) {
-  const text = gpuResult(r, log);
+/** One step of the log, from its `== step NAME (` header to the next `== ` line. */
+function gpuLogStep(r, step) {
+  const text = gpuResult(r, GPU_LOG);
   const start = text.indexOf(`== step ${step} (`);
-  if (start < 0) throw new Error(`${GPU_RESULTS}/${log}: no step ${step}`);
+  if (start < 0) throw new Error(`${GPU_RESULTS}/${GPU_LOG}: no step ${step}`);
   const end = text.indexOf('\n== ', start + 1);
   return text.slice(start, end < 0 ? undefined : end);
 }
 
+/** A line of the log matching `pattern`, or an error naming what is missing. */
+function gpuLogMatch(r, pattern, what) {
+  const found = gpuResult(r, GPU_LOG).match(pattern);
+  if (!found) throw new Error(`${GPU_RESULTS}/${GPU_LOG}: no ${what}`);
+  return found;
+}
+
+/** The GPU as the log prints it: nvidia-smi's CSV line and UUID, and PyTorch's CUDA copy (the cuda-copy step). */
+function gpuDevice(r) {
+  const [, name, driver, memoryMiB, smMHz, memoryMHz] = gpuLogMatch(r, /^name, driver_version, .*\n(.+), (\S+), (\d+) MiB, (\d+) MHz, (\d+) MHz$/m, "nvidia-smi CSV line");
+  const [, uuid] = gpuLogMatch(r, /^GPU 0: .* \(UUID: (GPU-[\w-]+)\)$/m, 'nvidia-smi -L line');
+  const [, tool, copyMs, gbps] = gpuLogMatch(r, /^(torch \S+) on .*: device-to-device copy of 1 GiB in ([\d.]+) ms, (\d+) GB\/s/m, 'CUDA copy line');
+  return { name, driver, memoryMiB: Number(memoryMiB), smMHz: Number(smMHz), memoryMHz: Number(memoryMHz), uuid, cudaCopy: { tool, ms: Number(copyMs), gbps: Number(gbps) } };
+}
+
 /** The embedding rows a recipe's step prepared (the CLI prints "Prepared ..., N embedding rows, in S s"). */
-function recipeRows(r, log, recipe) {
-  const found = gpuLogStep(r, log, recipe).match(/^Prepared .*, (\d+) embedding rows, in /m);
-  if (!found) throw new Error(`${GPU_RESULTS}/${log}: step ${recipe} prints no embedding rows`);
+function recipeRows(r, recipe) {
+  const found = gpuLogStep(r, recipe).match(/^Prepared .*, (\d+) embedding rows, in /m);
+  if (!found) throw new Error(`${GPU_RESULTS}/${GPU_LOG}: step ${recipe} prints no embedding rows`);
   return Number(found[1]);
 }
 
-/** A step's Keras-style progress lines ("782/782 ━━ 21s 27ms/step - accuracy: 0.9606"): one per finished epoch. */
-function progressLines(r, log, step) {
-  return [...gpuLogStep(r, log, step).matchAll(/^(\d+)\/\1 \S+ (\d+)s (\d+)ms\/step - accuracy: ([\d.]+)/gm)]
-    .map(([, steps, epochSeconds, stepMs, accuracy]) => ({ steps: Number(steps), epochSeconds: Number(epochSeconds), stepMs: Number(stepMs), accuracy: Number(accuracy) }));
-}
 /** Issue #15, item 5: the tutorial's 40 epochs in under 0.3 s once the data is loaded. */
 const TUTORIAL_GOAL_SECONDS = 0.3;
 /** Issue #5's earlier target for the same 40 epochs, set for an H100. */
 const EARLIER_GOAL_SECONDS = 0.5;
 const TUTORIAL_RUNS = ['tutorial-1-history', 'tutorial-2-history'];
-/** Every result file of both sessions that names its adapter. */
-const GPU_RUN_RESULTS = ['train', 'profile', BEFORE_FIX('train'), BEFORE_FIX('profile'), 'peer-cuda', 'scaling', 'best-search', ...TUTORIAL_RUNS, ...GPU_RECIPES.map(({ recipe }) => `${recipe}-history`)];
+/** Every result file of the session that names its adapter. */
+const GPU_RUN_RESULTS = ['train', 'profile', 'profile-fasttext-bigram', 'peer-cuda', 'scaling', ...TUTORIAL_RUNS, ...GPU_RECIPES.map(({ recipe }) => `${recipe}-history`)];
 /** The kernels of the GPU's throughput table, as node-kernels.json names them. */
 const GPU_KERNEL_ROWS = [
   ['embedding', 'forward'], ['embedding', 'backward'], ['mean-pool', 'forward'], ['mean-pool', 'backward'],
@@ -225,7 +240,6 @@ const GPU_KERNEL_BATCHES = [64, 512, 1024];
 /** Copies this small measure the cost of a dispatch, not of the bytes. */
 const DISPATCH_FLOOR_BYTES = 4096;
 const PROFILE_TOP = 5;
-/** Three significant digits (trailing zeros kept) under 100, whole numbers from there. */
 const readable = (v) => (v >= 100 ? grouped(v) : v.toPrecision(3));
 
 const compareBackend = (r, name) => r('browser-compare').backends.find((b) => b.backend === name);
@@ -329,24 +343,17 @@ export const RENDERERS = {
 
   // bench/README.md, "On a real GPU"
   'gpu-device': (r) => {
-    const d = gpuResult(r, 'device');
-    const smi = d.quoted.find((line) => line.startsWith(`${d.name}, ${d.driver}, ${d.memoryMiB} MiB`));
-    if (!smi) throw new Error(`${GPU_RESULTS}/device.json: no quoted nvidia-smi line starts with "${d.name}, ${d.driver}, ${d.memoryMiB} MiB"`);
-    // device.json copies the first session's log; the second session must report the same kind of GPU and driver.
-    const logs = Object.values(GPU_LOGS).map((log) => gpuResult(r, log));
-    const differing = Object.values(GPU_LOGS).filter((log, i) => !logs[i].split('\n').includes(smi));
-    if (differing.length) throw new Error(`${GPU_RESULTS}/${differing.join(', ')}: no nvidia-smi line "${smi}"`);
-    const uuids = logs.map((text) => text.match(/^GPU 0: .* \(UUID: (GPU-[\w-]+)\)$/m)?.[1]);
-    const runs = GPU_RUN_RESULTS.map((name) => gpuResult(r, name).adapter);
-    const adapters = new Set([...runs, gpuResult(r, 'node-kernels').adapterName]);
+    const d = gpuDevice(r);
+    const adapters = new Set([...GPU_RUN_RESULTS.map((name) => gpuResult(r, name).adapter), gpuResult(r, 'node-kernels').adapterName]);
     if (adapters.size !== 1) throw new Error(`${GPU_RESULTS}: the results name ${adapters.size} adapters: ${[...adapters].join('; ')}`);
-    const hosts = new Set(['train', BEFORE_FIX('train')].map((name) => JSON.stringify(gpuResult(r, name).machine)));
+    const earlier = gpuResult(r, EARLIER('device'));
+    const sameKind = earlier.name === d.name && earlier.driver === d.driver && earlier.memoryMiB === d.memoryMiB;
     const t = gpuResult(r, 'train');
     return [
-      `**${d.name}** (nvidia-smi: driver ${d.driver}, ${grouped(d.memoryMiB)} MiB, clocks up to ${grouped(d.maxClocksMHz.sm)} MHz for the SMs`,
-      `and ${grouped(d.maxClocksMHz.memory)} MHz for memory) through NVIDIA's Vulkan driver; every result names Dawn's adapter as`,
-      `\`${t.adapter}\`. Host: ${t.machine.cpu}, ${t.machine.cores} cores, ${t.machine.memoryGB} GB; Node ${t.node}.`,
-      `Both sessions print the same nvidia-smi line${hosts.size === 1 ? ' and host' : ''}${new Set(uuids).size === uuids.length ? ` on two different GPUs (UUIDs ${uuids.map((u) => `\`${u}\``).join(' and ')}): two machines of one kind` : ''}.`,
+      `**${d.name}** (nvidia-smi: driver ${d.driver}, ${grouped(d.memoryMiB)} MiB, clocks up to ${grouped(d.smMHz)} MHz for the SMs`,
+      `and ${grouped(d.memoryMHz)} MHz for memory; UUID \`${d.uuid}\`) through NVIDIA's Vulkan driver; every result names Dawn's adapter as`,
+      `\`${[...adapters][0]}\`. Host: ${t.machine.cpu}, ${t.machine.cores} cores, ${t.machine.memoryGB} GB; Node ${t.node}; ${t.date.slice(0, 10)}.`,
+      `${sameKind ? 'The same kind of GPU, driver and memory as the earlier sessions' : 'Not the GPU of the earlier sessions'} (\`earlier/device.json\`${sameKind ? ', other machines' : ''}).`,
     ].join('\n');
   },
   'gpu-tutorial': (r) => {
@@ -357,6 +364,7 @@ export const RENDERERS = {
       return [String(i + 1), seconds(run.seconds.load), `**${seconds(run.seconds.train)}**`, seconds(first), seconds(median(rest), 3), seconds(run.seconds.evaluate), seconds(run.seconds.total), fixed(run.test.accuracy, 4), fixed(run.test.loss, 4)];
     };
     const best = Math.min(...runs.map((run) => run.seconds.train));
+    const earlierBest = Math.min(...TUTORIAL_RUNS.map((name) => gpuResult(r, EARLIER(name)).seconds.train));
     const swiftshader = r('train').fused.test;
     const { accuracy, loss } = runs[0].test;
     const identical = runs.every((run) => JSON.stringify([run.history, run.test]) === JSON.stringify([runs[0].history, runs[0].test]));
@@ -364,7 +372,7 @@ export const RENDERERS = {
       table(['run', 'load', `training, ${epochs} epochs`, 'first epoch', `median of the other ${epochs - 1}`, 'evaluate', 'whole run', 'test accuracy', 'test loss'], runs.map(row)),
       '',
       `Issue #15's goal, ${epochs} epochs in under ${TUTORIAL_GOAL_SECONDS} s after the data is loaded, is **${best < TUTORIAL_GOAL_SECONDS ? 'met' : 'not met'}**: ${seconds(best)} at best, ${times(best / TUTORIAL_GOAL_SECONDS)} the goal`,
-      `(issue #5's earlier ${EARLIER_GOAL_SECONDS} s, set for an H100, is ${best < EARLIER_GOAL_SECONDS ? '' : 'not '}met either).`,
+      `(issue #5's earlier ${EARLIER_GOAL_SECONDS} s, set for an H100, is ${best < EARLIER_GOAL_SECONDS ? '' : 'not '}met either; the earlier sessions' best was ${seconds(earlierBest)}).`,
       `${identical ? 'The two runs give identical per-epoch metrics and test figures. ' : ''}Test accuracy ${fixed(accuracy, 5)}${accuracy === swiftshader.accuracy ? ', the same as' : ' against'} SwiftShader's fused run (\`bench/results/train.json\`${accuracy === swiftshader.accuracy ? '' : `: ${fixed(swiftshader.accuracy, 5)}`});`,
       loss === swiftshader.loss ? 'test loss the same, bit for bit.' : `test loss ${fixed(loss, 7)} against SwiftShader's ${fixed(swiftshader.loss, 7)}: ${Math.abs(loss - swiftshader.loss).toExponential(1)} apart, not bit for bit.`,
     ].join('\n');
@@ -377,66 +385,38 @@ export const RENDERERS = {
     const cliEpochMs = median(runs.flatMap((run) => run.epochSeconds.slice(1))) * 1000;
     const gpuSeconds = (p.gpuMsPerEpoch * runs[0].epochSeconds.length) / 1000;
     return [
-      `Where an epoch's time goes (\`profile.json\`, second session, fused path, validation included): timestamp queries give ${ms(p.gpuMsPerEpoch)} of GPU`,
+      `Where an epoch's time goes (\`profile.json\`, fused path, validation included): timestamp queries give ${ms(p.gpuMsPerEpoch)} of GPU`,
       `work per epoch (${fixed(p.gpuMsPerStep, 2)} ms per step; ${p.perEpoch.dispatches} dispatches, ${p.perEpoch.submits} submit, ${p.perEpoch.readBacks} read-back), ${percent(bagBackward.share)} of it in the embedding-bag backward`,
       `(${fixed(bagBackward.perStepMs, 2)} ms per step). The profile's untimed epoch takes ${ms(wallMs)} of wall time, so ${ms(wallMs - p.gpuMsPerEpoch)} is host work`,
-      `and waiting; the CLI's epochs after the first take ${ms(cliEpochMs)} (median of both runs, first session), the rest not broken down here (it`,
+      `and waiting; the CLI's epochs after the first take ${ms(cliEpochMs)} (median of both runs), the rest not broken down here (it`,
       `includes the checkpoint written after every epoch). The first epoch (${runs.map((run) => seconds(run.epochSeconds[0])).join(', ')}) holds the set-up. The`,
       `GPU time alone of ${runs[0].epochSeconds.length} epochs is ${seconds(gpuSeconds)}, ${times(gpuSeconds / TUTORIAL_GOAL_SECONDS)} the goal before any host work.`,
     ].join('\n');
   },
   'gpu-train': (r) => {
-    const [before, after] = [gpuResult(r, BEFORE_FIX('train')), gpuResult(r, 'train')];
-    const kinds = Object.keys(EXECUTOR_LABELS).filter((k) => before[k] && after[k]);
-    const wholeRun = (d, k, bold) => `${bold ? `**${seconds(d[k].seconds.total, 1)}**` : seconds(d[k].seconds.total, 1)} (${times(d.ratioToFused[k].wholeRun, 2)})`;
-    const epoch = (d, k) => `${seconds(d[k].medianEpochSeconds, 3)} (${times(d.ratioToFused[k].medianEpoch, 2)})`;
-    const rows = kinds.map((k) => [EXECUTOR_LABELS[k], wholeRun(before, k), wholeRun(after, k, true), epoch(before, k), epoch(after, k), change(before[k].gpuMemory.peakBytesAllocated, after[k].gpuMemory.peakBytesAllocated, mib)]);
-    const tests = [before, after].flatMap((d) => kinds.map((k) => d[k].test));
+    const d = gpuResult(r, 'train');
+    const ratio = d.ratioToFused.captured.wholeRun;
+    const swiftshader = r('train').ratioToFused.captured.wholeRun;
+    const tests = Object.keys(EXECUTOR_LABELS).map((k) => d[k].test);
     const lossSpread = Math.max(...tests.map((t) => t.loss)) - Math.min(...tests.map((t) => t.loss));
-    const ratio = (d) => d.ratioToFused.captured.wholeRun;
-    const swiftshader = r('train');
-    const outsideRun = (d) => d.fused.seconds.total - d.fused.seconds.load - d.fused.seconds.train - d.fused.seconds.evaluate;
-    const stepsBeforeTrain = (log) => {
-      const steps = [...gpuResult(r, log).matchAll(/^== step (\S+) \(/gm)].map(([, step]) => step);
-      return steps.slice(0, steps.indexOf('train'));
-    };
-    const ranAfter = (log) => (stepsBeforeTrain(log).length ? `after ${stepsBeforeTrain(log).join(' and ')}` : 'first');
     return [
-      table(['executor', 'whole run, before the fix (× fused)', 'after the fix (× fused)', 'median epoch, before (× fused)', 'after (× fused)', 'peak GPU memory'], rows),
+      trainFigure(d, 3),
       '',
-      `Test accuracy ${new Set(tests.map((t) => t.accuracy)).size === 1 ? `${fixed(tests[0].accuracy, 4)} in every run of both sessions` : 'differs between runs'} (test losses at most ${lossSpread.toExponential(1)} apart).`,
-      `Issue #11's target, captured per-op steps within 1.5× of the fused kernels' whole run, is **${ratio(after) <= 1.5 ? 'met' : 'not met'}** on the H200 in this`,
-      `one run: ${times(ratio(after), 2)} (${times(ratio(before), 2)} before the fix). On SwiftShader it is ${ratio(swiftshader) <= 1.5 ? 'met' : 'not'}: ${times(ratio(swiftshader), 2)} (\`bench/results/train.json\`,`,
-      `${swiftshader.date < before.date ? 'measured before the fix' : 'measured after the fix'}). Per epoch the captured steps still take ${times(after.ratioToFused.captured.medianEpoch, 2)} the fused kernels'. The fused`,
-      `kernels did not change (training ${seconds(before.fused.seconds.train)}, then ${seconds(after.fused.seconds.train)}), yet their whole run grew ${seconds(after.fused.seconds.total - before.fused.seconds.total)}: the time outside`,
-      `loading, training and evaluating rose from ${seconds(outsideRun(before))} to ${seconds(outsideRun(after))} (the \`train\` step ran ${ranAfter(GPU_LOGS.second)} in the second session,`,
-      `${ranAfter(GPU_LOGS.first)} in the first). Against the first session's fused whole run the captured one is`,
-      `${times(after.captured.seconds.total / before.fused.seconds.total, 2)}: the ${times(ratio(after), 2)} leans on that slower fused run. 1-minute load average after each run: ${[before, after].map((d) => d.loadAverageAfterRuns.map((l) => fixed(l, 1)).join(', ')).join(' (before); ')} (after).`,
+      `Test accuracy ${new Set(tests.map((t) => t.accuracy)).size === 1 ? `${fixed(tests[0].accuracy, 4)} in every run` : 'differs between runs'} (test losses at most ${lossSpread.toExponential(1)} apart).`,
+      `Issue #11's target, captured per-op steps within 1.5× of the fused kernels' whole run, is **${ratio <= 1.5 ? 'met' : 'not met'}** on the H200 in this`,
+      `run (${times(ratio, 2)}; ${times(gpuResult(r, EARLIER('train')).ratioToFused.captured.wholeRun, 2)} in the earlier session's, \`earlier/train.json\`); on SwiftShader, ${times(swiftshader, 2)} (\`bench/results/train.json\`).`,
     ].join('\n');
   },
   'gpu-profile': (r) => {
-    const [before, after] = [gpuResult(r, BEFORE_FIX('profile')), gpuResult(r, 'profile')];
-    const kinds = ['fused', 'captured', 'eager'];
-    const perEpoch = (k, field) => change(before[k].perEpoch[field], after[k].perEpoch[field], grouped);
-    const gpuMs = (v) => `${readable(v)} ms`;
-    const rows = kinds.map((k) => [k, perEpoch(k, 'dispatches'), perEpoch(k, 'submits'), perEpoch(k, 'readBacks'), seconds(before[k].medianEpochSeconds, 3), seconds(after[k].medianEpochSeconds, 3), gpuMs(before[k].gpuMsPerEpoch), `**${gpuMs(after[k].gpuMsPerEpoch)}**`]);
+    const d = gpuResult(r, 'profile');
     const top = (run) => [...run.kernels].sort((a, b) => b.share - a.share).slice(0, PROFILE_TOP);
-    const [fused, captured] = [top(after.fused), top(after.captured)];
+    const [fused, captured] = [top(d.fused), top(d.captured)];
     const cells = (k) => (k ? [`\`${k.kernel}\``, fixed(k.perStepMs, 3), percent(k.share, 1)] : ['', '', '']);
-    const gradient = (run) => {
-      const kernels = run.kernels.filter((k) => EMBEDDING_GRADIENT_KERNELS.includes(k.kernel));
-      return { kernels, perStepMs: sum(kernels.map((k) => k.perStepMs)), share: sum(kernels.map((k) => k.share)) };
-    };
-    const [was, now] = [gradient(before.captured), gradient(after.captured)];
-    const named = (g) => g.kernels.map((k) => `\`${k.kernel}\` ${fixed(k.perStepMs, 3)}`).join(' + ');
     return [
-      table(['executor', 'dispatches per epoch', 'submits', 'read-backs', 'wall per epoch, before the fix', 'after', 'GPU time per epoch, before', 'after'], rows),
+      profileExecutors(d, { executors: Object.keys(EXECUTOR_LABELS), epochDigits: 3 }),
       '',
-      `The captured step's embedding gradient took ${ms(was.perStepMs, 2)} per step before the fix (${named(was)}: ${percent(was.share)} of the`,
-      `step's GPU time) and **${ms(now.perStepMs, 2)}** after (${named(now)}: ${percent(now.share)}), ${times(was.perStepMs / now.perStepMs, 0)} less.`,
-      `The captured step's GPU time per epoch is now ${times(after.captured.gpuMsPerEpoch / after.fused.gpuMsPerEpoch, 2)} the fused kernels'; its wall time per epoch in this profile, ${times(after.captured.medianEpochSeconds / after.fused.medianEpochSeconds, 1)}.`,
-      '',
-      `After the fix, per training step (${after.fused.kernels[0].calls} per epoch), the ${PROFILE_TOP} kernels with the most GPU time (one pass per dispatch while timed):`,
+      `The captured step's GPU time per epoch is ${times(d.captured.gpuMsPerEpoch / d.fused.gpuMsPerEpoch, 2)} the fused kernels'; its wall time per epoch in this profile, ${times(d.captured.medianEpochSeconds / d.fused.medianEpochSeconds, 1)}.`,
+      `Per training step (${d.fused.kernels[0].calls} per epoch), the ${PROFILE_TOP} kernels with the most GPU time (one pass per dispatch while timed):`,
       '',
       table(['fused kernel', 'ms per step', 'share', 'captured per-op kernel', 'ms per step', 'share'], fused.map((k, i) => [...cells(k), ...cells(captured[i])])),
     ].join('\n');
@@ -448,11 +428,17 @@ export const RENDERERS = {
       const mid = pageKernel(r, kernel, entry, { results });
       return [kernel, entry, ...at.map((k) => readable(k.timeUs)), readable(mid.gbps), fixed(mid.percentOfCopy, 1)];
     });
-    return table(['kernel', 'entry', ...GPU_KERNEL_BATCHES.map((b) => `µs, batch ${b}`), `GB/s, batch ${KERNEL_BATCH}`, `% of copy, batch ${KERNEL_BATCH}`], rows);
+    const was = pageKernel(r, 'embedding', 'backward', { results: `${GPU_RESULTS}/${EARLIER('node-kernels')}` });
+    const now = pageKernel(r, 'embedding', 'backward', { results });
+    return [
+      table(['kernel', 'entry', ...GPU_KERNEL_BATCHES.map((b) => `µs, batch ${b}`), `GB/s, batch ${KERNEL_BATCH}`, `% of copy, batch ${KERNEL_BATCH}`], rows),
+      '',
+      `The per-op embedding backward (two passes, timed as their sum) takes ${readable(now.timeUs)} µs at batch ${KERNEL_BATCH}; the one-pass kernel it replaced took ${readable(was.timeUs)} µs in an earlier session (\`earlier/node-kernels.json\`).`,
+    ].join('\n');
   },
   'gpu-kernels-copy': (r) => {
     const { copy } = gpuResult(r, 'node-kernels');
-    const cuda = gpuResult(r, 'device').cudaCopy;
+    const cuda = gpuDevice(r).cudaCopy;
     const best = copy.reduce((a, b) => (b.gbps > a.gbps ? b : a));
     const floor = copy.filter((c) => c.bytes <= DISPATCH_FLOOR_BYTES);
     return [
@@ -479,33 +465,33 @@ export const RENDERERS = {
   },
   'gpu-scaling': (r) => scalingFigure(gpuResult(r, 'scaling'), 3),
   'gpu-recipes': (r) => {
-    const runs = GPU_RECIPES.map((recipe) => ({ ...recipe, run: gpuResult(r, `${recipe.recipe}-history`), rows: recipeRows(r, GPU_LOGS.second, recipe.recipe) }));
+    const runs = GPU_RECIPES.map((recipe) => ({ ...recipe, run: gpuResult(r, `${recipe.recipe}-history`), rows: recipeRows(r, recipe.recipe) }));
     const rows = runs.map(({ recipe, against, meets, run, rows }) => {
       if (run.settings.recipe !== recipe) throw new Error(`${GPU_RESULTS}/${recipe}-history.json: recipe ${run.settings.recipe}`);
       // Word ids below numWords + 1, every n-gram id after (src/data/ngrams.ts, vocabularySize).
       const ngrams = rows - run.settings.numWords - 1;
       const longest = run.settings.ngrams.ngramRange;
+      const earlier = gpuResult(r, EARLIER(`${recipe}-history`));
       return [
         `\`${recipe}\``, `${grouped(rows)} (${grouped(ngrams)} n-grams of 2${longest > 2 ? `–${longest}` : ''} words)`, String(run.epochSeconds.length), seconds(run.seconds.train, 1),
-        `${range(run.epochSeconds, (v) => fixed(v, 1))} s`, seconds(run.seconds.total, 1), `**${fixed(run.test.accuracy, 4)}** (loss ${fixed(run.test.loss, 4)})`,
+        `${range(run.epochSeconds, (v) => fixed(v, 1))} s`, `${seconds(run.seconds.total, 1)} (${seconds(earlier.seconds.total, 1)})`, `**${fixed(run.test.accuracy, 4)}** (loss ${fixed(run.test.loss, 4)})`,
         `${against}: **${meets(run.test.accuracy) ? 'met' : 'not met'}**`, mib(run.gpuMemory.peakBytesAllocated),
       ];
     });
-    const executors = new Set(runs.map(({ recipe }) => gpuLogStep(r, GPU_LOGS.second, recipe).match(/^Trained on ([^:(]+)/m)?.[1].trim()));
+    const executors = new Set(runs.map(({ recipe }) => gpuLogStep(r, recipe).match(/^Trained on ([^:(]+)/m)?.[1].trim()));
     const bigram = runs.find(({ recipe }) => recipe === 'fasttext-bigram').run;
-    const cut = progressLines(r, GPU_LOGS.first, 'fasttext-bigram');
-    const sameAccuracy = cut.every((line, i) => fixed(bigram.history.accuracy[i], 4) === fixed(line.accuracy, 4));
-    const stepsPerEpoch = cut[0].steps;
+    const profiled = gpuResult(r, 'profile-fasttext-bigram').captured;
     return [
-      table(['recipe', 'embedding rows', 'epochs', 'training', 'per epoch', 'whole run', 'test accuracy', 'against', 'peak GPU memory'], rows),
+      table(['recipe', 'embedding rows', 'epochs', 'training', 'per epoch', 'whole run (earlier session)', 'test accuracy', 'against', 'peak GPU memory'], rows),
       '',
-      `Both train on ${executors.size === 1 ? [...executors][0] : [...executors].join(' and ')} (\`gpu-run-2.log\`). In the first session, before the fix,`,
-      `\`fasttext-bigram\` took ${range(cut.map((line) => line.epochSeconds), String)} s an epoch (${range(cut.map((line) => line.stepMs), String)} ms a step of ${grouped(stepsPerEpoch)}, Keras' progress line) and the step's time limit`,
-      `cut it after ${cut.length} of its ${bigram.epochSeconds.length} epochs (\`gpu-run.log\` only); now an epoch takes a median of ${seconds(median(bigram.epochSeconds), 1)} (${ms(median(bigram.epochSeconds) / stepsPerEpoch * 1000, 1)} a step)${sameAccuracy ? `, with the same training accuracy after each of those ${cut.length} epochs to the 4 digits the line prints` : ''}.`,
+      `Both train on ${[...executors].join(' and ')}. A \`fasttext-bigram\` epoch of the CLI takes a median of ${seconds(median(bigram.epochSeconds))}; the same epoch in`,
+      `\`bench:profile\` (below), which writes no checkpoint, ${seconds(profiled.medianEpochSeconds)}, of which ${seconds(profiled.gpuMsPerEpoch / 1000)} GPU work. The CLI's epoch also writes the checkpoint`,
+      `(\`BackupAndRestore\`: the table and LazyAdam's two moments), which the next epoch's checkpoint waits for; the difference is not broken down further.`,
     ].join('\n');
   },
+  'gpu-profile-bigram': (r) => recipeProfileFigure(gpuResult(r, 'profile-fasttext-bigram')),
   'gpu-best-search': (r) => {
-    const d = gpuResult(r, 'best-search');
+    const d = gpuResult(r, EARLIER('best-search'));
     const refit = gpuResult(r, 'best-history');
     const winner = d.candidates.find((c) => c.index === d.winner);
     const candidate = (c) =>
@@ -514,10 +500,9 @@ export const RENDERERS = {
     return [
       `In the ${d.options.budgetSeconds} s budget (at most ${d.options.epochsMax} epochs): ${d.candidates.map(candidate).join('; ')}; ${d.notStarted.length} not started.`,
       `The winner, candidate ${d.winner}, trained without the ${grouped(winner.settings.data.validationSize)} reviews held out for validation, scored ${fixed(d.test.accuracy, 4)} test accuracy (loss ${fixed(d.test.loss, 4)}) on ${grouped(d.test.reviews)} test reviews.`,
-      `The search ran in the first session, before the fix. \`train --recipe best\` refits the winner's settings on every training review for the ${winner.chosenEpoch} epochs the search chose${refit.epochSeconds.length === winner.chosenEpoch ? '' : ` (the recorded run trained ${refit.epochSeconds.length})`}: ${fixed(refit.test.accuracy, 4)} in the table above.`,
+      `The search ran in an earlier session, on older code (\`earlier/best-search.json\`). \`train --recipe best\` refits the winner's settings on every training review for the ${winner.chosenEpoch} epochs the search chose${refit.epochSeconds.length === winner.chosenEpoch ? '' : ` (the recorded run trained ${refit.epochSeconds.length})`}: ${fixed(refit.test.accuracy, 4)} in the table above.`,
     ].join('\n');
   },
-
   // README.md
   'readme-tutorial-run': (r) => {
     const f = r('train').fused;
@@ -577,12 +562,7 @@ export const RENDERERS = {
       `the whole process, loading, building the 60-million-weight model, the test set and writing the files included, took ${seconds(wallSeconds, 1)}`;
   },
   // Where a bigram step's GPU time goes (bench:profile --recipe fasttext-bigram): the largest kernels.
-  'profile-fasttext-bigram': (r) => {
-    const d = r('profile-fasttext-bigram');
-    const rows = d.captured.kernels.slice(0, 6).map((k) => [`\`${k.kernel}\``, String(k.calls), ms(k.perStepMs, 2), percent(k.share, 1)]);
-    return table(['kernel', 'calls', 'ms per training step', 'share of GPU time'], rows) + '\n\n' +
-      `${d.benchmark}; ${d.adapter.split(':')[0]}, ${d.date.slice(0, 10)}. An epoch took ${seconds(d.captured.medianEpochSeconds)} of wall time; a call count above the ${d.captured.kernels.find((k) => k.kernel.endsWith('adamRows'))?.calls ?? ''} steps is the validation's forward pass, counted in the per-step time.`;
-  },
+  'profile-fasttext-bigram': (r) => recipeProfileFigure(r('profile-fasttext-bigram')),
   'readme-recipes': (r) => {
     const d = r('recipes').recipes;
     // Issue #12's published anchors for each recipe, and where the H200 run kept its history.
@@ -610,11 +590,11 @@ export const RENDERERS = {
     const trainSeconds = runs.map((run) => run.seconds.train);
     const met = Math.min(...trainSeconds) < TUTORIAL_GOAL_SECONDS;
     const peer = gpuResult(r, 'peer-cuda');
-    const [before, after] = [gpuResult(r, BEFORE_FIX('train')), gpuResult(r, 'train')].map((d) => d.ratioToFused.captured.wholeRun);
-    const best = gpuResult(r, 'best-history');
-    return `on an ${gpuResult(r, 'device').name} (Dawn on NVIDIA's Vulkan driver, Node) the tutorial's ${runs[0].epochSeconds.length} epochs trained in ${range(trainSeconds, (v) => fixed(v, 2))} s after the data was loaded ` +
+    const captured = gpuResult(r, 'train').ratioToFused.captured.wholeRun;
+    const [bigram, best] = ['fasttext-bigram-history', 'best-history'].map((name) => gpuResult(r, name));
+    return `on an ${gpuDevice(r).name} (Dawn on NVIDIA's Vulkan driver, Node) the tutorial's ${runs[0].epochSeconds.length} epochs trained in ${range(trainSeconds, (v) => fixed(v, 2))} s after the data was loaded ` +
       `(issue #15's goal of under ${TUTORIAL_GOAL_SECONDS} s is ${met ? '' : 'not '}met), and the whole run took ${seconds(peer.shadergrad.medianWallSeconds, 1)} against ${seconds(peer.pytorch.medianWallSeconds, 1)} for PyTorch ${peer.pytorchSetup.version.split('+')[0]} on CUDA on the same GPU (**${times(peer.ratio, 2)}**); ` +
-      `captured per-op steps (\`--no-fuse\`) took **${times(after, 2)}** the fused whole run (${times(before, 2)} before the two-pass embedding gradient), and \`train --recipe best\` reached test accuracy **${fixed(best.test.accuracy, 4)}** in ${best.epochSeconds.length} epochs (${seconds(best.seconds.train, 1)} of training)`;
+      `captured per-op steps (\`--no-fuse\`) took **${times(captured, 2)}** the fused whole run, \`train --recipe fasttext-bigram\` reached test accuracy **${fixed(bigram.test.accuracy, 4)}** in ${seconds(bigram.seconds.total, 1)} in all, and \`train --recipe best\` **${fixed(best.test.accuracy, 4)}** in ${seconds(best.seconds.total, 1)} (${seconds(best.seconds.train, 1)} of training)`;
   },
   'readme-speedups': (r) =>
     `the whole 40-epoch run is **${times(r('train').ratioToFused.captured.wholeRun)} faster** than on captured per-op steps in Node; in Chromium an epoch is ` +

@@ -186,7 +186,7 @@ export const RECIPES: Record<RecipeName, Recipe> = {
     optimizer: () => new LazyAdam(),
     fit: FASTTEXT_FIT,
   },
-  // The validation search's winner (bench/best-search.ts on an H200, bench/results/gpu-h200/best-search.json:
+  // The validation search's winner (bench/best-search.ts on an H200, bench/results/gpu-h200/earlier/best-search.json:
   // 0.9138 validation accuracy at epoch 6 of 8), refit on every training review for those 6 epochs.
   best: refitRecipe(BEST_CANDIDATE, 6),
 };
