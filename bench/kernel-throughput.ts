@@ -8,7 +8,7 @@ import { GpuTimer, copyKernel, type Gpu, type PreparedDispatch, type Tensor } fr
 import { binaryAccuracyCount } from '../src/kernels/accuracy.js';
 import { optimizerUpdate, prepareOptimizerUpdate } from '../src/kernels/optimizer-update.js';
 import { Adam } from '../src/nn/optimizers/index.js';
-import { classifierHeadParams, headRecordSize, prepareHeadTraining } from '../src/kernels/classifier-head.js';
+import { classifierHeadParams, headOutputs, headPieces, headRecordSize, prepareHeadTraining } from '../src/kernels/classifier-head.js';
 import { batchWords, prepareEmbeddingBag, presenceShape, presenceWords, tokenBags, uploadTokenBags, wholeTable } from '../src/kernels/embedding-bag.js';
 import { add } from '../src/kernels/add.js';
 import { bceFromLogitsBackward, bceFromLogitsLosses } from '../src/kernels/binary-crossentropy.js';
@@ -296,13 +296,14 @@ async function makeFused(gpu: Gpu, batch: number, hostIds: Int32Array, random: (
   const labels = keep(gpu.upload(Float32Array.from({ length: batch }, () => (random() < 0.5 ? 0 : 1))));
   const samples = keep(gpu.zeros([batch, HEAD_RECORD]));
   const metrics = keep(gpu.zeros([1, 2]));
-  const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, labels, pooled, weights, samples, metrics, dPooled, grads }, headParams);
+  const partials = keep(gpu.zeros([headPieces(gpu, batch), headOutputs(HEAD_LAYOUT)]));
+  const head = await prepareHeadTraining(gpu, { layout: HEAD_LAYOUT, capacity: batch, batch: headBatch, labels, pooled, weights, samples, metrics, dPooled, grads, partials }, headParams);
   const adam = await prepareOptimizerUpdate(gpu, ADAM, { weights, grads, slots: [f(FLAT_PARAMS, -0.01, 0.01), f(FLAT_PARAMS, 0, 0.01)] }, adamUniform);
   // Mark once so the backward walks a real bitmap.
   gpu.record(marking.forward);
   return {
     entries: counted.entries.length,
-    fused: { bagForward: plain.forward, bagForwardMark: marking.forward, bagBackward: marking.backward, headSample: [head.sample], headGradients: [head.gradients], adam: [adam] },
+    fused: { bagForward: plain.forward, bagForwardMark: marking.forward, bagBackward: marking.backward, headSample: [head.sample], headGradients: head.gradients, adam: [adam] },
     fusedTensors: tensors,
     fusedUniforms: uniforms,
     fusedDispose: () => {

@@ -10,7 +10,8 @@
 // Entry points (one invocation each, plain loops: batches are small, and SwiftShader runs
 // invocations on CPU threads, where barriers are dear):
 //   trainSample     per batch row: forward and backward, writing the row's record and dx
-//   gradients       per weight of the head (+2 for the metrics): sums over the batch rows in order
+//   gradients       per weight of the head (+2 for the metrics) and piece of the rows: sums over them in order
+//   sumPieces       per weight (+2): the pieces' sums in order, when there is more than one piece
 //   evaluateSample  per row: forward only, loss and correct into the row's record
 //   metricSums      per chunk of `chunk` rows: loss and correct sums (Keras evaluates batch by batch)
 // Each row's record in `samples` (stride 2H + 3): h [H], dz1 [H], dz, loss, correct (0 or 1).
@@ -21,6 +22,7 @@ const WORKGROUP_SIZE = 64u;
 // Compiled into the pipeline (loops over them unroll):
 override DIM: u32;    // D: pooled features (inputs of the first dense layer)
 override HIDDEN: u32; // H: units of the first dense layer
+override PIECES: u32 = 1u; // gradients: the batch's rows in this many pieces (src/kernels/classifier-head.ts headPieces)
 
 struct Params {
   relu: u32,    // 1: the first dense layer's activation is relu; 0: linear
@@ -40,6 +42,7 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dPooled: array<f32>;  // [rows, D] trainSample: d loss / d input
 @group(0) @binding(8) var<storage, read_write> grads: array<f32>;    // flat like weights; gradients writes the head's part
 @group(0) @binding(9) var<storage, read_write> metrics: array<f32>;  // pairs (loss sum, correct count)
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>; // [PIECES, outputs] gradients' piece sums
 
 fn stride() -> u32 { return 2u * HIDDEN + 3u; }
 
@@ -91,36 +94,69 @@ fn trainSample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   }
 }
 
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn gradients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  var p = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+// The head's outputs, in order: W1 [D, H], b1 [H], W2 [H], b2, then the step's loss sum and correct count.
+fn outputs() -> u32 { return DIM * HIDDEN + 2u * HIDDEN + 3u; }
+
+// Output p summed over the batch rows [start, end), in order.
+fn outputSum(output: u32, start: u32, end: u32) -> f32 {
   let H = HIDDEN;
   let s = stride();
   var sum = 0.0;
+  var p = output;
   if (p < DIM * H) { // W1[i, j] = Σ_b x[b, i] dz1[b, j]
     let i = p / H;
     let j = p % H;
-    for (var b = 0u; b < batch.rows; b++) { sum += pooled[b * DIM + i] * samples[b * s + H + j]; }
-    grads[params.kernel1 + p] = sum;
-    return;
+    for (var b = start; b < end; b++) { sum += pooled[b * DIM + i] * samples[b * s + H + j]; }
+    return sum;
   }
   p -= DIM * H;
   if (p < H) { // b1[j] = Σ_b dz1[b, j]
-    for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + H + p]; }
-    grads[params.bias1 + p] = sum;
-    return;
+    for (var b = start; b < end; b++) { sum += samples[b * s + H + p]; }
+    return sum;
   }
   p -= H;
   if (p < H) { // W2[j] = Σ_b h[b, j] dz[b]
-    for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + p] * samples[b * s + 2u * H]; }
-    grads[params.kernel2 + p] = sum;
-    return;
+    for (var b = start; b < end; b++) { sum += samples[b * s + p] * samples[b * s + 2u * H]; }
+    return sum;
   }
+  p -= H; // b2 = Σ_b dz[b]; then the loss sum and correct count
+  for (var b = start; b < end; b++) { sum += samples[b * s + 2u * H + p]; }
+  return sum;
+}
+
+fn storeOutput(output: u32, sum: f32) {
+  let H = HIDDEN;
+  var p = output;
+  if (p < DIM * H) { grads[params.kernel1 + p] = sum; return; }
+  p -= DIM * H;
+  if (p < H) { grads[params.bias1 + p] = sum; return; }
   p -= H;
-  if (p < 3u) { // b2 = Σ_b dz[b]; then the step's loss sum and correct count
-    for (var b = 0u; b < batch.rows; b++) { sum += samples[b * s + 2u * H + p]; }
-    if (p == 0u) { grads[params.bias2] = sum; } else { metrics[2u * batch.slot + p - 1u] = sum; }
-  }
+  if (p < H) { grads[params.kernel2 + p] = sum; return; }
+  p -= H;
+  if (p == 0u) { grads[params.bias2] = sum; } else { metrics[2u * batch.slot + p - 1u] = sum; }
+}
+
+// One invocation per output and piece of the batch's rows (a piece's invocations side by side).
+// One piece: the output itself. More: the piece's sum into `partials`, which sumPieces adds up.
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn gradients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  let output = i / PIECES;
+  if (output >= outputs()) { return; }
+  let piece = i % PIECES;
+  let per = (batch.rows + PIECES - 1u) / PIECES;
+  let sum = outputSum(output, min(piece * per, batch.rows), min((piece + 1u) * per, batch.rows));
+  if (PIECES == 1u) { storeOutput(output, sum); } else { partials[piece * outputs() + output] = sum; }
+}
+
+// Per output: its pieces' sums in order (gradients with PIECES > 1 runs first).
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn sumPieces(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let output = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
+  if (output >= outputs()) { return; }
+  var sum = 0.0;
+  for (var k = 0u; k < PIECES; k++) { sum += partials[k * outputs() + output]; }
+  storeOutput(output, sum);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

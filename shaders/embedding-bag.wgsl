@@ -27,7 +27,8 @@
 //
 // Plain loops, no shared memory (SwiftShader runs invocations on CPU threads): forward one invocation
 // per output vec4, linearWorkgroups(rows·D/4, WORKGROUP_SIZE); backward one per vocabulary row,
-// linearWorkgroups(V, WORKGROUP_SIZE).
+// linearWorkgroups(V, WORKGROUP_SIZE). On a GPU the backward pass is backwardWords instead, one
+// workgroup of WORD_LANES per row (its only barrier), linearWorkgroups(V·WORD_LANES, WORD_LANES).
 //
 // Bindings are shared by role ('auto' layouts hold only the bindings an entry point uses):
 //   entry point   values                 out
@@ -35,7 +36,8 @@
 //   backward      dPooled [rows, D]      dTable [V, D]
 
 const WORKGROUP_SIZE = 64u;
-const MAX_DIM4 = 16u;  // D <= 64
+const MAX_DIM4 = 16u;  // D <= 64 (src/kernels/embedding-bag.ts checks it)
+const WORD_LANES = 32u; // backwardWords: a lane per presence word (WORDS <= 32)
 
 // Compiled into the pipeline (loops over them unroll, divisions become shifts):
 override DIM4: u32;  // D / 4: the table's columns in vec4s
@@ -125,8 +127,33 @@ fn countIn(review: u32, token: u32) -> u32 {
   return entries[lo] >> params.tokenBits;
 }
 
-// One invocation per vocabulary row: each set bit gives a batch row, its count code the count
-// (a binary search only for counts of 4 or more), then all D/4 columns.
+// The batch rows of presence word w of row v, each with its count (a binary search only for counts
+// of 4 or more), times their dPooled rows, added to `sum` (all D/4 column quads).
+fn addWord(v: u32, w: u32, sum: ptr<function, array<vec4f, MAX_DIM4>>) {
+  var bits = presenceBits[w * params.vocab + v];
+  let codes = vec2u(presenceBits[(WORDS + 1u + 2u * w) * params.vocab + v], presenceBits[(WORDS + 2u + 2u * w) * params.vocab + v]);
+  while (bits != 0u) {
+    let j = firstTrailingBit(bits);
+    bits &= bits - 1u;
+    let b = w * 32u + j;
+    if (CHUNKED && order[batch.first + b] - params.firstReview >= params.reviews) { continue; } // another chunk's dispatch takes it
+    let code = (codes[j / 16u] >> (2u * (j % 16u))) & 3u;
+    var count = code + 1u;
+    if (code == 3u) { count = countIn(order[batch.first + b] - params.firstReview, params.firstToken + v); }
+    for (var q = 0u; q < DIM4; q++) {
+      (*sum)[q] += f32(count) * values[b * DIM4 + q];
+    }
+  }
+}
+
+// Row v's gradient quad q from its sum: the mean's 1/T, and what an earlier data chunk wrote.
+fn storeRow(v: u32, q: u32, sum: vec4f) {
+  var gradient = sum / f32(params.steps);
+  if (CHUNKED && params.accumulate != 0u) { gradient += out[v * DIM4 + q]; }
+  out[v * DIM4 + q] = gradient;
+}
+
+// One invocation per vocabulary row, its set words in order (SwiftShader: CPU threads, no barriers).
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let v = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
@@ -136,24 +163,29 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   while (words != 0u) {
     let w = firstTrailingBit(words);
     words &= words - 1u;
-    var bits = presenceBits[w * params.vocab + v];
-    let codes = vec2u(presenceBits[(WORDS + 1u + 2u * w) * params.vocab + v], presenceBits[(WORDS + 2u + 2u * w) * params.vocab + v]);
-    while (bits != 0u) {
-      let j = firstTrailingBit(bits);
-      bits &= bits - 1u;
-      let b = w * 32u + j;
-      if (CHUNKED && order[batch.first + b] - params.firstReview >= params.reviews) { continue; } // another chunk's dispatch takes it
-      let code = (codes[j / 16u] >> (2u * (j % 16u))) & 3u;
-      var count = code + 1u;
-      if (code == 3u) { count = countIn(order[batch.first + b] - params.firstReview, params.firstToken + v); }
-      for (var q = 0u; q < DIM4; q++) {
-        sum[q] += f32(count) * values[b * DIM4 + q];
-      }
-    }
+    addWord(v, w, &sum);
   }
-  for (var q = 0u; q < DIM4; q++) {
-    var gradient = sum[q] / f32(params.steps);
-    if (CHUNKED && params.accumulate != 0u) { gradient += out[v * DIM4 + q]; }
-    out[v * DIM4 + q] = gradient;
+  for (var q = 0u; q < DIM4; q++) { storeRow(v, q, sum[q]); }
+}
+
+// A GPU's form: one workgroup per vocabulary row, lane w summing presence word w (a frequent token's
+// 512 batch rows, each with a binary search, are 16 short walks instead of one long one); then lane q
+// adds the word sums of quad q in ascending word order, so the result is deterministic.
+var<workgroup> wordSums: array<vec4f, WORD_LANES * MAX_DIM4>; // [WORDS, D/4]
+
+@compute @workgroup_size(WORD_LANES)
+fn backwardWords(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lane: u32) {
+  let v = wid.x + wid.y * nwg.x;
+  if (v >= params.vocab) { return; } // the whole workgroup returns: the barrier below stays uniform
+  var sum: array<vec4f, MAX_DIM4>;
+  if (lane < WORDS) {
+    if ((presenceBits[WORDS * params.vocab + v] & (1u << lane)) != 0u) { addWord(v, lane, &sum); }
+    for (var q = 0u; q < DIM4; q++) { wordSums[lane * DIM4 + q] = sum[q]; }
+  }
+  workgroupBarrier();
+  if (lane < DIM4) {
+    var total = vec4f(0.0);
+    for (var w = 0u; w < WORDS; w++) { total += wordSums[w * DIM4 + lane]; }
+    storeRow(v, lane, total);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bceFromLogitsBackward, bceFromLogitsBackwardReference, bceFromLogitsLosses, bceFromLogitsReference, bceLosses } from '../src/kernels/binary-crossentropy.js';
-import { classifierHeadParams, classifierHeadReference, headRecordSize, prepareHeadTraining, type HeadLayout } from '../src/kernels/classifier-head.js';
+import { classifierHeadParams, classifierHeadReference, headOutputs, headRecordSize, prepareHeadTraining, type HeadLayout } from '../src/kernels/classifier-head.js';
 import { batchWords } from '../src/kernels/embedding-bag.js';
 import { binaryCrossentropy, sigmoid } from '../src/nn/ops.js';
 import { Tape } from '../src/nn/tape.js';
@@ -83,7 +83,8 @@ describe('losses at extreme logits, fused or not', () => {
     tape.dispose();
   });
 
-  it('classifier-head.wgsl (the fused head): per-row losses, dz, weight and input gradients', async () => {
+  // One piece of rows (SwiftShader's gradients pass) and two (a GPU's, summed by a second pass).
+  for (const pieces of [1, 2]) it(`classifier-head.wgsl (the fused head, ${pieces} piece${pieces > 1 ? 's' : ''}): per-row losses, dz, weight and input gradients`, async () => {
     // Dense(2, relu) -> Dense(1): x = (z+, z-), W1 = I, b1 = 0, W2 = (1, -1), b2 = 0 makes the logit z exactly.
     const layout: HeadLayout = { dim: 2, hidden: 2, relu: true, kernel1: 0, bias1: 4, kernel2: 6, bias2: 8 };
     const weights = Float32Array.of(1, 0, 0, 1, 0, 0, 1, -1, 0);
@@ -101,10 +102,11 @@ describe('losses at extreme logits, fused or not', () => {
       metrics: g.zeros([1, 2]),
       dPooled: g.zeros([ROWS, 2]),
       grads: g.zeros([weights.length]),
+      partials: g.zeros([pieces, headOutputs(layout)]),
     };
     const params = g.createUniform(classifierHeadParams(layout));
     const { sample, gradients } = await prepareHeadTraining(g, b, params);
-    g.record([sample, gradients]);
+    g.record([sample, ...gradients]);
     const [samples, dPooled, grads, metrics] = await g.readAll([b.samples, b.dPooled, b.grads, b.metrics]);
     params.destroy();
     // Each row's record: h [H], dz1 [H], dz, loss, correct.

@@ -148,6 +148,7 @@ describe('fused training path', () => {
   it('keeps models it cannot fuse on the per-op captured steps, saying why; fuse: true refuses them', async () => {
     const cases: [Layer[], RegExp][] = [
       [[new Embedding(VOCAB, 6), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })], /dimension 6 is not a multiple of 4/],
+      [[new Embedding(VOCAB, 68), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' })], /dimension 68 exceeds the fused embedding-bag's 64/],
       [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid' })], /not Embedding -> GlobalAveragePooling1D -> Dense/],
       [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(4, { activation: 'sigmoid' }), new Dense(1, { activation: 'sigmoid' })], /activation is sigmoid/],
       [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(2, { activation: 'sigmoid' })], /\(None, 2\) is not one probability per sample/],

@@ -3,6 +3,7 @@ import type { Tensor } from '../src/gpu/gpu.js';
 import {
   classifierHeadParams,
   classifierHeadReference,
+  headOutputs,
   headRecordSize,
   prepareHeadEvaluation,
   prepareHeadTraining,
@@ -20,7 +21,7 @@ function layout(dim: number, hidden: number, relu = true): HeadLayout {
 describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', () => {
   const gpu = useGpu();
 
-  async function run(l: HeadLayout, rows: number, capacity: number, chunk: number) {
+  async function run(l: HeadLayout, rows: number, capacity: number, chunk: number, pieces = 1) {
     const g = gpu();
     const count = l.bias2 + 1;
     // Inputs scaled so that some relu units are off and some logits are large.
@@ -43,10 +44,11 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       metrics: keep(g.zeros([Math.max(2, Math.ceil(rows / chunk)), 2])),
       dPooled: keep(g.zeros([capacity, l.dim])),
       grads: keep(g.upload(new Float32Array(count).fill(-7))),
+      partials: keep(g.zeros([pieces, headOutputs(l)])),
     };
     const params = g.createUniform(classifierHeadParams(l, chunk));
     const training = await prepareHeadTraining(g, b, params);
-    g.record([training.sample, training.gradients]);
+    g.record([training.sample, ...training.gradients]);
     const [dPooled, grads, trainMetrics] = await g.readAll([b.dPooled, b.grads, b.metrics]);
     g.write(b.metrics, new Float32Array(b.metrics.size));
     const evaluation = await prepareHeadEvaluation(g, { ...b, batch: keep(g.upload(batchWords(first, rows, 0, false))) }, params, chunk);
@@ -62,13 +64,16 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       kernel2: slice(l.kernel2, l.hidden),
       bias2: slice(l.bias2, 1),
     }, l.dim, l.hidden, l.relu);
-    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, expected };
+    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, expected, dispatches: training.gradients.length };
   }
 
-  for (const relu of [true, false]) {
-    it(`matches the reference forward and backward (${relu ? 'relu' : 'linear'} hidden layer, a batch short of capacity)`, async () => {
+  // Pieces of the rows for the gradients' sums: one (SwiftShader's), several (a GPU's: 4 of 10
+  // rows, the last short), more than the batch has rows (empty pieces add zero).
+  for (const [relu, pieces] of [[true, 1], [false, 1], [true, 4], [false, 40]] as const) {
+    it(`matches the reference forward and backward (${relu ? 'relu' : 'linear'} hidden layer, a batch short of capacity, ${pieces} piece${pieces > 1 ? 's' : ''})`, async () => {
       const l = layout(8, 5, relu);
-      const r = await run(l, 37, 40, 16);
+      const r = await run(l, 37, 40, 16, pieces);
+      expect(r.dispatches).toBe(pieces > 1 ? 2 : 1);
       const tol = { atol: 1e-6, rtol: 1e-4 };
       expectClose(r.dPooled, r.expected.dx, tol);
       expectClose(r.grads.subarray(l.kernel1, l.bias1), r.expected.grads.kernel1, tol);
@@ -86,4 +91,20 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       expectClose(r.evalMetrics.subarray(0, 6), perChunk, { atol: 1e-4, rtol: 1e-5 });
     });
   }
+
+  it('sums in pieces the same as in one piece, to float rounding, and names a scratch of the wrong shape', async () => {
+    const l = layout(8, 5);
+    const [one, four] = [await run(l, 37, 40, 16, 1), await run(l, 37, 40, 16, 4)];
+    expectClose(four.grads, one.grads, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(four.trainMetrics, one.trainMetrics, { atol: 1e-5, rtol: 1e-6 });
+    const g = gpu();
+    const t = g.zeros([4]);
+    const wrong = g.zeros([2, headOutputs(l) - 1]);
+    const b = { layout: l, capacity: 4, batch: t, labels: t, pooled: t, weights: t, samples: t, metrics: t, dPooled: t, grads: t, partials: wrong };
+    const params = g.createUniform(classifierHeadParams(l));
+    await expect(prepareHeadTraining(g, b, params)).rejects.toThrow(`classifierHead: partials must be [pieces, ${headOutputs(l)}], found [2, ${headOutputs(l) - 1}]`);
+    params.destroy();
+    t.dispose();
+    wrong.dispose();
+  });
 });

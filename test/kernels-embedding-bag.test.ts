@@ -54,7 +54,7 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     first: number,
     rows: number,
     markRows: number,
-    split: { rowsPerShard?: number; bagBytes?: number } = {},
+    split: { rowsPerShard?: number; bagBytes?: number; rowWorkgroups?: boolean } = {},
   ) {
     const g = gpu();
     const bags = uploadTokenBags(g, tokenBags(ids, samples, steps, vocab), split.bagBytes);
@@ -84,6 +84,7 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
       shards,
       pooled: keep(g.upload(new Float32Array(markRows * dim).fill(Number.NaN))),
       dPooled: keep(g.upload(dPooled)),
+      rowWorkgroups: split.rowWorkgroups,
     };
     const passes = await prepareEmbeddingBag(g, b);
     g.record([...passes.forward, ...passes.backward]);
@@ -162,6 +163,26 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     expectClose(split.dTable, split.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
     expectClose(split.pooled, whole.pooled, { atol: 1e-6, rtol: 1e-5 });
     expectClose(split.dTable, whole.dTable, { atol: 1e-6, rtol: 1e-5 });
+  });
+
+  it('walks a row in one invocation or in a workgroup of word lanes: the same gradient to rounding, each deterministic', async () => {
+    // Split and chunked, a full 1,024-row batch (32 presence words), tokens in every review with
+    // counts of 4 and more: every branch of both backward passes, 2-D dispatches aside.
+    const [samples, steps, vocab] = [1100, 12, 300];
+    const ids = randomIds(samples * steps, 22, vocab);
+    for (let r = 0; r < samples; r++) ids.fill(r % 7, r * steps, r * steps + 5);
+    const order = Int32Array.from({ length: samples }, (_, i) => (i * 41) % samples);
+    const split = { rowsPerShard: 128, bagBytes: 16384 };
+    for (const dim of [4, 12]) {
+      const perRow = await run(ids, samples, steps, vocab, dim, order, 10, 1024, 1024, { ...split, rowWorkgroups: false });
+      const words = await run(ids, samples, steps, vocab, dim, order, 10, 1024, 1024, { ...split, rowWorkgroups: true });
+      const again = await run(ids, samples, steps, vocab, dim, order, 10, 1024, 1024, { ...split, rowWorkgroups: true });
+      expect(words.chunks).toBeGreaterThan(1);
+      expectClose(perRow.dTable, perRow.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
+      expectClose(words.dTable, words.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
+      expect(Array.from(again.dTable)).toEqual(Array.from(words.dTable));
+    }
+    await expect(run(ids, samples, steps, vocab, 80, order, 10, 70, 80)).rejects.toThrow('embeddingBag: the embedding dimension must be at most 64, found 80');
   });
 
   it('cuts the data into chunks of whole reviews that fit the binding, and names a review that cannot fit', () => {

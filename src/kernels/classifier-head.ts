@@ -31,6 +31,24 @@ export function headRecordSize(hidden: number): number {
   return 2 * hidden + 3;
 }
 
+/** The gradients pass's outputs: W1, b1, W2, b2, then the step's loss sum and correct count. */
+export function headOutputs(layout: Pick<HeadLayout, 'dim' | 'hidden'>): number {
+  return layout.dim * layout.hidden + 2 * layout.hidden + 3;
+}
+
+/** Batch rows per piece of the gradients' sums on a hardware adapter. */
+const ROWS_PER_PIECE = 32;
+
+/**
+ * Pieces the gradients pass cuts a batch's rows into, each summed by its own invocations, then
+ * added up in order by a second pass. A GPU wants the threads (one piece leaves a few hundred
+ * invocations each summing the whole batch); SwiftShader runs invocations on CPU threads, so one
+ * piece and one pass, whose sums keep the serial order.
+ */
+export function headPieces(gpu: Gpu, capacity: number): number {
+  return gpu.report?.isSoftware ? 1 : Math.max(1, Math.ceil(capacity / ROWS_PER_PIECE));
+}
+
 /** The constant uniform: the weights' offsets, the activation, the rows per chunk of `metricSums` (D and H are compiled in). */
 export function classifierHeadParams(layout: HeadLayout, chunk = 1): Uint32Array {
   const { relu, kernel1, bias1, kernel2, bias2 } = layout;
@@ -60,20 +78,29 @@ export interface HeadTrainingBindings extends HeadInputs {
   dPooled: Tensor;
   /** Flat like `weights`: the head's part is written. */
   grads: Tensor;
+  /** [pieces, headOutputs] scratch: its first dimension is the number of pieces (`headPieces`). */
+  partials: Tensor;
 }
 
 /** Forward and backward per row, then the weight gradients and the step's metrics (pair `batch.slot`). */
-export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, params: GPUBuffer): Promise<{ sample: PreparedDispatch; gradients: PreparedDispatch }> {
+/** The per-row pass, then the gradients: one dispatch, or two when the rows are summed in pieces. */
+export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, params: GPUBuffer): Promise<{ sample: PreparedDispatch; gradients: PreparedDispatch[] }> {
   const { dim, hidden } = b.layout;
-  const constants = { DIM: dim, HIDDEN: hidden };
-  const [sample, gradients] = await Promise.all([
+  const outputs = headOutputs(b.layout);
+  const [pieces, width] = b.partials.shape;
+  if (b.partials.shape.length !== 2 || width !== outputs || !(pieces >= 1)) {
+    throw new RangeError(`classifierHead: partials must be [pieces, ${outputs}], found [${b.partials.shape.join(', ')}]`);
+  }
+  const constants = { DIM: dim, HIDDEN: hidden, PIECES: pieces };
+  const gradientBindings = { 1: b.batch, 4: b.pooled, 6: b.samples, 8: b.grads, 9: b.metrics, 2: b.partials };
+  const [sample, ...gradients] = await Promise.all([
     gpu.prepare('classifier-head', source, 'trainSample', { 1: b.batch, 3: b.labels, 4: b.pooled, 5: b.weights, 6: b.samples, 7: b.dPooled }, linearWorkgroups(b.capacity, WORKGROUP_SIZE), params, constants),
-    gpu.prepare('classifier-head', source, 'gradients', { 1: b.batch, 4: b.pooled, 6: b.samples, 8: b.grads, 9: b.metrics }, linearWorkgroups(dim * hidden + 2 * hidden + 3, WORKGROUP_SIZE), params, constants),
+    gpu.prepare('classifier-head', source, 'gradients', gradientBindings, linearWorkgroups(outputs * pieces, WORKGROUP_SIZE), params, constants),
+    ...(pieces > 1 ? [gpu.prepare('classifier-head', source, 'sumPieces', { 1: b.batch, 8: b.grads, 9: b.metrics, 2: b.partials }, linearWorkgroups(outputs, WORKGROUP_SIZE), params, constants)] : []),
   ]);
   return { sample, gradients };
 }
 
-/** Forward per row, then loss and correct sums per chunk of `chunk` rows (the params' last field). */
 export async function prepareHeadEvaluation(gpu: Gpu, b: HeadInputs, params: GPUBuffer, chunk: number): Promise<{ sample: PreparedDispatch; sums: PreparedDispatch }> {
   const constants = { DIM: b.layout.dim, HIDDEN: b.layout.hidden };
   const [sample, sums] = await Promise.all([

@@ -133,6 +133,11 @@ export function presenceWords(capacity: number): number {
   return Math.ceil(capacity / BITS_PER_WORD);
 }
 
+/** The widest table the fused embedding-bag takes: its backward pass sums a row's columns in registers (MAX_DIM4 quads). */
+export const MAX_BAG_DIM = 64;
+/** backwardWords' workgroup: a lane per presence word (shaders/embedding-bag.wgsl WORD_LANES). */
+const WORD_LANES = BITS_PER_WORD;
+
 /** Most rows a batch may have on the fused path: the summary word has a bit per bitmap word. */
 export const MAX_BAG_BATCH = BITS_PER_WORD * BITS_PER_WORD;
 
@@ -175,6 +180,14 @@ export interface EmbeddingBagBindings {
   /** Forward writes pooled [capacity, D]; backward reads dPooled [capacity, D]. */
   pooled: Tensor;
   dPooled: Tensor;
+  /**
+   * The backward pass: one workgroup per vocabulary row, a lane per presence word, the word sums
+   * added in order (true: `backwardWords`); or one invocation walking the row's words (false:
+   * `backward`). Default: workgroups on a hardware adapter, which wants the threads; one invocation
+   * on a software one, where barriers are dear. Both are deterministic; their sums are grouped
+   * differently, so they agree to float rounding.
+   */
+  rowWorkgroups?: boolean;
 }
 
 /** The whole table as one shard. */
@@ -199,7 +212,9 @@ export interface EmbeddingBagPasses {
 export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings): Promise<EmbeddingBagPasses> {
   if (b.dim % 4 !== 0) throw new RangeError(`embeddingBag: the embedding dimension must be a multiple of 4, found ${b.dim}`);
   if (b.markRows > MAX_BAG_BATCH) throw new RangeError(`embeddingBag: batches of ${b.markRows} rows exceed ${MAX_BAG_BATCH}`);
+  if (b.dim > MAX_BAG_DIM) throw new RangeError(`embeddingBag: the embedding dimension must be at most ${MAX_BAG_DIM}, found ${b.dim}`);
   const dim4 = b.dim / 4;
+  const rowWorkgroups = b.rowWorkgroups ?? !gpu.report?.isSoftware;
   const constants = { DIM4: dim4, WORDS: presenceWords(b.markRows), CHUNKED: b.bags.chunks.length > 1 ? 1 : 0, SHARDED: b.shards.length > 1 ? 1 : 0 };
   const uniforms: GPUBuffer[] = [];
   const uniform = (chunk: BagChunk, shard: TableShard, accumulate: boolean) => {
@@ -216,7 +231,9 @@ export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings): Pr
   const backward = b.shards.flatMap((shard) =>
     b.bags.chunks.map((chunk, c) => {
       const bindings = { 1: b.batch, 2: b.order, 3: chunk.offsets, 4: chunk.entries, 5: b.dPooled, 6: shard.dTable, 8: shard.presence };
-      return gpu.prepare('embedding-bag', source, 'backward', bindings, linearWorkgroups(shard.rows, WORKGROUP_SIZE), uniform(chunk, shard, c > 0), constants);
+      return rowWorkgroups
+        ? gpu.prepare('embedding-bag', source, 'backwardWords', bindings, linearWorkgroups(shard.rows * WORD_LANES, WORD_LANES), uniform(chunk, shard, c > 0), constants)
+        : gpu.prepare('embedding-bag', source, 'backward', bindings, linearWorkgroups(shard.rows, WORKGROUP_SIZE), uniform(chunk, shard, c > 0), constants);
     }),
   );
   return {

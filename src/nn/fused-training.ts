@@ -20,11 +20,12 @@
  * and one read of the per-step metrics together with the validation metrics. The per-op steps in
  * execution.ts are the definition: tests train both and compare (test/fused-training.test.ts).
  */
-import { classifierHeadParams, headRecordSize, prepareHeadEvaluation, prepareHeadTraining, type HeadLayout } from '../kernels/classifier-head.js';
+import { classifierHeadParams, headOutputs, headPieces, headRecordSize, prepareHeadEvaluation, prepareHeadTraining, type HeadLayout } from '../kernels/classifier-head.js';
 import {
   batchWords,
   prepareEmbeddingBag,
   MAX_BAG_BATCH,
+  MAX_BAG_DIM,
   presenceShape,
   tokenBags,
   uploadTokenBags,
@@ -69,6 +70,7 @@ export function fusedLayout(layers: readonly Layer[], store: ParameterStore): Fu
   if (hidden.activation === 'sigmoid') return `the first Dense layer's activation is sigmoid; the fused head has relu or linear`;
   if (output.units !== 1 || output.activation !== 'sigmoid') return `the last layer is not Dense(1, sigmoid)`;
   if (embedding.outputDim % 4 !== 0) return `the embedding dimension ${embedding.outputDim} is not a multiple of 4`;
+  if (embedding.outputDim > MAX_BAG_DIM) return `the embedding dimension ${embedding.outputDim} exceeds the fused embedding-bag's ${MAX_BAG_DIM}`;
   // The head's four weights follow the table in the store: they must share one shard, unsplit.
   const located = [1, 2, 3, 4].map((i) => ({ ...store.locate(i), runs: store.rowRuns(i).length }));
   if (located.some((l) => l.runs > 1 || l.shard !== located[0].shard)) return `the head's weights are split over several store shards`;
@@ -117,6 +119,8 @@ export class FusedExecutor implements Executor {
   private readonly pooled: Tensor;
   private readonly dPooled: Tensor;
   private readonly samples: Tensor;
+  /** The head's gradients summed in pieces of the batch (one piece on SwiftShader). */
+  private readonly headPartials: Tensor;
   private readonly headParams: GPUBuffer;
   private update: { uniform: GPUBuffer; dispatches: readonly PreparedDispatch[] } | null = null;
   /** Predictions run the per-op forward: the fused head does not keep its outputs. */
@@ -134,6 +138,7 @@ export class FusedExecutor implements Executor {
     this.pooled = gpu.empty([batchSize, layout.dim]);
     this.dPooled = gpu.empty([batchSize, layout.dim]);
     this.samples = gpu.empty([batchSize, headRecordSize(layout.head.hidden)]);
+    this.headPartials = gpu.empty([headPieces(gpu, batchSize), headOutputs(layout.head)]);
     this.headParams = gpu.createUniform(classifierHeadParams(layout.head));
   }
 
@@ -196,7 +201,7 @@ export class FusedExecutor implements Executor {
   dispose(): void {
     this.predictor?.dispose();
     for (const s of this.shards) s.presence.dispose();
-    for (const t of [this.batch, this.batchOrder, this.batchLabels, this.pooled, this.dPooled, this.samples]) t.dispose();
+    for (const t of [this.batch, this.batchOrder, this.batchLabels, this.pooled, this.dPooled, this.samples, this.headPartials]) t.dispose();
     this.headParams.destroy();
   }
 
@@ -214,6 +219,7 @@ export class FusedExecutor implements Executor {
       pooled: this.pooled,
       dPooled: this.dPooled,
       samples: this.samples,
+      headPartials: this.headPartials,
       headParams: this.headParams,
       update: this.update,
     };
@@ -306,13 +312,13 @@ class TrainingSet {
     });
     const head = await prepareHeadTraining(
       gpu,
-      { layout: b.headLayout, capacity: batchSize, batch: b.batch, labels: b.batchLabels, pooled: b.pooled, weights: b.weights, samples: b.samples, metrics, dPooled: b.dPooled, grads: b.grads },
+      { layout: b.headLayout, capacity: batchSize, batch: b.batch, labels: b.batchLabels, pooled: b.pooled, weights: b.weights, samples: b.samples, metrics, dPooled: b.dPooled, grads: b.grads, partials: b.headPartials },
       b.headParams,
     );
     return new TrainingSet(executor, rows, steps, labels.slice(), order, labelTensor, stepTable, paramsTable, metrics, bag, [
       ...bag.forward,
       head.sample,
-      head.gradients,
+      ...head.gradients,
       ...bag.backward,
       ...b.update!.dispatches,
     ]);
