@@ -13,6 +13,8 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts'],
+    // Small dispatches split over x and y too (test/setup.ts).
+    setupFiles: ['test/setup.ts'],
     // GPU tests on SwiftShader and the full-file end-to-end test are slow on 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { EpochReads, Gpu, GpuError, linearWorkgroups, sizeClass } from '../src/gpu/gpu.js';
+import { EpochReads, Gpu, GpuError, linearWorkgroups, sizeClass, splitDispatchesAbove } from '../src/gpu/gpu.js';
+import { TEST_SPLIT_ABOVE } from './setup.js';
 import { reluForward } from '../src/kernels/relu.js';
 import { useGpu } from './gpu-helpers.js';
 
@@ -19,11 +20,22 @@ describe('sizeClass', () => {
 });
 
 describe('linearWorkgroups', () => {
-  it('splits over y past 65535 workgroups', () => {
-    expect(linearWorkgroups(1000, 256)).toEqual([4, 1]);
-    const [x, y] = linearWorkgroups(65536 * 256 + 1, 256);
-    expect(y).toBe(2);
-    expect(x * y * 256).toBeGreaterThanOrEqual(65536 * 256 + 1);
+  it('splits over y past 65535 workgroups, or past what a test sets', () => {
+    try {
+      splitDispatchesAbove();
+      expect(linearWorkgroups(1000, 256)).toEqual([4, 1]);
+      expect(linearWorkgroups(65535 * 256, 256)).toEqual([65535, 1]);
+      const [x, y] = linearWorkgroups(65536 * 256 + 1, 256);
+      expect(y).toBe(2);
+      expect(x * y * 256).toBeGreaterThanOrEqual(65536 * 256 + 1);
+      expect(() => splitDispatchesAbove(65536)).toThrow('splitDispatchesAbove: a workgroup count in [1, 65535], found 65536');
+      expect(() => splitDispatchesAbove(0)).toThrow('found 0');
+    } finally {
+      splitDispatchesAbove(TEST_SPLIT_ABOVE);
+    }
+    // As the suite runs: 3 workgroups stay 1-D, 10 go to [3, 4] (12 >= 10).
+    expect(linearWorkgroups(3 * 64, 64)).toEqual([3, 1]);
+    expect(linearWorkgroups(10 * 64, 64)).toEqual([3, 4]);
   });
 });
 

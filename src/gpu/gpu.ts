@@ -31,6 +31,8 @@ export class GpuError extends Error {
 
 /** Largest workgroup count in one dimension that every WebGPU device accepts. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+/** `linearWorkgroups` goes 2-D past this many workgroups: MAX_WORKGROUPS_PER_DIMENSION unless a test lowers it. */
+let splitAbove = MAX_WORKGROUPS_PER_DIMENSION;
 /** Uniform buffers are bound in blocks of this size (WebGPU's minUniformBufferOffsetAlignment ceiling). */
 const UNIFORM_BLOCK = 256;
 /** Smallest pooled buffer; larger ones come in four size classes per power of two. */
@@ -864,9 +866,22 @@ export function sizeClass(bytes: number): number {
  */
 export function linearWorkgroups(invocations: number, workgroupSize: number): [number, number] {
   const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
-  if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1];
-  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION);
+  if (groups <= splitAbove) return [groups, 1];
+  const y = Math.ceil(groups / splitAbove);
   return [Math.ceil(groups / y), y];
+}
+
+/**
+ * Make `linearWorkgroups` split dispatches of more than `groups` workgroups over x and y (default:
+ * WebGPU's per-dimension limit, where it must). The test suite lowers it (test/setup.ts), so that
+ * every kernel's 2-D index `gid.x + gid.y * nwg.x * WORKGROUP_SIZE` is checked by its ordinary
+ * small tests, not only by tensors of more than 65,535 workgroups.
+ */
+export function splitDispatchesAbove(groups: number = MAX_WORKGROUPS_PER_DIMENSION): void {
+  if (!Number.isInteger(groups) || groups < 1 || groups > MAX_WORKGROUPS_PER_DIMENSION) {
+    throw new RangeError(`splitDispatchesAbove: a workgroup count in [1, ${MAX_WORKGROUPS_PER_DIMENSION}], found ${groups}`);
+  }
+  splitAbove = groups;
 }
 
 /**
