@@ -82,8 +82,10 @@ export interface HeadTrainingBindings extends HeadInputs {
   partials: Tensor;
 }
 
-/** Forward and backward per row, then the weight gradients and the step's metrics (pair `batch.slot`). */
-/** The per-row pass, then the gradients: one dispatch, or two when the rows are summed in pieces. */
+/**
+ * Forward and backward per row, then the weight gradients and the step's metrics (pair `batch.slot`):
+ * one dispatch, or two when the rows are summed in pieces.
+ */
 export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, params: GPUBuffer): Promise<{ sample: PreparedDispatch; gradients: PreparedDispatch[] }> {
   const { dim, hidden } = b.layout;
   const outputs = headOutputs(b.layout);
@@ -101,6 +103,7 @@ export async function prepareHeadTraining(gpu: Gpu, b: HeadTrainingBindings, par
   return { sample, gradients };
 }
 
+/** Forward per row, then loss and correct sums per chunk of `chunk` rows (the params' last field). */
 export async function prepareHeadEvaluation(gpu: Gpu, b: HeadInputs, params: GPUBuffer, chunk: number): Promise<{ sample: PreparedDispatch; sums: PreparedDispatch }> {
   const constants = { DIM: b.layout.dim, HIDDEN: b.layout.hidden };
   const [sample, sums] = await Promise.all([
