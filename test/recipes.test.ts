@@ -113,7 +113,7 @@ describe('recipes', () => {
   });
 
   it("best is the validation search's recorded winner, refit on every training review for the epochs it chose", () => {
-    const search = JSON.parse(readFileSync(join('bench', 'results', 'gpu-h200', 'best-search.json'), 'utf8'));
+    const search = JSON.parse(readFileSync(join('bench', 'results', 'gpu-h200', 'earlier', 'best-search.json'), 'utf8'));
     const winner = search.candidates.find((c: { index: number }) => c.index === search.winner);
     expect(winner.settings).toEqual(BEST_CANDIDATE);
     expect(RECIPES.best.fit).toEqual({ epochs: winner.chosenEpoch, batchSize: BEST_CANDIDATE.batchSize });
