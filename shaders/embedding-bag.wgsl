@@ -27,8 +27,9 @@
 //
 // Plain loops, no shared memory (SwiftShader runs invocations on CPU threads): forward one invocation
 // per output vec4, linearWorkgroups(rows·D/4, WORKGROUP_SIZE); backward one per vocabulary row,
-// linearWorkgroups(V, WORKGROUP_SIZE). On a GPU the backward pass is backwardWords instead, one
-// workgroup of WORD_LANES per row (its only barrier), linearWorkgroups(V·WORD_LANES, WORD_LANES).
+// linearWorkgroups(V, WORKGROUP_SIZE). On a GPU the backward pass is backwardWords instead,
+// ROW_LANES invocations per row sharing a workgroup (its only barrier), linearWorkgroups(V·ROW_LANES,
+// WORKGROUP_SIZE).
 //
 // Bindings are shared by role ('auto' layouts hold only the bindings an entry point uses):
 //   entry point   values                 out
@@ -37,7 +38,8 @@
 
 const WORKGROUP_SIZE = 64u;
 const MAX_DIM4 = 16u;  // D <= 64 (src/kernels/embedding-bag.ts checks it)
-const WORD_LANES = 32u; // backwardWords: a lane per presence word (WORDS <= 32)
+const ROW_LANES = 8u;   // backwardWords: lanes per vocabulary row
+const GROUP_ROWS = WORKGROUP_SIZE / ROW_LANES; // backwardWords: rows per workgroup
 
 // Compiled into the pipeline (loops over them unroll, divisions become shifts):
 override DIM4: u32;  // D / 4: the table's columns in vec4s
@@ -168,24 +170,32 @@ fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   for (var q = 0u; q < DIM4; q++) { storeRow(v, q, sum[q]); }
 }
 
-// A GPU's form: one workgroup per vocabulary row, lane w summing presence word w (a frequent token's
-// 512 batch rows, each with a binary search, are 16 short walks instead of one long one); then lane q
-// adds the word sums of quad q in ascending word order, so the result is deterministic.
-var<workgroup> wordSums: array<vec4f, WORD_LANES * MAX_DIM4>; // [WORDS, D/4]
+// A GPU's form: ROW_LANES lanes per vocabulary row, GROUP_ROWS rows per workgroup. Lane l sums the
+// row's presence words l, l + ROW_LANES, ... in order (a frequent token's 512 batch rows, each with
+// a binary search, become 8 short walks instead of one long one); then the row's lanes share its
+// column quads and add the lane sums in lane order, so the result is deterministic. Absent rows
+// cost their lanes one read of the summary word and a zero write.
+var<workgroup> laneSums: array<vec4f, WORKGROUP_SIZE * MAX_DIM4>; // [GROUP_ROWS, ROW_LANES, D/4]
 
-@compute @workgroup_size(WORD_LANES)
+@compute @workgroup_size(WORKGROUP_SIZE)
 fn backwardWords(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lane: u32) {
-  let v = wid.x + wid.y * nwg.x;
-  if (v >= params.vocab) { return; } // the whole workgroup returns: the barrier below stays uniform
+  let r = lane / ROW_LANES;
+  let l = lane % ROW_LANES;
+  let v = (wid.x + wid.y * nwg.x) * GROUP_ROWS + r;
   var sum: array<vec4f, MAX_DIM4>;
-  if (lane < WORDS) {
-    if ((presenceBits[WORDS * params.vocab + v] & (1u << lane)) != 0u) { addWord(v, lane, &sum); }
-    for (var q = 0u; q < DIM4; q++) { wordSums[lane * DIM4 + q] = sum[q]; }
+  if (v < params.vocab) {
+    let summary = presenceBits[WORDS * params.vocab + v];
+    for (var w = l; w < WORDS; w += ROW_LANES) {
+      if ((summary & (1u << w)) != 0u) { addWord(v, w, &sum); }
+    }
   }
+  for (var q = 0u; q < DIM4; q++) { laneSums[lane * MAX_DIM4 + q] = sum[q]; }
   workgroupBarrier();
-  if (lane < DIM4) {
-    var total = vec4f(0.0);
-    for (var w = 0u; w < WORDS; w++) { total += wordSums[w * DIM4 + lane]; }
-    storeRow(v, lane, total);
+  if (v < params.vocab) {
+    for (var q = l; q < DIM4; q += ROW_LANES) {
+      var total = vec4f(0.0);
+      for (var k = 0u; k < ROW_LANES; k++) { total += laneSums[(r * ROW_LANES + k) * MAX_DIM4 + q]; }
+      storeRow(v, q, total);
+    }
   }
 }

@@ -165,7 +165,7 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     expectClose(split.dTable, whole.dTable, { atol: 1e-6, rtol: 1e-5 });
   });
 
-  it('walks a row in one invocation or in a workgroup of word lanes: the same gradient to rounding, each deterministic', async () => {
+  it('walks a row in one invocation or in eight lanes of a workgroup: the same gradient to rounding, each deterministic', async () => {
     // Split and chunked, a full 1,024-row batch (32 presence words), tokens in every review with
     // counts of 4 and more: every branch of both backward passes, 2-D dispatches aside.
     const [samples, steps, vocab] = [1100, 12, 300];

@@ -135,8 +135,8 @@ export function presenceWords(capacity: number): number {
 
 /** The widest table the fused embedding-bag takes: its backward pass sums a row's columns in registers (MAX_DIM4 quads). */
 export const MAX_BAG_DIM = 64;
-/** backwardWords' workgroup: a lane per presence word (shaders/embedding-bag.wgsl WORD_LANES). */
-const WORD_LANES = BITS_PER_WORD;
+/** backwardWords' invocations per vocabulary row (shaders/embedding-bag.wgsl ROW_LANES). */
+const ROW_LANES = 8;
 
 /** Most rows a batch may have on the fused path: the summary word has a bit per bitmap word. */
 export const MAX_BAG_BATCH = BITS_PER_WORD * BITS_PER_WORD;
@@ -181,9 +181,9 @@ export interface EmbeddingBagBindings {
   pooled: Tensor;
   dPooled: Tensor;
   /**
-   * The backward pass: one workgroup per vocabulary row, a lane per presence word, the word sums
-   * added in order (true: `backwardWords`); or one invocation walking the row's words (false:
-   * `backward`). Default: workgroups on a hardware adapter, which wants the threads; one invocation
+   * The backward pass: eight lanes per vocabulary row, each summing every eighth presence word,
+   * the lane sums added in order (true: `backwardWords`); or one invocation walking the row's
+   * words (false: `backward`). Default: workgroups on a hardware adapter, which wants the threads; one invocation
    * on a software one, where barriers are dear. Both are deterministic; their sums are grouped
    * differently, so they agree to float rounding.
    */
@@ -232,7 +232,7 @@ export async function prepareEmbeddingBag(gpu: Gpu, b: EmbeddingBagBindings): Pr
     b.bags.chunks.map((chunk, c) => {
       const bindings = { 1: b.batch, 2: b.order, 3: chunk.offsets, 4: chunk.entries, 5: b.dPooled, 6: shard.dTable, 8: shard.presence };
       return rowWorkgroups
-        ? gpu.prepare('embedding-bag', source, 'backwardWords', bindings, linearWorkgroups(shard.rows * WORD_LANES, WORD_LANES), uniform(chunk, shard, c > 0), constants)
+        ? gpu.prepare('embedding-bag', source, 'backwardWords', bindings, linearWorkgroups(shard.rows * ROW_LANES, WORKGROUP_SIZE), uniform(chunk, shard, c > 0), constants)
         : gpu.prepare('embedding-bag', source, 'backward', bindings, linearWorkgroups(shard.rows, WORKGROUP_SIZE), uniform(chunk, shard, c > 0), constants);
     }),
   );
