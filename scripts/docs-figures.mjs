@@ -184,6 +184,10 @@ const gpuResult = (r, name) => r(`${GPU_RESULTS}/${name}`);
 /** The latest session's output, everything below is its; earlier/ keeps the sessions before (older code). */
 const GPU_LOG = 'gpu-run.log';
 const EARLIER = (name) => `earlier/${name}`;
+/** The same session's first run, before the fused kernels' GPU forms (`backwardWords`, `sumPieces`). */
+const GPU_BEFORE_FORMS = 'before-gpu-forms/';
+/** A first try at backwardWords (a workgroup of 32 lanes per row), measured and replaced. */
+const GPU_FIRST_TRY = 'workgroup-per-row/';
 /** The recipes the session ran as a user would (`train --recipe NAME`), with what each is measured against:
  * issue #12's targets, Keras' figure from its examples/imdb_fasttext.py (src/runner/recipes.ts cites it too). */
 const GPU_RECIPES = [
@@ -380,7 +384,7 @@ export const RENDERERS = {
   'gpu-time': (r) => {
     const p = gpuResult(r, 'profile').fused;
     const runs = TUTORIAL_RUNS.map((name) => gpuResult(r, name));
-    const bagBackward = p.kernels.find((k) => k.kernel === 'embedding-bag:backward');
+    const bagBackward = p.kernels.find((k) => k.kernel.startsWith('embedding-bag:backward'));
     const wallMs = p.medianEpochSeconds * 1000;
     const cliEpochMs = median(runs.flatMap((run) => run.epochSeconds.slice(1))) * 1000;
     const gpuSeconds = (p.gpuMsPerEpoch * runs[0].epochSeconds.length) / 1000;
@@ -391,6 +395,38 @@ export const RENDERERS = {
       `and waiting; the CLI's epochs after the first take ${ms(cliEpochMs)} (median of both runs), the rest not broken down here (it`,
       `includes the checkpoint written after every epoch). The first epoch (${runs.map((run) => seconds(run.epochSeconds[0])).join(', ')}) holds the set-up. The`,
       `GPU time alone of ${runs[0].epochSeconds.length} epochs is ${seconds(gpuSeconds)}, ${times(gpuSeconds / TUTORIAL_GOAL_SECONDS)} the goal before any host work.`,
+    ].join('\n');
+  },
+  'gpu-forms': (r) => {
+    const [before, after] = [GPU_BEFORE_FORMS, ''].map((dir) => ({
+      profile: gpuResult(r, `${dir}profile`).fused,
+      tutorials: TUTORIAL_RUNS.map((name) => gpuResult(r, `${dir}${name}`)),
+    }));
+    /** The named fused kernels a run dispatched (a GPU form has a second pass), and their ms per step together. */
+    const found = (run, kernels) => run.profile.kernels.filter((k) => kernels.includes(k.kernel));
+    const cell = (run, kernels) => `${found(run, kernels).map((k) => `\`${k.kernel.split(':')[1]}\``).join(' + ')}: ${fixed(sum(found(run, kernels).map((k) => k.perStepMs)), 3)} ms`;
+    const perStep = (run, kernels) => sum(found(run, kernels).map((k) => k.perStepMs));
+    const kernelRow = (label, kernels) => [label, cell(before, kernels), cell(after, kernels), times(perStep(before, kernels) / perStep(after, kernels), 1)];
+    const trainRange = (run) => range(run.tutorials.map((h) => h.seconds.train), (v) => fixed(v, 2));
+    const epochMedian = (run) => median(run.tutorials.flatMap((h) => h.epochSeconds.slice(1)));
+    return table(['fused path', 'before', 'after', 'less by'], [
+      kernelRow('embedding-bag backward, per step', ['embedding-bag:backward', 'embedding-bag:backwardWords']),
+      kernelRow("the head's gradients, per step", ['classifier-head:gradients', 'classifier-head:sumPieces']),
+      ['GPU time per epoch (timestamp queries)', ms(before.profile.gpuMsPerEpoch), ms(after.profile.gpuMsPerEpoch), times(before.profile.gpuMsPerEpoch / after.profile.gpuMsPerEpoch, 1)],
+      ["the CLI's median epoch after the first", ms(epochMedian(before) * 1000), ms(epochMedian(after) * 1000), times(epochMedian(before) / epochMedian(after), 1)],
+      ['training, 40 epochs (two runs)', `${trainRange(before)} s`, `${trainRange(after)} s`, ''],
+    ]);
+  },
+  'gpu-forms-first-try': (r) => {
+    const tried = `${GPU_FIRST_TRY}`;
+    const bag = (d) => d.fused.kernels.find((k) => k.kernel === 'embedding-bag:backwardWords').perStepMs;
+    const millionRows = (d) => d.measured.vocabulary['fused, Adam']['1000000'];
+    const [first, now] = [tried, ''].map((dir) => ({ bag: bag(gpuResult(r, `${dir}profile`)), rows: millionRows(gpuResult(r, `${dir}scaling`)) }));
+    const oneThread = millionRows(gpuResult(r, `${GPU_BEFORE_FORMS}scaling`));
+    return [
+      `A first try gave each row a whole workgroup of 32 lanes: ${fixed(first.bag, 3)} ms per step at 10,000 rows (${fixed(now.bag, 3)} ms now), but a`,
+      `million-row table's fused epoch went from ${seconds(oneThread, 3)} to ${seconds(first.rows, 3)} (a million workgroups, nearly all idle); eight lanes per row,`,
+      `eight rows per workgroup, give ${seconds(now.rows, 3)} (\`scaling.json\` below; the first try's \`profile.json\` and \`scaling.json\` are in \`${GPU_FIRST_TRY}\`).`,
     ].join('\n');
   },
   'gpu-train': (r) => {
