@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  broadcastMasked,
   maskedMeanPoolBackward,
+  maskedMeanPoolBackwardExpanded,
   maskedMeanPoolBackwardReference,
   maskedMeanPoolForward,
+  maskedMeanPoolGatheredForward,
   maskedMeanPoolReference,
 } from '../src/kernels/masked-mean-pool.js';
 import { meanPoolForward } from '../src/kernels/mean-pool.js';
@@ -55,6 +58,37 @@ describe('padding mask and masked mean-pool kernels (Embedding mask_zero -> Glob
     expect(Array.from(dx)).toEqual([0, 4, 0, 0]);
   });
 
+  // 1 + 2⁻²⁴ rounds back to 1 in float32 (a tie, to even): summed in float32 step by step the three
+  // small steps vanish, as on the GPU (1 / 4, exact); summed in float64 and rounded once at the end
+  // they would not (0.25 + 1.5 ulp).
+  it('the float32 reference rounds every add as the GPU does; the float64 one rounds none', async () => {
+    const xs = Float32Array.of(1, 2 ** -24, 2 ** -24, 2 ** -24);
+    const want = maskedMeanPoolReference(xs, [1, 1, 1, 1], 1, 4, 1);
+    expect(want).toBeInstanceOf(Float32Array);
+    expect(Array.from(want)).toEqual([0.25]);
+    const y = maskedMeanPoolForward(gpu(), gpu().upload(xs, [1, 4, 1]), gpu().upload(Float32Array.of(1, 1, 1, 1), [1, 4]));
+    expect(Array.from(await y.read())).toEqual(Array.from(want));
+    const wide = maskedMeanPoolReference(Float64Array.of(0.1, 0.2), [1, 1], 1, 2, 1);
+    expect(wide).toBeInstanceOf(Float64Array);
+    expect(Array.from(wide)).toEqual([(0.1 + 0.2) / 2]);
+  });
+
+  // expectClose takes any value where the expected one is infinite (its tolerance is too): a reference
+  // that divided by 0 would pass the comparisons above, so its values are checked here.
+  it('the backward reference shares dOut among the unmasked steps', () => {
+    expect(Array.from(maskedMeanPoolBackwardReference([6, 3, 4, 8], [1, 0, 1, 0, 0, 1], 2, 3, 2))).toEqual([3, 1.5, 0, 0, 3, 1.5, 0, 0, 0, 0, 4, 8]);
+  });
+
+  // The Gpu names the kernel whose binding is wrong: the pipeline's name.
+  it('a disposed input fails naming the kernel and the binding', () => {
+    const x = gpu().zeros([2, 3, 4]);
+    x.dispose();
+    expect(() => maskedMeanPoolForward(gpu(), x, gpu().zeros([2, 3]))).toThrow('masked-mean-pool: binding 1 is a disposed tensor');
+    const table = gpu().zeros([5, 4]);
+    table.dispose();
+    expect(() => maskedMeanPoolGatheredForward(gpu(), table, gpu().zeros([2, 3], 'i32'))).toThrow('masked-mean-pool: binding 1 is a disposed tensor');
+  });
+
   it('the gradient agrees with central differences', async () => {
     const [batch, steps, dim] = [3, 5, 2];
     const maskValues = Float32Array.from({ length: batch * steps }, (_, i) => (i % 3 === 2 ? 0 : 1));
@@ -71,5 +105,45 @@ describe('padding mask and masked mean-pool kernels (Embedding mask_zero -> Glob
     expect(() => maskedMeanPoolForward(gpu(), x, gpu().zeros([2, 4]))).toThrow(/maskedMeanPoolForward: expected an f32 mask of shape \[2, 3\], found f32 \[2, 4\]/);
     expect(() => maskedMeanPoolForward(gpu(), x, gpu().upload(new Int32Array(6), [2, 3]))).toThrow(/found i32 \[2, 3\]/);
     expect(() => paddingMaskForward(gpu(), gpu().zeros([2, 3]))).toThrow(/paddingMaskForward: ids must be i32, found f32 \[2, 3\]/);
+  });
+
+  // Each refused input breaks one condition of its check alone (the others hold), and the message
+  // names the op, what it expected and what it found.
+  it('refuses x without steps or width, and a mask of another rank or batch', () => {
+    const mask = gpu().zeros([2, 3]);
+    const xMessage = (op: string, found: string) => `${op}: x must be [batch, steps, dim] with steps and dim >= 1, found [${found}]`;
+    expect(() => maskedMeanPoolForward(gpu(), gpu().zeros([2, 0, 4]), gpu().zeros([2, 0]))).toThrow(xMessage('maskedMeanPoolForward', '2, 0, 4'));
+    expect(() => maskedMeanPoolForward(gpu(), gpu().zeros([2, 3, 0]), mask)).toThrow(xMessage('maskedMeanPoolForward', '2, 3, 0'));
+    expect(() => maskedMeanPoolForward(gpu(), gpu().zeros([2, 12]), mask)).toThrow(xMessage('maskedMeanPoolForward', '2, 12'));
+    // One step and one feature are enough.
+    expect(maskedMeanPoolForward(gpu(), gpu().zeros([2, 1, 1]), gpu().zeros([2, 1])).shape).toEqual([2, 1]);
+    const x = gpu().zeros([2, 3, 4]);
+    expect(() => maskedMeanPoolForward(gpu(), x, gpu().zeros([3, 3]))).toThrow('maskedMeanPoolForward: expected an f32 mask of shape [2, 3], found f32 [3, 3]');
+    expect(() => maskedMeanPoolForward(gpu(), x, gpu().zeros([2, 3, 1]))).toThrow('maskedMeanPoolForward: expected an f32 mask of shape [2, 3], found f32 [2, 3, 1]');
+  });
+
+  it('refuses a dOut or shares that do not fit the mask, naming both shapes', () => {
+    const mask = gpu().zeros([2, 3]);
+    expect(() => maskedMeanPoolBackward(gpu(), gpu().zeros([2, 4, 1]), mask, 4)).toThrow('maskedMeanPoolBackward: expected dOut of shape [2, 4], found [2, 4, 1]');
+    expect(() => maskedMeanPoolBackward(gpu(), gpu().zeros([3, 4]), mask, 4)).toThrow('maskedMeanPoolBackward: expected dOut of shape [2, 4], found [3, 4]');
+    expect(() => maskedMeanPoolBackward(gpu(), gpu().zeros([2, 5]), mask, 4)).toThrow('maskedMeanPoolBackward: expected dOut of shape [2, 4], found [2, 5]');
+    expect(() => maskedMeanPoolBackward(gpu(), gpu().zeros([2, 0]), mask, 0)).toThrow('maskedMeanPoolBackward: x must be [batch, steps, dim] with steps and dim >= 1, found [2, 3, 0]');
+    // The expanded gradient takes its width from dOut.
+    expect(() => maskedMeanPoolBackwardExpanded(gpu(), gpu().zeros([2, 1, 4]), mask)).toThrow('maskedMeanPoolBackwardExpanded: expected dOut of shape [2, dim], found [2, 1, 4]');
+    expect(() => maskedMeanPoolBackwardExpanded(gpu(), gpu().zeros([3, 4]), mask)).toThrow('maskedMeanPoolBackwardExpanded: expected dOut of shape [2, dim], found [3, 4]');
+    expect(() => maskedMeanPoolBackwardExpanded(gpu(), gpu().zeros([2, 4]), gpu().zeros([2, 3], 'i32'))).toThrow('maskedMeanPoolBackwardExpanded: expected an f32 mask of shape [2, 3], found i32 [2, 3]');
+    expect(() => broadcastMasked(gpu(), gpu().zeros([2, 1]), mask)).toThrow('broadcastMasked: expected shares of shape [2, 1, dim], found [2, 1]');
+    expect(() => broadcastMasked(gpu(), gpu().zeros([3, 1, 4]), mask)).toThrow('broadcastMasked: expected shares of shape [2, 1, dim], found [3, 1, 4]');
+    expect(() => broadcastMasked(gpu(), gpu().zeros([2, 3, 4]), mask)).toThrow('broadcastMasked: expected shares of shape [2, 1, dim], found [2, 3, 4]');
+    expect(() => broadcastMasked(gpu(), gpu().zeros([2, 1, 4]), gpu().zeros([2, 3], 'i32'))).toThrow('broadcastMasked: expected an f32 mask of shape [2, 3], found i32 [2, 3]');
+  });
+
+  it('the gathered mean refuses a table that is not f32 [vocab, dim] and ids that are not i32 [batch, steps]', () => {
+    const [table, ids] = [gpu().zeros([5, 4]), gpu().zeros([2, 3], 'i32')];
+    const op = 'maskedMeanPoolGatheredForward';
+    expect(() => maskedMeanPoolGatheredForward(gpu(), gpu().zeros([5, 4], 'i32'), ids)).toThrow(`${op}: table must be f32 [vocab, dim], found i32 [5, 4]`);
+    expect(() => maskedMeanPoolGatheredForward(gpu(), gpu().zeros([20]), ids)).toThrow(`${op}: table must be f32 [vocab, dim], found f32 [20]`);
+    expect(() => maskedMeanPoolGatheredForward(gpu(), table, gpu().zeros([2, 3]))).toThrow(`${op}: ids must be i32 [batch, steps], found f32 [2, 3]`);
+    expect(() => maskedMeanPoolGatheredForward(gpu(), table, gpu().zeros([6], 'i32'))).toThrow(`${op}: ids must be i32 [batch, steps], found i32 [6]`);
   });
 });

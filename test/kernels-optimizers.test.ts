@@ -159,5 +159,33 @@ describe('optimizer shaders', () => {
     expect(() => optimizerUpdate(gpu(), new SGD(), gpu().zeros([6]), gpu().zeros([6]), [], 0)).toThrow(/optimizerUpdate: 6 elements is not a multiple of 4/);
     expect(() => optimizerUpdate(gpu(), new SGD(), four(), gpu().zeros([8]), [], 0)).toThrow(/optimizerUpdate: grads holds 8 elements, weights 4/);
     expect(() => optimizerUpdate(gpu(), new Adagrad(), four(), four(), [gpu().zeros([4], 'i32')], 0)).toThrow(/optimizerUpdate: slot accumulator must be f32, found i32/);
+    expect(() => optimizerUpdate(gpu(), new SGD(), gpu().zeros([4], 'i32'), four(), [], 0)).toThrow('optimizerUpdate: weights must be f32, found i32');
+    expect(() => optimizerUpdate(gpu(), new SGD(), four(), gpu().zeros([4], 'i32'), [], 0)).toThrow('optimizerUpdate: grads must be f32, found i32');
+    expect(() => optimizerUpdate(gpu(), new Adagrad(), four(), four(), [gpu().zeros([8])], 0)).toThrow('optimizerUpdate: slot accumulator holds 8 elements, weights 4');
+    // The prepared update checks the same, under its own name.
+    const uniform = gpu().createUniform(new SGD().params(0));
+    expect(() => prepareOptimizerUpdate(gpu(), new SGD(), { weights: four(), grads: gpu().zeros([8]), slots: [] }, uniform)).toThrow('prepareOptimizerUpdate: grads holds 8 elements, weights 4');
+    uniform.destroy();
+    // The Gpu names the kernel whose binding is wrong: one pipeline per optimizer.
+    const grads = four();
+    grads.dispose();
+    expect(() => optimizerUpdate(gpu(), new SGD(), four(), grads, [], 0)).toThrow('optimizer-sgd: binding 2 is a disposed tensor');
+  });
+
+  // The parameter store binds its own uniform, filled with optimizer.params(iterations) before each step.
+  it('an update takes its step from a uniform buffer as from the number, bit for bit', async () => {
+    const optimizer = new Adam({ learningRate: 0.01 });
+    const iterations = 3;
+    const run = async (step: number | GPUBuffer) => {
+      const [weights, grads] = [gpu().upload(randomFloats(N, 31)), gpu().upload(awkwardGradients(N, 32))];
+      const slots = [gpu().zeros([N]), gpu().zeros([N])];
+      optimizerUpdate(gpu(), optimizer, weights, grads, slots, step);
+      return Promise.all([weights, ...slots].map(async (t) => { const a = await read(t); return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'); }));
+    };
+    const uniform = gpu().createUniform(optimizer.params(iterations));
+    expect(await run(uniform)).toEqual(await run(iterations));
+    // The step matters: Adam's bias correction moves the weights differently at step 0.
+    expect((await run(0))[0]).not.toEqual((await run(iterations))[0]);
+    uniform.destroy();
   });
 });

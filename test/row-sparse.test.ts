@@ -4,7 +4,7 @@
  * against Adam's rule applied to the touched rows only, through a whole model step.
  */
 import { describe, expect, it } from 'vitest';
-import { Gpu } from '../src/gpu/gpu.js';
+import { Gpu, type Tensor } from '../src/gpu/gpu.js';
 import { embeddingBackward, embeddingBackwardRows, embeddingGradientIndex, uploadEmbeddingGradientIndex } from '../src/kernels/embedding.js';
 import { optimizerRowUpdate } from '../src/kernels/optimizer-update.js';
 import { rowGradientReference, scatterRows, scatterRowsReference } from '../src/kernels/rows.js';
@@ -74,6 +74,102 @@ describe('row-sparse gradients', () => {
       });
     }
   }
+
+  it('the scatter refuses a compact buffer too small for its rows, and a factor that is not [D, units]', async () => {
+    const g = gpu();
+    const index = uploadEmbeddingGradientIndex(g, embeddingGradientIndex(Int32Array.of(1, 3, 3), 10)); // U = 2
+    const table = g.zeros([10, 4]);
+    expect(() => scatterRows(g, index, g.zeros([7]), table)).toThrow('scatterRows: a compact buffer of 7 elements for 2 rows of 4');
+    expect(() => scatterRows(g, index, g.zeros([3]), table, g.zeros([4, 2]))).toThrow('scatterRows: a compact buffer of 3 elements for 2 rows of 2');
+    expect(() => scatterRows(g, index, g.zeros([4]), table, g.zeros([4, 2, 1]))).toThrow("scatterRows: a factored gradient's kernel must be [4, units], found [4, 2, 1]");
+    // Exactly U rows are enough, stored or factored.
+    scatterRows(g, index, g.upload(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8)), table);
+    const rows = (await table.read()) as Float32Array;
+    expect(Array.from(rows.subarray(4, 8))).toEqual([1, 2, 3, 4]);
+    expect(Array.from(rows.subarray(12, 16))).toEqual([5, 6, 7, 8]);
+    scatterRows(g, index, g.upload(Float32Array.of(1, 0, 0, 1)), table, g.upload(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), [4, 2]));
+    expect(Array.from(((await table.read()) as Float32Array).subarray(4, 8))).toEqual([1, 3, 5, 7]);
+    // The Gpu names the kernel whose binding is wrong.
+    const compact = g.zeros([8]);
+    compact.dispose();
+    expect(() => scatterRows(g, index, compact, table)).toThrow('rows: binding 3 is a disposed tensor');
+    index.dispose();
+  });
+
+  it('the reference rows are the first U rows of the compact buffer, or its [U, O] sums times the factor', () => {
+    const compact = Float32Array.of(1, 2, 3, 4, 5, 6); // room for 3 rows of 2, 2 used
+    expect(rowGradientReference(compact, 2, 2)).toEqual(Float32Array.of(1, 2, 3, 4));
+    // Through a factor [3, 2]: row u, column d is compact[u, :]·factor[d, :].
+    expect(rowGradientReference(compact, 2, 3, Float32Array.of(1, 0, 0, 1, 1, 1))).toEqual(Float32Array.of(1, 2, 3, 3, 4, 7));
+  });
+
+  it('the scatter of an empty index dispatches nothing', async () => {
+    const g = gpu();
+    const index = uploadEmbeddingGradientIndex(g, embeddingGradientIndex(new Int32Array(0), 10));
+    expect(index.uniqueCount).toBe(0);
+    const entries: string[] = [];
+    const dispatch = g.dispatch.bind(g);
+    g.dispatch = (...args: Parameters<typeof dispatch>) => (entries.push(args[2]), dispatch(...args));
+    try {
+      scatterRows(g, index, g.zeros([4]), g.zeros([10, 4]));
+    } finally {
+      g.dispatch = dispatch;
+    }
+    expect(entries).toEqual([]);
+    index.dispose();
+  });
+
+  // Each refused input breaks one check alone; the message names the problem (and both sizes).
+  it('the row update refuses an optimizer without one, and slots, a table, a factor or a gradient that do not fit', () => {
+    const g = gpu();
+    const op = 'optimizerRowUpdate';
+    const lazy = new LazyAdam();
+    const index = uploadEmbeddingGradientIndex(g, embeddingGradientIndex(Int32Array.of(1, 3, 3), 10)); // U = 2
+    const table = g.zeros([10, 4]);
+    const slots = () => [g.zeros([10, 4]), g.zeros([10, 4])];
+    const gradient = g.zeros([8]);
+    expect(() => optimizerRowUpdate(g, new Adam(), table, slots(), gradient, index, 0)).toThrow(`${op}: Adam has no row-sparse update`);
+    expect(() => optimizerRowUpdate(g, lazy, table, slots().slice(1), gradient, index, 0)).toThrow(`${op}: lazyadam takes 2 slots, found 1`);
+    expect(() => optimizerRowUpdate(g, lazy, g.zeros([2, 5, 4]), slots(), gradient, index, 0)).toThrow(`${op}: the table must be [vocab, dim], found [2, 5, 4]`);
+    expect(() => optimizerRowUpdate(g, lazy, table, slots(), gradient, index, 0, g.zeros([3, 2]))).toThrow(`${op}: a factored gradient's kernel must be [4, units], found [3, 2]`);
+    expect(() => optimizerRowUpdate(g, lazy, table, slots(), g.zeros([7]), index, 0)).toThrow(`${op}: a row gradient of 7 values for 2 rows of 4`);
+    // Factored through 2 units, [U, 2] sums are the whole gradient.
+    expect(() => optimizerRowUpdate(g, lazy, table, slots(), g.zeros([3]), index, 0, g.zeros([4, 2]))).toThrow(`${op}: a row gradient of 3 values for 2 rows of 2`);
+    optimizerRowUpdate(g, lazy, table, slots(), g.zeros([4]), index, 0, g.zeros([4, 2]));
+    // Slots are split as the table is: as many values, and chunk for chunk the same rows.
+    const velocity = (s: Tensor) => optimizerRowUpdate(g, lazy, table, [g.zeros([10, 4]), s], gradient, index, 0);
+    expect(() => velocity(g.zeros([10, 8]))).toThrow(`${op}: slot velocity is not split as the table is`);
+    const inFives = new Gpu(g.device, undefined, { maxBindingBytes: 5 * 4 * 4 });
+    const splitTable = inFives.zeros([10, 4]);
+    expect(splitTable.chunks.map((c) => c.rows)).toEqual([5, 5]);
+    // As many values, chunks from the same first rows, but a last chunk of 3 rows ([8, 5] in chunks of 5 rows).
+    const shorterLast = new Gpu(g.device, undefined, { maxBindingBytes: 112 }).zeros([8, 5]);
+    expect(shorterLast.chunks.map((c) => [c.firstRow, c.rows])).toEqual([[0, 5], [5, 3]]);
+    expect(() => optimizerRowUpdate(inFives, lazy, splitTable, [inFives.zeros([10, 4]), shorterLast], gradient, index, 0)).toThrow(`${op}: slot velocity is not split as the table is`);
+    // As many values, its first chunk the table's, but no second one.
+    expect(() => optimizerRowUpdate(inFives, lazy, splitTable, [inFives.zeros([10, 4]), g.zeros([5, 8])], gradient, index, 0)).toThrow(`${op}: slot velocity is not split as the table is`);
+    index.dispose();
+  });
+
+  // The parameter store binds its own uniform, filled with optimizer.params(iterations) before each step.
+  it('the row update takes its step from a uniform buffer as from the number, bit for bit', async () => {
+    const g = gpu();
+    const [vocab, dim, iterations] = [20, 6, 4];
+    const optimizer = new LazyAdam({ learningRate: 0.01 });
+    const index = uploadEmbeddingGradientIndex(g, embeddingGradientIndex(Int32Array.of(2, 7, 7, 19), vocab));
+    const gradient = g.upload(random(3 * dim, 21));
+    const run = async (step: number | GPUBuffer) => {
+      const [table, momentum, velocity] = [random(vocab * dim, 22), new Float32Array(vocab * dim), new Float32Array(vocab * dim)].map((h) => g.upload(h, [vocab, dim]));
+      optimizerRowUpdate(g, optimizer, table, [momentum, velocity], gradient, index, step);
+      return Promise.all([table, momentum, velocity].map(async (t) => { const a = (await t.read()) as Float32Array; return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex'); }));
+    };
+    const uniform = g.createUniform(optimizer.params(iterations));
+    expect(await run(uniform)).toEqual(await run(iterations));
+    // The step matters: a different count moves the table differently.
+    expect((await run(0))[0]).not.toEqual((await run(iterations))[0]);
+    uniform.destroy();
+    index.dispose();
+  });
 
   for (const dim of [16, 5]) {
     it(`the embedding's row gradient holds exactly the dense gradient's nonzero rows (D = ${dim})`, async () => {
