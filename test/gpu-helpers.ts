@@ -16,6 +16,11 @@ export function useGpu(): () => Gpu {
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, { atol = 1e-5, rtol = 1e-4 } = {}): void {
   expect(actual.length, 'length').toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
+    // An infinite or NaN expectation is met only by itself: its tolerance would be infinite or NaN.
+    if (!Number.isFinite(expected[i])) {
+      if (!Object.is(actual[i], expected[i])) expect.fail(`element ${i}: ${actual[i]} where ${expected[i]} was expected`);
+      continue;
+    }
     const tolerance = atol + rtol * Math.abs(expected[i]);
     if (!(Math.abs(actual[i] - expected[i]) <= tolerance)) {
       expect.fail(`element ${i}: ${actual[i]} is not within ${tolerance} of ${expected[i]}`);
