@@ -55,6 +55,13 @@ const EQUIVALENT = [
     reason: 'the one extra invocation (i = count) of an elementwise kernel reads and writes index count, clamped to count - 1: it rewrites the last element with the same value',
   },
   {
+    line: /^if \(i >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    in: ['masked-mean-pool.wgsl:broadcast'],
+    reason: 'in the extra invocation (i = count = B·D) every index clamps to the last: it writes dx[last] = mask[last] != 0 ? shares[last] : 0, what the invocation of (B - 1, D - 1) writes there',
+  },
+  {
     line: /^correct\[0\] = n;$/,
     from: '0',
     to: '1',

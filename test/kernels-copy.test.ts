@@ -83,6 +83,7 @@ describe('copy kernels past 65,535 workgroups (a 2-D dispatch)', () => {
   });
 
   it('copyVec4 reaches every vec4', async () => {
+    expect(linearWorkgroups(n, 256)[1]).toBeGreaterThan(1);
     const bits = filled(new Int32Array(4 * n), (i) => (i * 2654435761) | 1);
     const x = gpu().upload(bits);
     const copied = copyKernel(gpu(), x);
@@ -93,6 +94,7 @@ describe('copy kernels past 65,535 workgroups (a 2-D dispatch)', () => {
 
   it('takeRows reaches every element (rows of 3 from a table of 1,009, from a nonzero start)', async () => {
     const rows = Math.ceil(n / 3);
+    expect(linearWorkgroups(rows * 3, 256)[1]).toBeGreaterThan(1);
     const table = filled(new Float32Array(1009 * 3), (i) => i + 1);
     const order = filled(new Int32Array(start + rows), (k) => (k * 17 + 5) % 1009);
     const [x, o, s] = [gpu().upload(table, [1009, 3]), gpu().upload(order), gpu().upload(Int32Array.of(start))];
@@ -105,6 +107,7 @@ describe('copy kernels past 65,535 workgroups (a 2-D dispatch)', () => {
 
   it('takeRows4 reaches every vec4 (4,096 rows of 4,096 vec4s from a table of 7)', async () => {
     const width = 4 * 4096;
+    expect(linearWorkgroups(4096 * 4096, 256)[1]).toBeGreaterThan(1);
     const table = filled(new Int32Array(7 * width), (i) => (i * 40503) | 1);
     const order = filled(new Int32Array(start + 4096), (k) => (k * 3 + 1) % 7);
     const [x, o, s] = [gpu().upload(table, [7, width]), gpu().upload(order), gpu().upload(Int32Array.of(start))];
