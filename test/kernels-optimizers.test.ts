@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../src/gpu/gpu.js';
+import { linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
 import { optimizerUpdate, prepareOptimizerUpdate } from '../src/kernels/optimizer-update.js';
 import { Adagrad, Adam, AdamW, ExponentialDecay, Optimizer, RMSprop, SGD } from '../src/nn/optimizers/index.js';
-import { randomFloats, useGpu } from './gpu-helpers.js';
+import { filled, firstMismatch, randomFloats, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 /** 259 vec4s: two workgroups, the second partly idle. */
 const N = 1036;
@@ -123,6 +123,21 @@ describe('optimizer shaders', () => {
       expectBitwiseEqual(run.gpuWeights, run.weights, `${label} weights`);
       for (const [k, name] of optimizer.slotNames.entries()) expectBitwiseEqual(run.gpuSlots[k], run.slots[k], `${label} ${name}`);
     }
+  });
+
+  // Past 65,535 workgroups the dispatch is 2-D, and only then does vec4Index (optimizer-common.wgsl)
+  // use gid.y: TWO_D_INVOCATIONS vec4s (~67 M weights, 268 MB a buffer), one SGD step, every weight checked.
+  it('an update past 65,535 workgroups (a 2-D dispatch) reaches every vec4', async () => {
+    const n = 4 * TWO_D_INVOCATIONS;
+    expect(linearWorkgroups(n / 4, 256)[1]).toBeGreaterThan(1);
+    const weights = filled(new Float32Array(n), (i) => ((i % 251) - 125) / 25);
+    const grads = filled(new Float32Array(n), (i) => ((i % 241) + 1) / 64);
+    const optimizer = new SGD({ learningRate: 0.5 });
+    const [gpuWeights, gpuGrads] = [gpu().upload(weights), gpu().upload(grads)];
+    optimizerUpdate(gpu(), optimizer, gpuWeights, gpuGrads, [], 0);
+    optimizer.reference(weights, grads, [], 0);
+    expect(firstMismatch(await read(gpuWeights), (i) => weights[i])).toBe(-1);
+    [gpuWeights, gpuGrads].forEach((t) => t.dispose());
   });
 
   for (const [label, options] of [
