@@ -29,14 +29,37 @@ const TEST_TIMEOUT_MS = 300_000;
 /**
  * Mutants that cannot change what any caller sees, on Dawn: its robustness transform clamps an
  * out-of-bounds storage index to the last element (WebGPU lets an implementation clamp, discard
- * the write, or read 0; Dawn clamps).
+ * the write, or read 0; Dawn clamps). An entry with `in` holds only in those functions
+ * ('shader.wgsl:function', the function the mutant is in); without it, wherever its line appears.
  */
 const EQUIVALENT = [
   {
     line: /^if \(i >= params\.count\) \{ return; \}$/,
     from: '>=',
     to: '>',
+    // Not where an invocation reads other indices than its own (a row through an order, a hash of its
+    // index, a window of steps): there the extra invocation writes another value over the last
+    // element, and the tests see it (takeRows, takeRows4, dropout, max-pool: each killed, then).
+    in: [
+      'add.wgsl:main',
+      'binary-crossentropy.wgsl:backwardFromLogits',
+      'binary-crossentropy.wgsl:backwardFromProbabilities',
+      'copy.wgsl:copyScalar',
+      'copy.wgsl:copyVec4',
+      'padding-mask.wgsl:forward',
+      'relu.wgsl:backward',
+      'relu.wgsl:forward',
+      'sigmoid.wgsl:backward',
+      'sigmoid.wgsl:forward',
+    ],
     reason: 'the one extra invocation (i = count) of an elementwise kernel reads and writes index count, clamped to count - 1: it rewrites the last element with the same value',
+  },
+  {
+    line: /^if \(i >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    in: ['masked-mean-pool.wgsl:broadcast'],
+    reason: 'in the extra invocation (i = count = B·D) every index clamps to the last: it writes dx[last] = mask[last] != 0 ? shares[last] : 0, what the invocation of (B - 1, D - 1) writes there',
   },
   {
     line: /^correct\[0\] = n;$/,
@@ -44,10 +67,46 @@ const EQUIVALENT = [
     to: '1',
     reason: 'correct has one element: index 1 is clamped to 0',
   },
+  {
+    line: /^mean\[0\] = sum \/ f32\(params\.count\);$/,
+    from: '0',
+    to: '1',
+    reason: 'mean has one element (binary-crossentropy.ts makes it [1], bound at its 4 bytes): index 1 is clamped to 0',
+  },
+  {
+    line: /^out4?\[i\] = x4?\[order\[start\[0\] \+ i \/ params\.width\] \* params\.width \+ i % params\.width\];$/,
+    from: '0',
+    to: '1',
+    reason: 'start has one element (takeRows checks it is [1], bound at its 4 bytes): index 1 is clamped to 0',
+  },
+  {
+    line: /^let kept = draw\(params\.seed, bitcast<u32>\(step\[0\]\), noiseIndex\) >= params\.dropBelow;$/,
+    from: '0',
+    to: '1',
+    reason: 'step has one element (dropoutForward checks it is i32 [1], bound at its 4 bytes): index 1 is clamped to 0',
+  },
+  {
+    line: /^if \(any\(d\.xyz != vec3u\(1u\)\)\) \{$/,
+    from: '1u',
+    to: '0u',
+    reason: 'dims are at least 1, so the test then holds for every shape and every element takes the coordinates path; for dims (1, 1, 1, count), the only ones that took the shortcut, that path gives coordinates (0, 0, 0, i) and the same noise index i * noiseStrides.w',
+  },
+  {
+    line: /^for \(var t = 1u; t < params\.steps; t\+\+\) \{$/,
+    from: '1u',
+    to: '0u',
+    reason: "max-pool's forward: the extra pass at t = 0 sets best = max(x[first], x[first]), which is x[first] itself (NaN and -0 included), so the loop reaches t = 1 with best unchanged",
+  },
 ];
 
-function equivalence(text, original, replacement) {
-  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement)?.reason ?? null;
+/** The reason `text`'s mutant (in function `where`, 'shader.wgsl:function') is equivalent, or null. */
+function equivalence(text, original, replacement, where) {
+  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement && (!e.in || e.in.includes(where)))?.reason ?? null;
+}
+
+/** The name of the WGSL function that byte `at` of `source` is in (the last `fn` before it), or null. */
+function functionAt(source, at) {
+  return [...source.slice(0, at).matchAll(/\bfn\s+(\w+)/g)].at(-1)?.[1] ?? null;
 }
 
 /** Byte ranges of comments, which are never mutated. */
@@ -123,7 +182,7 @@ export function mutants(source) {
   const allowed = (at) => !comments.some(([a, b]) => at >= a && at < b) && !FROZEN_LINE.test(lineText(at));
   const found = [];
   const add = (at, original, replacement, kind) => {
-    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), text: lineText(at).trim() });
+    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), text: lineText(at).trim(), fn: functionAt(source, at) });
   };
   for (const [pattern, replacement, kind] of SWAPS) for (const m of source.matchAll(pattern)) add(m.index, m[0], replacement, kind);
   for (const m of source.matchAll(/(?<![\w.])(\d+\.\d*|\d*\.\d+|\d+)(e-?\d+)?[ui]?(?![\w.])/g)) {
@@ -146,12 +205,16 @@ export function apply(source, mutant) {
 
 /**
  * Test files that import a kernel wrapper built from `shader`: one that imports it, or imports a
- * module of src/kernels that does (shared WGSL such as shader-library.ts).
+ * module of src/kernels that does (shared WGSL such as shader-library.ts). The optimizers' shaders
+ * are imported by src/nn/optimizers (optimizer.ts and one module per optimizer) and run by
+ * src/kernels/optimizer-update.ts, which takes the optimizer as an argument: that is their wrapper.
  */
 export function coveringTests(shader) {
   const dir = join(ROOT, 'src', 'kernels');
   const sources = new Map(readdirSync(dir).map((f) => [f.replace(/\.ts$/, '.js'), readFileSync(join(dir, f), 'utf8')]));
   const covering = new Set([...sources].filter(([, text]) => text.includes(`shaders/${shader}'`)).map(([m]) => m));
+  const optimizers = join(ROOT, 'src', 'nn', 'optimizers');
+  if (readdirSync(optimizers).some((f) => readFileSync(join(optimizers, f), 'utf8').includes(`shaders/${shader}'`))) covering.add('optimizer-update.js');
   for (let grew = true; grew; ) {
     grew = false;
     for (const [m, text] of sources) {
@@ -164,11 +227,13 @@ export function coveringTests(shader) {
     .map((f) => `test/${f}`);
 }
 
-/** The shared WGSL a shader may be prefixed with (src/kernels/shader-library.ts imports it). */
+/**
+ * The shared WGSL a shader may be prefixed with: what src/kernels/shader-library.ts imports, and
+ * shaders/optimizer-common.wgsl, which src/nn/optimizers/optimizer.ts puts before every optimizer's.
+ */
 function sharedSnippets() {
-  const library = join(ROOT, 'src', 'kernels', 'shader-library.ts');
-  if (!existsSync(library)) return [];
-  return [...readFileSync(library, 'utf8').matchAll(/from '\.\.\/\.\.\/shaders\/([\w-]+\.wgsl)'/g)].map((m) => readFileSync(join(SHADERS, m[1]), 'utf8'));
+  const importers = [join(ROOT, 'src', 'kernels', 'shader-library.ts'), join(ROOT, 'src', 'nn', 'optimizers', 'optimizer.ts')].filter((f) => existsSync(f));
+  return importers.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/from '(?:\.\.\/)+shaders\/([\w-]+\.wgsl)'/g)].map((m) => readFileSync(join(SHADERS, m[1]), 'utf8')));
 }
 
 // ---- running ----
@@ -234,7 +299,7 @@ async function mutateShader(name, compile, limit) {
   try {
     for (const [i, mutant] of all.entries()) {
       const code = apply(original, mutant);
-      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim());
+      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim(), `${name}:${mutant.fn}`);
       const errors = reason || prefix === null ? [] : await compile(prefix + code);
       let status;
       let seconds = 0;
@@ -287,10 +352,12 @@ function totals(summary) {
 /** The recorded summary with EQUIVALENT re-applied (line texts from the shaders as they are now). */
 function rescore(summary) {
   for (const [name, entry] of Object.entries(summary.shaders)) {
-    const lines = readFileSync(join(SHADERS, name), 'utf8').split('\n');
+    const source = readFileSync(join(SHADERS, name), 'utf8');
+    const lines = source.split('\n');
     for (const r of entry.mutantsTried) {
       r.text ??= lines[r.line - 1].trim();
-      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement) : null;
+      const fn = functionAt(source, lines.slice(0, r.line - 1).join('\n').length + 1);
+      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement, `${name}:${fn}`) : null;
       if (reason) Object.assign(r, { status: 'equivalent', reason });
     }
     Object.assign(entry, tally(entry.mutantsTried));

@@ -84,3 +84,25 @@ export function centralDifferences(values: Float64Array, loss: () => number, h: 
     return (up - down) / (2 * h);
   });
 }
+
+/**
+ * Invocations that take a dispatch of 256-invocation workgroups past 65,535 workgroups, where
+ * `linearWorkgroups` makes it 2-D: only then does a shader's `gid.y * nwg.x * WORKGROUP_SIZE`
+ * term reach an element (see test/large-dispatch.test.ts).
+ */
+export const TWO_D_INVOCATIONS = 65_535 * 256 + 1_000;
+
+/** The first index where `got` differs from `want(i)` by more than `atol + rtol · |want(i)|`, or -1. */
+export function firstMismatch(got: ArrayLike<number>, want: (i: number) => number, { atol = 0, rtol = 0 } = {}): number {
+  for (let i = 0; i < got.length; i++) {
+    const w = want(i);
+    if (!(Math.abs(got[i] - w) <= atol + rtol * Math.abs(w))) return i;
+  }
+  return -1;
+}
+
+/** `array` with element i set to f(i): a plain loop, several times faster than `Float32Array.from({ length })` at millions of elements. */
+export function filled<T extends Float32Array | Int32Array>(array: T, f: (i: number) => number): T {
+  for (let i = 0; i < array.length; i++) array[i] = f(i);
+  return array;
+}

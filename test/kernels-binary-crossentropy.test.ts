@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { linearWorkgroups } from '../src/gpu/gpu.js';
 import {
   bceBackward,
   bceBackwardReference,
@@ -11,7 +12,7 @@ import {
   bceLosses,
   bceReference,
 } from '../src/kernels/binary-crossentropy.js';
-import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+import { expectClose, filled, firstMismatch, randomFloats, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 const CLIP_MIN = Math.fround(1e-7);
 const CLIP_MAX = Math.fround(1 - 1e-7);
@@ -137,5 +138,29 @@ describe('binary cross-entropy kernels', () => {
     expect(() => bceFromLogitsForward(gpu(), z, gpu().upload(new Float32Array(3)))).toThrow(/bceFromLogits: labels must have shape \[4\] or \[4, 1\].*found \[3\]/);
     expect(() => bceBackward(gpu(), gpu().upload(new Float32Array(6), [2, 3]), z)).toThrow(RangeError);
     expect(() => bceBackward(gpu(), gpu().upload(new Float32Array(6), [2, 3]), z)).toThrow(/bceBackward: probs must have shape \[B\] or \[B, 1\]/);
+  });
+});
+
+// Past 65,535 workgroups linearWorkgroups makes the dispatch 2-D, and only then does the shader's index
+// gid.x + gid.y * nwg.x * WORKGROUP_SIZE use gid.y: TWO_D_INVOCATIONS (~16.8 M) invocations, the fewest
+// that get there (test/large-dispatch.test.ts has the elementwise kernels'), every element checked.
+describe('binary cross-entropy backward past 65,535 workgroups (a 2-D dispatch)', () => {
+  const gpu = useGpu();
+
+  it('reaches every sample, from logits and from probabilities', async () => {
+    const n = TWO_D_INVOCATIONS;
+    expect(linearWorkgroups(n, 256)[1]).toBeGreaterThan(1);
+    const logits = filled(new Float32Array(n), (i) => ((i % 251) - 125) / 25);
+    // Probabilities 0 to 1 in steps of 1/252: the clipped ends (gradient 0) included.
+    const probs = filled(new Float32Array(n), (i) => (i % 253) / 252);
+    const labels = filled(new Float32Array(n), (i) => (i % 3 === 0 ? 1 : 0));
+    const y = gpu().upload(labels);
+    // Scale n: the shader's gradScale is n / n = 1, so each gradient is of order 1 (and never 0 from logits).
+    const dz = (await bceFromLogitsBackward(gpu(), gpu().upload(logits), y, n).read()) as Float32Array;
+    const wantZ = bceFromLogitsBackwardReference(logits, labels, n);
+    expect(firstMismatch(dz, (i) => wantZ[i], { atol: 1e-6, rtol: 1e-5 })).toBe(-1);
+    const dp = (await bceBackward(gpu(), gpu().upload(probs), y, n).read()) as Float32Array;
+    const wantP = bceBackwardReference(probs, labels, n);
+    expect(firstMismatch(dp, (i) => wantP[i], { atol: 1e-6, rtol: 1e-5 })).toBe(-1);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { linearWorkgroups } from '../src/gpu/gpu.js';
 import * as copyModule from '../src/kernels/copy.js';
 import { copyKernel, copyReference } from '../src/kernels/copy.js';
-import { randomFloats, useGpu } from './gpu-helpers.js';
+import { filled, firstMismatch, randomFloats, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 describe('copy kernel', () => {
   const gpu = useGpu();
@@ -58,5 +59,62 @@ describe('takeRows kernel', () => {
     const start = gpu().upload(Int32Array.of(0));
     expect(() => takeRows(gpu(), x, order, start, gpu().empty([2, 3], 'i32'))).toThrow(/takeRows: out i32 \[2, 3\] does not take rows of x i32 \[3, 4\]/);
     expect(() => takeRows(gpu(), x, order, start, gpu().empty([2, 4], 'f32'))).toThrow(/does not take rows/);
+  });
+});
+
+// Past 65,535 workgroups linearWorkgroups makes the dispatch 2-D, and only then does the shader's index
+// gid.x + gid.y * nwg.x * WORKGROUP_SIZE use gid.y: TWO_D_INVOCATIONS (~16.8 M) invocations, the fewest
+// that get there (test/large-dispatch.test.ts has the elementwise kernels'), every element checked.
+// copyScalar and takeRows run one invocation per element, copyVec4 and takeRows4 one per vec4 (so
+// 4 · TWO_D_INVOCATIONS elements, 268 MB: freed as each test ends).
+describe('copy kernels past 65,535 workgroups (a 2-D dispatch)', () => {
+  const gpu = useGpu();
+  const n = TWO_D_INVOCATIONS;
+  const start = 7;
+
+  it('copyScalar reaches every element', async () => {
+    expect(linearWorkgroups(n + 1, 256)[1]).toBeGreaterThan(1);
+    const xs = filled(new Float32Array(n + 1), (i) => ((i % 239) + 1) / 8); // not a multiple of 4: the scalar path
+    const x = gpu().upload(xs);
+    const copied = copyKernel(gpu(), x);
+    const want = copyReference(xs);
+    expect(firstMismatch((await copied.read()) as Float32Array, (i) => want[i])).toBe(-1);
+    [x, copied].forEach((t) => t.dispose());
+  });
+
+  it('copyVec4 reaches every vec4', async () => {
+    expect(linearWorkgroups(n, 256)[1]).toBeGreaterThan(1);
+    const bits = filled(new Int32Array(4 * n), (i) => (i * 2654435761) | 1);
+    const x = gpu().upload(bits);
+    const copied = copyKernel(gpu(), x);
+    const want = copyReference(bits);
+    expect(firstMismatch((await copied.read()) as Int32Array, (i) => want[i])).toBe(-1);
+    [x, copied].forEach((t) => t.dispose());
+  });
+
+  it('takeRows reaches every element (rows of 3 from a table of 1,009, from a nonzero start)', async () => {
+    const rows = Math.ceil(n / 3);
+    expect(linearWorkgroups(rows * 3, 256)[1]).toBeGreaterThan(1);
+    const table = filled(new Float32Array(1009 * 3), (i) => i + 1);
+    const order = filled(new Int32Array(start + rows), (k) => (k * 17 + 5) % 1009);
+    const [x, o, s] = [gpu().upload(table, [1009, 3]), gpu().upload(order), gpu().upload(Int32Array.of(start))];
+    const out = gpu().empty([rows, 3]);
+    copyModule.takeRows(gpu(), x, o, s, out);
+    const want = copyModule.takeRowsReference(table, 3, order, start, rows);
+    expect(firstMismatch((await out.read()) as Float32Array, (i) => want[i])).toBe(-1);
+    [x, o, s, out].forEach((t) => t.dispose());
+  });
+
+  it('takeRows4 reaches every vec4 (4,096 rows of 4,096 vec4s from a table of 7)', async () => {
+    const width = 4 * 4096;
+    expect(linearWorkgroups(4096 * 4096, 256)[1]).toBeGreaterThan(1);
+    const table = filled(new Int32Array(7 * width), (i) => (i * 40503) | 1);
+    const order = filled(new Int32Array(start + 4096), (k) => (k * 3 + 1) % 7);
+    const [x, o, s] = [gpu().upload(table, [7, width]), gpu().upload(order), gpu().upload(Int32Array.of(start))];
+    const out = gpu().empty([4096, width], 'i32');
+    copyModule.takeRows(gpu(), x, o, s, out);
+    const want = copyModule.takeRowsReference(table, width, order, start, 4096);
+    expect(firstMismatch((await out.read()) as Int32Array, (i) => want[i])).toBe(-1);
+    [x, o, s, out].forEach((t) => t.dispose());
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { linearWorkgroups } from '../src/gpu/gpu.js';
 import { dropoutDraw, dropoutForward, dropoutLayout, dropoutReference, type DropoutSettings } from '../src/kernels/dropout.js';
-import { randomFloats, useGpu } from './gpu-helpers.js';
+import { filled, firstMismatch, randomFloats, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 describe('dropout kernel', () => {
   const gpu = useGpu();
@@ -14,6 +15,10 @@ describe('dropout kernel', () => {
     [[3, 5, 7], { rate: 0.9, seed: 2 ** 32 - 1 }],
     [[4, 6, 5], { rate: 0.5, seed: 11, noiseShape: [4, 1, 5] }],
     [[2, 3, 4, 5], { rate: 0.25, seed: 12345, noiseShape: [1, 3, 1, 5] }],
+    // Shared along axis 1 only: the first and third coordinates (stride 20 and 5) count.
+    [[2, 3, 4, 5], { rate: 0.5, seed: 77, noiseShape: [2, 1, 4, 5] }],
+    // Leading dims of 2, not 1: the shader's one-axis shortcut must not be taken.
+    [[2, 2, 2, 5], { rate: 0.5, seed: 5, noiseShape: [2, 1, 2, 5] }],
   ];
   for (const [shape, settings] of cases) {
     it(`equals the reference bit for bit, forward and backward ([${shape.join(', ')}], rate ${settings.rate}, noise ${settings.noiseShape?.join('x') ?? 'full'})`, async () => {
@@ -56,6 +61,19 @@ describe('dropout kernel', () => {
     expect(otherSeed.some((v, i) => (v === 0) !== (a[i] === 0))).toBe(true);
   });
 
+  it('keeps an element whose draw equals the threshold: Keras keeps where the uniform draw >= rate', async () => {
+    const [n, seed, step] = [64, 21, 4];
+    const draws = Array.from({ length: n }, (_, i) => dropoutDraw(seed, step, i));
+    const at = draws.indexOf([...draws].sort((a, b) => a - b)[n / 2]);
+    // rate = draw / 2^24 exactly: the shader's dropBelow, round(rate · 2^24), is that draw.
+    const settings = { rate: draws[at] / 2 ** 24, seed };
+    expect(dropoutLayout('op', [n], settings).dropBelow).toBe(draws[at]);
+    const y = (await dropoutForward(gpu(), gpu().upload(new Float32Array(n).fill(1)), stepTensor(step), settings).read()) as Float32Array;
+    expect(y[at]).toBe(Math.fround(1 / (1 - settings.rate)));
+    expect(Array.from(y, (v) => v !== 0)).toEqual(draws.map((d) => d >= draws[at]));
+    expect(Array.from(y)).toEqual(Array.from(dropoutReference(new Float32Array(n).fill(1), [n], step, settings)));
+  });
+
   it('shares the mask along the axes where the noise shape is 1', async () => {
     const shape = [3, 8, 4];
     const y = (await dropoutForward(gpu(), gpu().upload(new Float32Array(96).fill(1), shape), stepTensor(3), { rate: 0.5, seed: 9, noiseShape: [3, 1, 4] }).read()) as Float32Array;
@@ -73,5 +91,29 @@ describe('dropout kernel', () => {
     expect(() => dropoutForward(gpu(), x, gpu().zeros([1]), { rate: 0.5, seed: 0 })).toThrow(/step must be an i32 tensor of one element, found f32 \[1\]/);
     expect(() => dropoutLayout('op', [2, 3], { rate: 0.5, seed: 0, noiseShape: [2, 2] })).toThrow(/op: noise shape \[2, 2\] does not broadcast to the input's \[2, 3\]/);
     expect(() => dropoutLayout('op', [1, 2, 3, 4, 5], { rate: 0.5, seed: 0, noiseShape: [1, 1, 3, 4, 5] })).toThrow(/rank 4 at most/);
+  });
+});
+
+// Past 65,535 workgroups linearWorkgroups makes the dispatch 2-D, and only then does the shader's index
+// gid.x + gid.y * nwg.x * WORKGROUP_SIZE use gid.y: TWO_D_INVOCATIONS (~16.8 M) invocations, the fewest
+// that get there (test/large-dispatch.test.ts has the elementwise kernels'), every element checked.
+describe('dropout kernel past 65,535 workgroups (a 2-D dispatch)', () => {
+  const gpu = useGpu();
+
+  it('reaches every element, with and without a broadcast noise shape', async () => {
+    const n = TWO_D_INVOCATIONS;
+    expect(linearWorkgroups(n, 256)[1]).toBeGreaterThan(1);
+    const xs = filled(new Float32Array(n), (i) => ((i % 251) + 1) / 25);
+    const step = gpu().upload(Int32Array.of(3), [1]);
+    const settings = { rate: 0.5, seed: 17 };
+    const y = (await dropoutForward(gpu(), gpu().upload(xs), step, settings).read()) as Float32Array;
+    const want = dropoutReference(xs, [n], 3, settings);
+    expect(firstMismatch(y, (i) => want[i])).toBe(-1);
+    // [n / 8, 8] with the mask shared along each row: the shader's coordinates path.
+    const shape = [n / 8, 8];
+    const shared = { ...settings, noiseShape: [n / 8, 1] };
+    const y2 = (await dropoutForward(gpu(), gpu().upload(xs, shape), step, shared).read()) as Float32Array;
+    const want2 = dropoutReference(xs, shape, 3, shared);
+    expect(firstMismatch(y2, (i) => want2[i])).toBe(-1);
   });
 });

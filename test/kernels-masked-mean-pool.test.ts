@@ -100,6 +100,21 @@ describe('padding mask and masked mean-pool kernels (Embedding mask_zero -> Glob
     expectClose(await dx.read(), fd, { atol: 1e-5, rtol: 1e-4 });
   });
 
+  // An idle invocation let through forwardGathered's guard (i = count) finds every index clamped: it
+  // averages the last sample's last row T times and writes it over the last output. Here each
+  // sample's steps are different rows, so that is another value; B = 3 (count 6: that invocation
+  // shares a group of 4 with the last real one) and B = 4 (count 8: it starts a group of its own).
+  it('the gathered forward gives every sample its own mean, the last one included', async () => {
+    const [steps, dim] = [2, 5];
+    const table = Float32Array.from({ length: 6 * dim }, (_, i) => i);
+    for (const batch of [3, 4]) {
+      const ids = Int32Array.from({ length: batch * steps }, (_, k) => 1 + (k % 5));
+      const rows = Float32Array.from({ length: batch * steps * dim }, (_, k) => table[ids[Math.floor(k / dim)] * dim + (k % dim)]);
+      const y = await maskedMeanPoolGatheredForward(gpu(), gpu().upload(table, [6, dim]), gpu().upload(ids, [batch, steps])).read();
+      expect(Array.from(y)).toEqual(Array.from(maskedMeanPoolReference(rows, new Float32Array(batch * steps).fill(1), batch, steps, dim)));
+    }
+  });
+
   it('refuses a mask of another shape or dtype, and ids that are not i32', () => {
     const x = gpu().zeros([2, 3, 4]);
     expect(() => maskedMeanPoolForward(gpu(), x, gpu().zeros([2, 4]))).toThrow(/maskedMeanPoolForward: expected an f32 mask of shape \[2, 3\], found f32 \[2, 4\]/);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { linearWorkgroups } from '../src/gpu/gpu.js';
 import { maxPoolBackward, maxPoolBackwardReference, maxPoolForward, maxPoolReference } from '../src/kernels/max-pool.js';
-import { centralDifferences, expectClose, randomFloats, useGpu } from './gpu-helpers.js';
+import { centralDifferences, expectClose, filled, firstMismatch, randomFloats, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 describe('max-pool kernel (GlobalMaxPooling1D)', () => {
   const gpu = useGpu();
@@ -53,5 +54,30 @@ describe('max-pool kernel (GlobalMaxPooling1D)', () => {
     expect(() => maxPoolForward(gpu(), gpu().zeros([2, 0, 3]))).toThrow(/at least one step/);
     const x = gpu().zeros([2, 3, 4]);
     expect(() => maxPoolBackward(gpu(), x, gpu().zeros([2, 3]), gpu().zeros([2, 3]))).toThrow(/expected pooled of shape \[2, 4\], found \[2, 3\]/);
+  });
+});
+
+// Past 65,535 workgroups linearWorkgroups makes the dispatch 2-D, and only then does the shader's index
+// gid.x + gid.y * nwg.x * WORKGROUP_SIZE use gid.y: TWO_D_INVOCATIONS (~16.8 M) invocations, the fewest
+// that get there (test/large-dispatch.test.ts has the elementwise kernels'), every element checked.
+describe('max-pool kernel past 65,535 workgroups (a 2-D dispatch)', () => {
+  const gpu = useGpu();
+
+  // B = TWO_D_INVOCATIONS samples of 2 steps and 1 feature: one invocation per sample; every 5th sample's steps tie.
+  it('reaches every sample, forward and backward', async () => {
+    const batch = TWO_D_INVOCATIONS;
+    expect(linearWorkgroups(batch, 256)[1]).toBeGreaterThan(1);
+    const xs = filled(new Float32Array(2 * batch), (k) => {
+      const b = k >> 1;
+      return k % 2 === 0 || b % 5 === 0 ? ((b % 251) - 125) / 25 : ((b % 241) - 120) / 24;
+    });
+    const dys = filled(new Float32Array(batch), (b) => ((b % 239) + 1) / 64);
+    const x = gpu().upload(xs, [batch, 2, 1]);
+    const pooled = maxPoolForward(gpu(), x);
+    const wantPooled = maxPoolReference(xs, batch, 2, 1);
+    expect(firstMismatch((await pooled.read()) as Float32Array, (i) => wantPooled[i])).toBe(-1);
+    const dx = (await maxPoolBackward(gpu(), x, pooled, gpu().upload(dys, [batch, 1])).read()) as Float32Array;
+    const wantDx = maxPoolBackwardReference(xs, dys, batch, 2, 1);
+    expect(firstMismatch(dx, (i) => wantDx[i])).toBe(-1);
   });
 });

@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../src/gpu/gpu.js';
+import { linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
 import { optimizerUpdate, prepareOptimizerUpdate } from '../src/kernels/optimizer-update.js';
 import { Adagrad, Adam, AdamW, ExponentialDecay, Optimizer, RMSprop, SGD } from '../src/nn/optimizers/index.js';
-import { randomFloats, useGpu } from './gpu-helpers.js';
+import { filled, firstMismatch, randomFloats, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 /** 259 vec4s: two workgroups, the second partly idle. */
 const N = 1036;
@@ -79,15 +79,15 @@ describe('optimizer shaders', () => {
   const gpu = useGpu();
   const read = async (t: Tensor) => (await t.read()) as Float32Array;
 
-  /** Runs `STEPS` updates on the GPU and in the reference from the same data; returns both states. */
-  async function runBoth(optimizer: Optimizer, subnormal: boolean) {
-    const weights = randomFloats(N, 5, -2, 2);
+  /** Runs `STEPS` updates of `n` weights on the GPU and in the reference from the same data; returns both states. */
+  async function runBoth(optimizer: Optimizer, subnormal: boolean, n = N) {
+    const weights = randomFloats(n, 5, -2, 2);
     weights[8] = -0; // updates by zero keep its sign, as the reference does
-    const slots = optimizer.slotNames.map((_, k) => new Float32Array(N).fill(optimizer.slotInitialValue(k)));
+    const slots = optimizer.slotNames.map((_, k) => new Float32Array(n).fill(optimizer.slotInitialValue(k)));
     const gpuWeights = gpu().upload(weights);
     const gpuSlots = slots.map((s) => gpu().upload(s));
     for (let iterations = 0; iterations < STEPS; iterations++) {
-      const grads = awkwardGradients(N, 60 + iterations, subnormal);
+      const grads = awkwardGradients(n, 60 + iterations, subnormal);
       optimizerUpdate(gpu(), optimizer, gpuWeights, gpu().upload(grads), gpuSlots, iterations);
       optimizer.reference(weights, grads, slots, iterations);
     }
@@ -110,6 +110,35 @@ describe('optimizer shaders', () => {
       for (const [k, name] of optimizer.slotNames.entries()) expectBitwiseEqual(run.gpuSlots[k], run.slots[k], name, true);
     });
   }
+
+  // 260 vec4s: the last (259) ends a group of 4 invocations, and invocation 260 starts the next one,
+  // idle. SwiftShader runs a workgroup 4 invocations at a time, so an idle invocation let through the
+  // `i >= arrayLength(&weights)` guard would read the last vec4 (its index clamped) after the update
+  // wrote it and update it twice. With 259 (N), 258 and 259 share a group, read together, and the
+  // second write repeats the first: the guard's '>=' -> '>' mutant survived there.
+  it('each optimizer updates the last vec4 once when the vec4 count is a multiple of 4', async () => {
+    for (const [label, make] of CASES) {
+      const optimizer = make();
+      const run = await runBoth(optimizer, false, 1040);
+      expectBitwiseEqual(run.gpuWeights, run.weights, `${label} weights`);
+      for (const [k, name] of optimizer.slotNames.entries()) expectBitwiseEqual(run.gpuSlots[k], run.slots[k], `${label} ${name}`);
+    }
+  });
+
+  // Past 65,535 workgroups the dispatch is 2-D, and only then does vec4Index (optimizer-common.wgsl)
+  // use gid.y: TWO_D_INVOCATIONS vec4s (~67 M weights, 268 MB a buffer), one SGD step, every weight checked.
+  it('an update past 65,535 workgroups (a 2-D dispatch) reaches every vec4', async () => {
+    const n = 4 * TWO_D_INVOCATIONS;
+    expect(linearWorkgroups(n / 4, 256)[1]).toBeGreaterThan(1);
+    const weights = filled(new Float32Array(n), (i) => ((i % 251) - 125) / 25);
+    const grads = filled(new Float32Array(n), (i) => ((i % 241) + 1) / 64);
+    const optimizer = new SGD({ learningRate: 0.5 });
+    const [gpuWeights, gpuGrads] = [gpu().upload(weights), gpu().upload(grads)];
+    optimizerUpdate(gpu(), optimizer, gpuWeights, gpuGrads, [], 0);
+    optimizer.reference(weights, grads, [], 0);
+    expect(firstMismatch(await read(gpuWeights), (i) => weights[i])).toBe(-1);
+    [gpuWeights, gpuGrads].forEach((t) => t.dispose());
+  });
 
   for (const [label, options] of [
     ['defaults', {}],

@@ -3,7 +3,9 @@
  * element as gid.x + gid.y * nwg.x * WORKGROUP_SIZE: only a tensor of more than 65,535 · 256
  * elements reaches the gid.y term, so smaller tests cannot tell a wrong index there (the WGSL
  * mutation script found `+` -> `-` and `*` -> `/` surviving in it). ~16.8 M elements, elementwise
- * kernels only: a few hundred MB and a few seconds on SwiftShader.
+ * kernels only: a few hundred MB and a few seconds on SwiftShader. The other kernels' 2-D tests are
+ * in their own test files (add, copy, dropout, binary cross-entropy, max pool), so that a mutant of
+ * one shader runs only that shader's.
  */
 import { describe, expect, it } from 'vitest';
 import { linearWorkgroups } from '../src/gpu/gpu.js';
@@ -11,16 +13,10 @@ import { broadcastMasked, maskedMeanPoolBackward, maskedMeanPoolBackwardExpanded
 import { paddingMaskForward } from '../src/kernels/padding-mask.js';
 import { reluBackward, reluForward } from '../src/kernels/relu.js';
 import { sigmoidBackward, sigmoidForward } from '../src/kernels/sigmoid.js';
-import { useGpu } from './gpu-helpers.js';
+import { firstMismatch, TWO_D_INVOCATIONS, useGpu } from './gpu-helpers.js';
 
 const WORKGROUP_SIZE = 256;
-const N = 65_535 * WORKGROUP_SIZE + 1_000;
-
-/** The first index where `got` differs from `want(i)`, or -1. */
-function firstMismatch(got: Float32Array, want: (i: number) => number): number {
-  for (let i = 0; i < got.length; i++) if (got[i] !== want(i)) return i;
-  return -1;
-}
+const N = TWO_D_INVOCATIONS;
 
 describe('elementwise kernels past 65,535 workgroups (a 2-D dispatch)', () => {
   const gpu = useGpu();
