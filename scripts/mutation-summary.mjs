@@ -2,9 +2,10 @@
 // Summarises StrykerJS's report (reports/mutation/mutation.json, ignored by git) into
 // bench/results/stryker-mutation.json: the score per file and in all, and every surviving mutant,
 // so that the README's score has its data beside it. `npm run test:mutation [-- stryker flags]` runs
-// `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary.
+// `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary, which
+// replaces the entries of the files that run mutated and keeps the others'.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -29,20 +30,34 @@ function tally(mutants) {
   };
 }
 
-export function summarise(report, seconds) {
-  const files = Object.entries(report.files).map(([path, file]) => ({ path, ...tally(file.mutants) }));
-  const all = Object.values(report.files).flatMap((f) => f.mutants);
-  const survivors = Object.entries(report.files).flatMap(([path, file]) =>
+/**
+ * The summary after a run: the run's files as its report has them, each earlier file (in `previous`,
+ * the summary so far) kept as it was, so that runs over a few modules at a time add up; the total
+ * is over every file. `date` and `seconds` are the latest run's, `lastRunFiles` its modules.
+ */
+export function summarise(report, seconds, previous = null) {
+  const date = new Date().toISOString();
+  const ran = Object.keys(report.files);
+  const survivorsOf = (path, file) =>
     file.mutants
       .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
-      .map((m) => ({ at: `${path}:${m.location.start.line}:${m.location.start.column}`, status: m.status, mutator: m.mutatorName, replacement: m.replacement })),
-  );
+      .map((m) => ({ at: `${path}:${m.location.start.line}:${m.location.start.column}`, status: m.status, mutator: m.mutatorName, replacement: m.replacement }));
+  const kept = (previous?.files ?? []).filter((f) => !ran.includes(f.path));
+  const files = [...kept, ...Object.entries(report.files).map(([path, file]) => ({ path, date, ...tally(file.mutants) }))].sort((a, b) => a.path.localeCompare(b.path));
+  const sumOf = (field) => files.reduce((n, f) => n + f[field], 0);
+  const [detected, undetected] = [sumOf('killed') + sumOf('timedOut'), sumOf('survived') + sumOf('noCoverage')];
+  const total = Object.fromEntries(['mutants', 'killed', 'timedOut', 'survived', 'noCoverage', 'compileErrors', 'ignored'].map((field) => [field, sumOf(field)]));
+  const survivors = [
+    ...(previous?.survivors ?? []).filter((s) => !ran.some((path) => s.at.startsWith(`${path}:`))),
+    ...Object.entries(report.files).flatMap(([path, file]) => survivorsOf(path, file)),
+  ].sort((a, b) => a.at.localeCompare(b.at, 'en', { numeric: true }));
   return {
-    benchmark: 'StrykerJS mutation testing (stryker.config.mjs), incremental',
-    date: new Date().toISOString(),
+    benchmark: 'StrykerJS mutation testing (stryker.config.mjs), incremental; each file as its latest run left it',
+    date,
     machine: { cpu: cpus()[0]?.model.trim(), cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30) },
     ...(seconds !== undefined ? { seconds } : {}),
-    total: tally(all),
+    lastRunFiles: ran,
+    total: { ...total, score: detected + undetected ? detected / (detected + undetected) : null },
     files,
     survivors,
   };
@@ -56,7 +71,8 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     if (stryker.status !== 0) process.exit(stryker.status ?? 1);
     seconds = (performance.now() - started) / 1000;
   }
-  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds);
+  const previous = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : null;
+  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous);
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = summary.total.score === null ? 'n/a' : `${(100 * summary.total.score).toFixed(1)}%`;
   console.log(`StrykerJS: ${pct} over ${summary.files.length} files (${summary.total.survived} survived, ${summary.total.noCoverage} without coverage); ${SUMMARY}`);
