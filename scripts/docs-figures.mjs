@@ -30,8 +30,6 @@ const tableRow = (cells) => `|${cells.map((c) => (c === '' ? ' ' : ` ${c} `)).jo
 const table = (header, rows, align) => [tableRow(header), `|${(align ?? header.map(() => '---')).join('|')}|`, ...rows.map(tableRow)].join('\n');
 /** Three significant digits, whole numbers from 100 up. */
 const significant = (v) => (v >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
-/** "before → after", or one figure when they print alike. */
-const change = (before, after, format) => (format(before) === format(after) ? format(after) : `${format(before)} → ${format(after)}`);
 const sum = (values) => values.reduce((a, b) => a + b, 0);
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
