@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../src/gpu/gpu.js';
+import type { Gpu, Tensor } from '../src/gpu/gpu.js';
 import {
   classifierHeadParams,
   classifierHeadReference,
   headOutputs,
+  headPieces,
   headRecordSize,
   prepareHeadEvaluation,
   prepareHeadTraining,
@@ -106,5 +107,72 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
     params.destroy();
     t.dispose();
     wrong.dispose();
+  });
+
+  // Evaluation sums per chunk in ceil(capacity / chunk) invocations: 129 rows in chunks of 2 need
+  // 65, one past a workgroup, so the last chunk (row 128 alone) is summed only if the count rounds up.
+  it('sums every chunk of an evaluation, the last one short, past one workgroup of chunks', async () => {
+    const r = await run(layout(4, 3), 129, 129, 2);
+    const perChunk = Array.from({ length: 65 }, (_, c) => [c * 2, Math.min(129, c * 2 + 2)]).flatMap(([s, e]) => [
+      r.expected.losses.slice(s, e).reduce((a, v) => a + v, 0),
+      r.expected.correct.slice(s, e).reduce((a, v) => a + v, 0),
+    ]);
+    expectClose(r.evalMetrics.subarray(0, 130), perChunk, { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  // The guard reads only the scratch's shape: fake tensors suffice. A third axis, and zero pieces, each alone.
+  it('refuses a partials scratch of rank 3 or of zero pieces', async () => {
+    const l = layout(8, 5);
+    const outputs = headOutputs(l);
+    const fake = (shape: number[]) => ({ shape }) as unknown as Tensor;
+    const t = fake([4]);
+    const b = { layout: l, capacity: 4, batch: t, labels: t, pooled: t, weights: t, samples: t, metrics: t, dPooled: t, grads: t };
+    const params = {} as GPUBuffer;
+    await expect(prepareHeadTraining(gpu(), { ...b, partials: fake([2, outputs, 1]) }, params)).rejects.toThrow(`classifierHead: partials must be [pieces, ${outputs}], found [2, ${outputs}, 1]`);
+    await expect(prepareHeadTraining(gpu(), { ...b, partials: fake([0, outputs]) }, params)).rejects.toThrow(`classifierHead: partials must be [pieces, ${outputs}], found [0, ${outputs}]`);
+  });
+});
+
+describe('classifier-head sizes, pieces, params and reference conventions', () => {
+  it('sizes a row record (h, dz1, dz, loss, correct) and the gradients pass outputs (W1, b1, W2, b2, loss, correct)', () => {
+    expect(headRecordSize(5)).toBe(13);
+    expect(headOutputs({ dim: 8, hidden: 5 })).toBe(8 * 5 + 5 + 5 + 1 + 2);
+  });
+
+  // SwiftShader: one piece; a hardware adapter (or a device without a report, taken as one):
+  // ceil(capacity / 32) pieces, at least one.
+  it('cuts a batch into one piece on a software adapter and into pieces of 32 rows on a hardware one', () => {
+    const software = { report: { isSoftware: true } } as unknown as Gpu;
+    const hardware = { report: { isSoftware: false } } as unknown as Gpu;
+    const unreported = {} as unknown as Gpu;
+    expect(headPieces(software, 512)).toBe(1);
+    expect([headPieces(hardware, 512), headPieces(hardware, 33), headPieces(hardware, 32), headPieces(hardware, 0)]).toEqual([16, 2, 1, 1]);
+    expect(headPieces(unreported, 100)).toBe(4);
+  });
+
+  it('writes the activation flag and offsets into the uniform, the chunk one row by default', () => {
+    const l = layout(8, 5);
+    expect(Array.from(classifierHeadParams(l))).toEqual([1, l.kernel1, l.bias1, l.kernel2, l.bias2, 1]);
+    expect(Array.from(classifierHeadParams({ ...l, relu: false }, 16))).toEqual([0, l.kernel1, l.bias1, l.kernel2, l.bias2, 16]);
+  });
+
+  // All-zero first layer: z1 = 0 for every unit, so relu is off exactly at its kink, and z = b2 = 0
+  // gives p exactly 0.5. Keras predicts 0 there (binary_accuracy: p > 0.5), and relu's gradient
+  // at 0 is 0 (TensorFlow's ReluGrad: features > 0), as the shader has it.
+  it('the reference: relu by default, p = 0.5 predicts 0, and relu passes no gradient at 0', () => {
+    const w = { kernel1: [0, 0, 0, 0], bias1: [0, 0], kernel2: [1, -2], bias2: [0] };
+    const x = [1, 2, 3, 4];
+    const y = [0, 1];
+    const relu = classifierHeadReference(x, y, w, 2, 2);
+    expect(Array.from(relu.correct)).toEqual([1, 0]);
+    expect(Array.from(relu.grads.bias1)).toEqual([0, 0]);
+    expect(Array.from(relu.grads.kernel1)).toEqual([0, 0, 0, 0]);
+    // The linear layer passes it: row b's dz = (0.5 - y[b]) / 2 through W2 and x.
+    const linear = classifierHeadReference(x, y, w, 2, 2, false);
+    expect(Array.from(linear.grads.kernel1)).toEqual([-0.5, 1, -0.5, 1]);
+    // Negative pre-activations: relu zeroes h, the linear layer keeps it.
+    const negative = { ...w, bias1: [-1, -1] };
+    expect(classifierHeadReference(x, y, negative, 2, 2).losses).toEqual(relu.losses);
+    expect(classifierHeadReference(x, y, negative, 2, 2, false).losses).not.toEqual(relu.losses);
   });
 });

@@ -60,6 +60,18 @@ describe('takeRows kernel', () => {
     expect(() => takeRows(gpu(), x, order, start, gpu().empty([2, 3], 'i32'))).toThrow(/takeRows: out i32 \[2, 3\] does not take rows of x i32 \[3, 4\]/);
     expect(() => takeRows(gpu(), x, order, start, gpu().empty([2, 4], 'f32'))).toThrow(/does not take rows/);
   });
+
+  // Each condition alone: an f32 order, an f32 start, a start of two elements.
+  it('refuses an order or start that is not i32, and a start of more than one element', () => {
+    const { takeRows } = copyModule;
+    const x = gpu().upload(new Int32Array(12), [3, 4]);
+    const out = gpu().empty([2, 4], 'i32');
+    const [order, start] = [gpu().upload(Int32Array.of(0, 1, 2)), gpu().upload(Int32Array.of(0))];
+    const message = 'takeRows: order and start must be i32, start [1]';
+    expect(() => takeRows(gpu(), x, gpu().upload(Float32Array.of(0, 1, 2)), start, out)).toThrow(new TypeError(message));
+    expect(() => takeRows(gpu(), x, order, gpu().upload(Float32Array.of(0)), out)).toThrow(new TypeError(message));
+    expect(() => takeRows(gpu(), x, order, gpu().upload(Int32Array.of(0, 1)), out)).toThrow(new TypeError(message));
+  });
 });
 
 // Past 65,535 workgroups linearWorkgroups makes the dispatch 2-D, and only then does the shader's index

@@ -77,4 +77,15 @@ describe('dense kernels', () => {
     expect(() => denseKernelGradient(gpu(), x, gpu().zeros([5, 3]))).toThrow('denseKernelGradient: expected dy of shape [4, *], found [5, 3]');
     expect(() => denseBiasGradient(gpu(), b)).toThrow(RangeError);
   });
+
+  // Each op names itself and its row input; a kernel of the wrong rank is refused even when the
+  // sizes it has match (so W [16] is not taken for W [16, *]).
+  it('names the op and the tensor of every rank error, and refuses a kernel of rank 1', () => {
+    const v = gpu().zeros([3]);
+    expect(() => denseInputGradient(gpu(), v, gpu().zeros([16, 3]))).toThrow('denseInputGradient: expected dy of rank 2 or more ([..., features]), found [3]');
+    expect(() => denseKernelGradient(gpu(), v, gpu().zeros([4, 3]))).toThrow('denseKernelGradient: expected x of rank 2 or more ([..., features]), found [3]');
+    expect(() => denseBiasGradient(gpu(), v)).toThrow('denseBiasGradient: expected dy of rank 2 or more ([..., features]), found [3]');
+    expect(() => denseForward(gpu(), gpu().zeros([4, 16]), gpu().zeros([16]), v)).toThrow('denseForward: expected kernel of shape [16, *], found [16]');
+    expect(() => denseInputGradient(gpu(), gpu().zeros([4, 3]), v)).toThrow('denseInputGradient: expected kernel of shape [*, 3], found [3]');
+  });
 });

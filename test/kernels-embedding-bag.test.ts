@@ -1,12 +1,14 @@
-import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../src/gpu/gpu.js';
+import { describe, expect, it, vi } from 'vitest';
+import { linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
 import {
   batchWords,
+  embeddingBagParams,
   embeddingBagBackwardReference,
   embeddingBagForwardReference,
   prepareEmbeddingBag,
   presenceShape,
   tokenBags,
+  tokenBitsFor,
   uploadTokenBags,
   wholeTable,
   type TableShard,
@@ -34,6 +36,34 @@ describe('tokenBags', () => {
     expect(() => tokenBags(new Int32Array([0, -1]), 1, 2, 9)).toThrow(RangeError);
     expect(() => tokenBags(new Int32Array(5), 2, 2, 9)).toThrow('5 ids do not fill [2, 2]');
     expect(() => tokenBags(new Int32Array(4), 1, 4, 2 ** 30)).toThrow('do not fit 32-bit entries');
+  });
+
+  it('packs ids in the fewest bits, one at least', () => {
+    expect([1, 2, 3, 8, 9, 88587].map(tokenBitsFor)).toEqual([1, 1, 2, 3, 4, 17]);
+  });
+
+  // A vocabulary of one is the smallest; zero and fractions are refused whole.
+  it('refuses a vocabulary that is not a positive integer', () => {
+    expect(tokenBags(new Int32Array(2), 1, 2, 1).entries[0]).toBe(2 << 1);
+    expect(() => tokenBags(new Int32Array(2), 1, 2, 0)).toThrow('tokenBags: vocab must be a positive integer, found 0');
+    expect(() => tokenBags(new Int32Array(2), 1, 2, 2.5)).toThrow('tokenBags: vocab must be a positive integer, found 2.5');
+  });
+
+  // Each bound alone, at its edge: counts take the 32 - tokenBits bits above the id (steps up to
+  // 2^(32 - tokenBits) - 1), and ids at most 24 bits.
+  it('takes sequences up to the count field and vocabularies up to 24 bits, and names what does not fit', () => {
+    expect(tokenBags(new Int32Array(4095), 1, 4095, 2 ** 20).entries[0] >>> 20).toBe(4095);
+    expect(() => tokenBags(new Int32Array(4096), 1, 4096, 2 ** 20)).toThrow(
+      `tokenBags: a vocabulary of ${2 ** 20} and sequences of 4096 do not fit 32-bit entries`,
+    );
+    expect(tokenBags(new Int32Array(1), 1, 1, 2 ** 24).tokenBits).toBe(24);
+    expect(() => tokenBags(new Int32Array(1), 1, 1, 2 ** 24 + 1)).toThrow(`tokenBags: a vocabulary of ${2 ** 24 + 1} and sequences of 1 do not fit 32-bit entries`);
+  });
+
+  it('sizes the presence bitmap by 32-row words, and fills the batch descriptor (slot 0, unmarked by default)', () => {
+    expect([presenceShape(100, 32), presenceShape(100, 33), presenceShape(7, 1024)]).toEqual([[4, 100], [7, 100], [97, 7]]);
+    expect(Array.from(batchWords(3, 7))).toEqual([3, 7, 0, 0]);
+    expect(Array.from(batchWords(3, 7, 2, true))).toEqual([3, 7, 2, 1]);
   });
 });
 
@@ -202,6 +232,33 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     expect(() => uploadTokenBags(g, bags, 16)).toThrow(/review 0 has \d+ entries, more than one binding of 16 bytes holds/);
   });
 
+  // Chunks are as large as the binding allows, by either bound met exactly: 10 reviews of 4
+  // entries fill 40 words (160 bytes); 39 empty reviews' 40 offsets fill floor(162 / 4) words.
+  it('fills each chunk to the binding exactly, by entries or by offsets, and frees every chunk', async () => {
+    const g = gpu();
+    const four = uploadTokenBags(g, tokenBags(new Int32Array(25 * 3), 25, 3, 5), 160);
+    expect(four.chunks.map((c) => [c.firstReview, c.reviews, c.entries.size])).toEqual([[0, 10, 40], [10, 10, 40], [20, 5, 20]]);
+    // Offsets count from the chunk's own first entry.
+    expect(Array.from(await four.chunks[1].offsets.read())).toEqual([0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+    const empty = uploadTokenBags(g, tokenBags(new Int32Array(0), 50, 0, 3), 162);
+    expect(empty.chunks.map((c) => [c.firstReview, c.reviews, c.offsets.size])).toEqual([[0, 39, 40], [39, 11, 12]]);
+    const tensors = [...four.chunks, ...empty.chunks].flatMap((c) => [c.offsets, c.entries]);
+    four.dispose();
+    empty.dispose();
+    expect(tensors.every((t) => t.isDisposed)).toBe(true);
+  });
+
+  // Review 0 (one token: 4 entries) fits 40 bytes; review 1 (12 distinct tokens: 12 entries) does not.
+  it('names a later review that cannot fit with its own entry count, and uploads no reviews as one bindable chunk', async () => {
+    const g = gpu();
+    const ids = Int32Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...Array.from({ length: 12 }, (_, i) => i)]);
+    expect(() => uploadTokenBags(g, tokenBags(ids, 2, 12, 12), 40)).toThrow('uploadTokenBags: review 1 has 12 entries, more than one binding of 40 bytes holds');
+    const none = uploadTokenBags(g, tokenBags(new Int32Array(0), 0, 5, 3));
+    expect(none.chunks.map((c) => [c.firstReview, c.reviews, c.offsets.size, c.entries.size])).toEqual([[0, 0, 1, 4]]);
+    expect(Array.from(await none.chunks[0].offsets.read())).toEqual([0]);
+    none.dispose();
+  });
+
   it('refuses a dimension that is not a multiple of 4 and batches past the bitmap', async () => {
     const g = gpu();
     const bags = uploadTokenBags(g, tokenBags(new Int32Array(4), 2, 2, 3));
@@ -211,5 +268,42 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     await expect(prepareEmbeddingBag(g, { ...base, dim: 4, capacity: 2, markRows: 2048 })).rejects.toThrow('batches of 2048 rows exceed 1024');
     bags.dispose();
     t.dispose();
+  });
+
+  // Prepared only: the widest dimension taken, the entry points, workgroup counts and compiled
+  // constants. On SwiftShader the default backward pass is one invocation per row; eight lanes
+  // per row (backwardWords) when asked. One chunk and one shard compile the plain paths.
+  it('prepares the widest dimension, the software default backward pass and the unsplit specialisation', async () => {
+    const g = gpu();
+    const bags = uploadTokenBags(g, tokenBags(new Int32Array(4), 2, 2, 3));
+    const t = g.zeros([4]);
+    const b = { bags, batch: t, order: t, shards: wholeTable(100, t, t, t), pooled: t, dPooled: t, dim: 64, capacity: 40, markRows: 40 };
+    const prepare = vi.spyOn(g, 'prepare');
+    const createUniform = vi.spyOn(g, 'createUniform');
+    const byDefault = await prepareEmbeddingBag(g, b);
+    const words = await prepareEmbeddingBag(g, { ...b, rowWorkgroups: true });
+    const perRow = await prepareEmbeddingBag(g, { ...b, rowWorkgroups: false });
+    const wg = (n: number) => [...linearWorkgroups(n, 64), 1];
+    expect(byDefault.forward.map((p) => [p.label, p.workgroups])).toEqual([['embedding-bag:forward', wg(40 * 16)]]);
+    expect(byDefault.backward.map((p) => [p.label, p.workgroups])).toEqual([['embedding-bag:backward', wg(100)]]);
+    expect(perRow.backward.map((p) => p.label)).toEqual(['embedding-bag:backward']);
+    expect(words.backward.map((p) => [p.label, p.workgroups])).toEqual([['embedding-bag:backwardWords', wg(100 * 8)]]);
+    expect(new Set(prepare.mock.calls.map((c) => JSON.stringify(c[6])))).toEqual(new Set([JSON.stringify({ DIM4: 16, WORDS: 2, CHUNKED: 0, SHARDED: 0 })]));
+    prepare.mockRestore();
+    // Disposing the passes destroys their uniforms: one per (chunk, shard) in each direction.
+    const uniforms = createUniform.mock.results.map((r) => r.value as GPUBuffer);
+    createUniform.mockRestore();
+    const destroys = uniforms.map((u) => vi.spyOn(u, 'destroy'));
+    [byDefault, words, perRow].forEach((p) => p.dispose());
+    expect(destroys.map((d) => d.mock.calls.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    bags.dispose();
+    t.dispose();
+  });
+
+  it('writes the uniform of a (chunk, shard) pair: shard rows, steps, token bits, first token, first review, reviews, accumulate', () => {
+    const bags = { steps: 9, tokenBits: 5 } as Parameters<typeof embeddingBagParams>[0];
+    const chunk = { firstReview: 30, reviews: 12 } as Parameters<typeof embeddingBagParams>[1];
+    expect(Array.from(embeddingBagParams(bags, chunk, { firstToken: 64, rows: 36 }, true))).toEqual([36, 9, 5, 64, 30, 12, 1]);
+    expect(embeddingBagParams(bags, chunk, { firstToken: 0, rows: 36 }, false)[6]).toBe(0);
   });
 });
