@@ -31,6 +31,9 @@ const TEST_TIMEOUT_MS = 300_000;
  * out-of-bounds storage index to the last element (WebGPU lets an implementation clamp, discard
  * the write, or read 0; Dawn clamps). An entry with `in` holds only in those functions
  * ('shader.wgsl:function', the function the mutant is in); without it, wherever its line appears.
+ * An entry with `before` holds only for the mutant whose (trimmed) line up to it ends with that text,
+ * where a line holds the same swap twice and only one is equivalent; one with `next`, only where the
+ * (trimmed) line after the mutant's matches it, where the same line appears twice in a function.
  */
 const EQUIVALENT = [
   {
@@ -97,11 +100,67 @@ const EQUIVALENT = [
     to: '0u',
     reason: "max-pool's forward: the extra pass at t = 0 sets best = max(x[first], x[first]), which is x[first] itself (NaN and -0 included), so the loop reaches t = 1 with best unchanged",
   },
+  {
+    line: /^if \(u >= rowSpec\[0\] \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \}$/,
+    from: '0',
+    to: '1',
+    before: 'uniqueCount[',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'uniqueCount has one element (an index\'s uniqueCountTensor, i32 [1], bound at its 4 bytes): index 1 is clamped to 0',
+  },
+  {
+    line: /^if \(id < firstRow \|\| id >= firstRow \+ rowSpec\[3\]\) \{ return; \}$/,
+    from: '3',
+    to: '4',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'rowSpec has four elements (optimizerRowUpdate uploads [invocations, D, firstRow, rows], bound at its 16 bytes): index 4 is clamped to 3',
+  },
+  {
+    line: /^for \(; column \+ 4u <= dim; column \+= 4u\) \{$/,
+    from: '4u',
+    to: '5u',
+    before: 'column + ',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'column + 5 <= dim is column + 4 < dim: the quad that ends the row exactly (column + 4 = dim) goes to the partial-quad path instead, which with lanes = 4 loads, steps and stores the same four values with the same adamStep',
+  },
+  {
+    line: /^for \(; column \+ 4u <= dim; column \+= 4u\) \{$/,
+    from: '<=',
+    to: '<',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'as 4u -> 5u there: the quad that ends the row exactly goes to the partial-quad path, which with lanes = 4 computes and stores the same four values',
+  },
+  {
+    line: /^if \(column < dim\) \{$/,
+    from: '<',
+    to: '<=',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'the extra case column = dim has lanes = 0: both loops over k < lanes are empty, so nothing is loaded or stored',
+  },
+  {
+    line: /^var [wmv] = vec4f\(0\.0\);$/,
+    from: '0.0',
+    to: '1.0',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'only lanes k < lanes of the partial quad are loaded over this start and stored: lanes past D start at 1 instead of 0, are stepped, and are never stored',
+  },
+  {
+    line: /^for \(var k = 0u; k < lanes; k\+\+\) \{$/,
+    from: '<',
+    to: '<=',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    next: /^w\[k\] = tableRows\[at \+ column \+ k\];$/,
+    reason: 'only in the loading loop (the storing one, the same line, is killed): lanes is 1 to 3 there, so k = lanes is a lane of the vec4 past D, loaded (from the next row, or clamped) and stepped but never stored',
+  },
 ];
 
-/** The reason `text`'s mutant (in function `where`, 'shader.wgsl:function') is equivalent, or null. */
-function equivalence(text, original, replacement, where) {
-  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement && (!e.in || e.in.includes(where)))?.reason ?? null;
+/**
+ * The reason `text`'s mutant (in function `where`, 'shader.wgsl:function'; at `column` of the trimmed
+ * line, when known) is equivalent, or null.
+ */
+function equivalence(text, original, replacement, where, column, next) {
+  const at = (e) => (!e.before || (column != null && text.slice(0, column).endsWith(e.before))) && (!e.next || (next != null && e.next.test(next)));
+  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement && (!e.in || e.in.includes(where)) && at(e))?.reason ?? null;
 }
 
 /** The name of the WGSL function that byte `at` of `source` is in (the last `fn` before it), or null. */
@@ -182,7 +241,11 @@ export function mutants(source) {
   const allowed = (at) => !comments.some(([a, b]) => at >= a && at < b) && !FROZEN_LINE.test(lineText(at));
   const found = [];
   const add = (at, original, replacement, kind) => {
-    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), text: lineText(at).trim(), fn: functionAt(source, at) });
+    if (!allowed(at)) return;
+    const raw = lineText(at);
+    const column = at - lineStarts[lineOf(at) - 1] - (raw.length - raw.trimStart().length); // in the trimmed line
+    const next = lineStarts[lineOf(at)] === undefined ? '' : lineText(lineStarts[lineOf(at)]).trim();
+    found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), column, text: raw.trim(), next, fn: functionAt(source, at) });
   };
   for (const [pattern, replacement, kind] of SWAPS) for (const m of source.matchAll(pattern)) add(m.index, m[0], replacement, kind);
   for (const m of source.matchAll(/(?<![\w.])(\d+\.\d*|\d*\.\d+|\d+)(e-?\d+)?[ui]?(?![\w.])/g)) {
@@ -284,10 +347,12 @@ async function mutateShader(name, compile, limit) {
   if (!baseline.passed) throw new Error(`${name}: its tests fail before any mutation (${tests.join(', ')}):\n${baseline.output.slice(-2000)}`);
   const all = mutants(original).slice(0, limit);
   // Compile mutants as the kernels do: alone, or behind the shared WGSL the original needs (one
-  // snippet or all of them; a snippet may name a binding only some shaders declare).
+  // snippet, two of them (Adam's: optimizer-common and row-gradients), or all of them; a snippet
+  // may name a binding only some shaders declare).
   const shared = sharedSnippets();
+  const pairs = shared.flatMap((a, i) => shared.slice(i + 1).map((b) => `${a}\n${b}\n`));
   let prefix = null;
-  for (const candidate of ['', ...shared.map((snippet) => `${snippet}\n`), `${shared.join('\n')}\n`]) {
+  for (const candidate of ['', ...shared.map((snippet) => `${snippet}\n`), ...pairs, `${shared.join('\n')}\n`]) {
     if ((await compile(candidate + original)).length === 0) {
       prefix = candidate;
       break;
@@ -299,7 +364,7 @@ async function mutateShader(name, compile, limit) {
   try {
     for (const [i, mutant] of all.entries()) {
       const code = apply(original, mutant);
-      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim(), `${name}:${mutant.fn}`);
+      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim(), `${name}:${mutant.fn}`, mutant.column + (mutant.original.length - mutant.original.trimStart().length), mutant.next);
       const errors = reason || prefix === null ? [] : await compile(prefix + code);
       let status;
       let seconds = 0;
@@ -317,7 +382,7 @@ async function mutateShader(name, compile, limit) {
       }
       const where = `${name}:${mutant.line}`;
       console.log(`${String(i + 1).padStart(3)}/${all.length} ${status.padEnd(13)} ${where} ${mutant.kind}: '${mutant.original.trim()}' -> '${mutant.replacement.trim()}'${seconds ? ` (${seconds.toFixed(1)} s)` : ''}`);
-      results.push({ line: mutant.line, text: mutant.text, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status, ...(reason ? { reason } : {}) });
+      results.push({ line: mutant.line, column: mutant.column + (mutant.original.length - mutant.original.trimStart().length), text: mutant.text, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status, ...(reason ? { reason } : {}) });
     }
   } finally {
     restore();
@@ -357,7 +422,7 @@ function rescore(summary) {
     for (const r of entry.mutantsTried) {
       r.text ??= lines[r.line - 1].trim();
       const fn = functionAt(source, lines.slice(0, r.line - 1).join('\n').length + 1);
-      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement, `${name}:${fn}`) : null;
+      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement, `${name}:${fn}`, r.column, lines[r.line]?.trim()) : null;
       if (reason) Object.assign(r, { status: 'equivalent', reason });
     }
     Object.assign(entry, tally(entry.mutantsTried));
