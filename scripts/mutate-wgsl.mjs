@@ -108,6 +108,20 @@ const EQUIVALENT = [
     reason: "max-pool's forward: the extra pass at t = 0 sets best = max(x[first], x[first]), which is x[first] itself (NaN and -0 included), so the loop reaches t = 1 with best unchanged",
   },
   {
+    line: /^if \(n >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    in: ['embedding.wgsl:forward'],
+    reason: "the extra invocation (n = count = N) reads ids[N], clamped to ids[N - 1], so it takes token N - 1's branch; each of its writes out[N·D + d] clamps to out's last element, and its last one (d = D - 1) is the value token N - 1's own invocation writes there (values[row·D + D - 1], or 0): whatever the interleaving, the element ends with that value",
+  },
+  {
+    line: /^(var hi = u32\(uniqueCount\[0\]\);|if \(u >= params\.count \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \})$/,
+    from: '0',
+    to: '1',
+    in: ['embedding.wgsl:rowOf', 'embedding.wgsl:backward', 'embedding.wgsl:backward4'],
+    reason: "uniqueCount has one element (an index's uniqueCountTensor, i32 [1], bound at its 4 bytes): index 1 is clamped to 0",
+  },
+  {
     line: /^if \(u >= rowSpec\[0\] \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \}$/,
     from: '0',
     to: '1',
