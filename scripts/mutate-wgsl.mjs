@@ -115,6 +115,13 @@ const EQUIVALENT = [
     reason: "the extra invocation (n = count = N) reads ids[N], clamped to ids[N - 1], so it takes token N - 1's branch; each of its writes out[N·D + d] clamps to out's last element, and its last one (d = D - 1) is the value token N - 1's own invocation writes there (values[row·D + D - 1], or 0): whatever the interleaving, the element ends with that value",
   },
   {
+    line: /^while \(hi - lo > 1u\) \{$/,
+    from: '1u',
+    to: '2u',
+    in: ['embedding.wgsl:rowOf'],
+    reason: "the search stops with hi - lo = 2 and may return lo one below the id whose run holds k; backwardPieces(4)'s loop over u then first meets an empty run (rowStarts[lo + 1] <= k), writes 0 to partials at k, and the next u writes the run's sum to that same index, in the same invocation",
+  },
+  {
     line: /^(var hi = u32\(uniqueCount\[0\]\);|if \(u >= params\.count \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \})$/,
     from: '0',
     to: '1',
