@@ -31,6 +31,9 @@ const TEST_TIMEOUT_MS = 300_000;
  * out-of-bounds storage index to the last element (WebGPU lets an implementation clamp, discard
  * the write, or read 0; Dawn clamps). An entry with `in` holds only in those functions
  * ('shader.wgsl:function', the function the mutant is in); without it, wherever its line appears.
+ * An entry with `before` holds only for the mutant whose (trimmed) line up to it ends with that text,
+ * where a line holds the same swap twice and only one is equivalent; one with `next`, only where the
+ * (trimmed) line after the mutant's matches it, where the same line appears twice in a function.
  */
 const EQUIVALENT = [
   {
@@ -60,6 +63,13 @@ const EQUIVALENT = [
     to: '>',
     in: ['masked-mean-pool.wgsl:broadcast'],
     reason: 'in the extra invocation (i = count = B·D) every index clamps to the last: it writes dx[last] = mask[last] != 0 ? shares[last] : 0, what the invocation of (B - 1, D - 1) writes there',
+  },
+  {
+    line: /^if \(i >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    in: ['mean-pool.wgsl:backward', 'mean-pool.wgsl:backward4'],
+    reason: 'in the extra invocation (i = count = B·steps, so b = B) every index clamps to the last (out is [B, steps, D], src [B, D] or [B, 1, D], each bound at its size; as vec4s in backward4): for each d (each quad) it writes out[last] = src[last] / divisor, what the invocation of (B - 1, steps - 1) writes there at d = D - 1 (the last quad)',
   },
   {
     line: /^correct\[0\] = n;$/,
@@ -97,11 +107,138 @@ const EQUIVALENT = [
     to: '0u',
     reason: "max-pool's forward: the extra pass at t = 0 sets best = max(x[first], x[first]), which is x[first] itself (NaN and -0 included), so the loop reaches t = 1 with best unchanged",
   },
+  {
+    line: /^if \(n >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    in: ['embedding.wgsl:forward'],
+    reason: "the extra invocation (n = count = N) reads ids[N], clamped to ids[N - 1], so it takes token N - 1's branch; each of its writes out[N·D + d] clamps to out's last element, and its last one (d = D - 1) is the value token N - 1's own invocation writes there (values[row·D + D - 1], or 0): whatever the interleaving, the element ends with that value",
+  },
+  {
+    line: /^while \(hi - lo > 1u\) \{$/,
+    from: '1u',
+    to: '2u',
+    in: ['embedding.wgsl:rowOf'],
+    reason: "the search stops with hi - lo = 2 and may return lo one below the id whose run holds k; backwardPieces(4)'s loop over u then first meets an empty run (rowStarts[lo + 1] <= k), writes 0 to partials at k, and the next u writes the run's sum to that same index, in the same invocation",
+  },
+  {
+    line: /^(var hi = u32\(uniqueCount\[0\]\);|if \(u >= params\.count \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \})$/,
+    from: '0',
+    to: '1',
+    in: ['embedding.wgsl:rowOf', 'embedding.wgsl:backward', 'embedding.wgsl:backward4'],
+    reason: "uniqueCount has one element (an index's uniqueCountTensor, i32 [1], bound at its 4 bytes): index 1 is clamped to 0",
+  },
+  {
+    line: /^if \(u >= rowSpec\[0\] \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \}$/,
+    from: '0',
+    to: '1',
+    before: 'uniqueCount[',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'uniqueCount has one element (an index\'s uniqueCountTensor, i32 [1], bound at its 4 bytes): index 1 is clamped to 0',
+  },
+  {
+    line: /^if \(id < firstRow \|\| id >= firstRow \+ rowSpec\[3\]\) \{ return; \}$/,
+    from: '3',
+    to: '4',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'rowSpec has four elements (optimizerRowUpdate uploads [invocations, D, firstRow, rows], bound at its 16 bytes): index 4 is clamped to 3',
+  },
+  {
+    line: /^for \(; column \+ 4u <= dim; column \+= 4u\) \{$/,
+    from: '4u',
+    to: '5u',
+    before: 'column + ',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'column + 5 <= dim is column + 4 < dim: the quad that ends the row exactly (column + 4 = dim) goes to the partial-quad path instead, which with lanes = 4 loads, steps and stores the same four values with the same adamStep',
+  },
+  {
+    line: /^for \(; column \+ 4u <= dim; column \+= 4u\) \{$/,
+    from: '<=',
+    to: '<',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'as 4u -> 5u there: the quad that ends the row exactly goes to the partial-quad path, which with lanes = 4 computes and stores the same four values',
+  },
+  {
+    line: /^if \(column < dim\) \{$/,
+    from: '<',
+    to: '<=',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'the extra case column = dim has lanes = 0: both loops over k < lanes are empty, so nothing is loaded or stored',
+  },
+  {
+    line: /^var [wmv] = vec4f\(0\.0\);$/,
+    from: '0.0',
+    to: '1.0',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    reason: 'only lanes k < lanes of the partial quad are loaded over this start and stored: lanes past D start at 1 instead of 0, are stepped, and are never stored',
+  },
+  {
+    line: /^for \(var k = 0u; k < lanes; k\+\+\) \{$/,
+    from: '<',
+    to: '<=',
+    in: ['optimizer-adam.wgsl:adamRows'],
+    next: /^w\[k\] = tableRows\[at \+ column \+ k\];$/,
+    reason: 'only in the loading loop (the storing one, the same line, is killed): lanes is 1 to 3 there, so k = lanes is a lane of the vec4 past D, loaded (from the next row, or clamped) and stepped but never stored',
+  },
+  {
+    line: /^return loadQuad\(id \* params\.dim, 4u \* q, params\.dim - 1u\);$/,
+    from: '- 1u',
+    to: '',
+    in: ['mean-pool.wgsl:gatheredQuad'],
+    reason: "loadQuad's last only bounds the columns d + k past it: with last = D instead of D - 1 the lanes past D read column D (the next row's first value, or clamped at the table's end) instead of D - 1; forwardGathered sums those lanes but storeQuad, with its own last = D - 1, never stores them",
+  },
+  {
+    line: /^return loadQuad\(id \* params\.dim, 4u \* q, params\.dim - 1u\);$/,
+    from: '-',
+    to: '+',
+    in: ['mean-pool.wgsl:gatheredQuad'],
+    reason: 'as dropping the - 1u: with last = D + 1 only lanes past D read other values (columns D or D + 1, clamped at the end), and those lanes are never stored',
+  },
+  {
+    line: /^return loadQuad\(id \* params\.dim, 4u \* q, params\.dim - 1u\);$/,
+    from: '1u',
+    to: '0u',
+    in: ['mean-pool.wgsl:gatheredQuad'],
+    reason: 'as dropping the - 1u (last = D): only lanes past D read other values, and those lanes are never stored',
+  },
+  {
+    line: /^let quads = \(params\.dim \+ 3u\) \/ 4u;$/,
+    from: '3u',
+    to: '4u',
+    in: ['mean-pool.wgsl:forwardGathered'],
+    reason: 'forwardGathered runs only for D not a multiple of 4 (meanPoolGatheredForward takes forwardGathered4 otherwise), and then (D + 4) / 4 = (D + 3) / 4 = ceil(D / 4)',
+  },
+  {
+    line: /^for \(; t \+ 4u <= params\.steps; t \+= 4u\) \{$/,
+    from: '+',
+    to: '-',
+    in: ['mean-pool.wgsl:forwardGathered', 'mean-pool.wgsl:forwardGathered4'],
+    reason: 't - 4u <= steps wraps at t = 0 (u32) and is false: the four-step loop never runs, and the one-step loop after it adds every step from t = 0 in the same order, bit for bit',
+  },
+  {
+    line: /^for \(; t \+ 4u <= params\.steps; t \+= 4u\) \{$/,
+    from: '4u',
+    to: '5u',
+    before: 't + ',
+    in: ['mean-pool.wgsl:forwardGathered', 'mean-pool.wgsl:forwardGathered4'],
+    reason: 't + 5 <= steps is t + 4 < steps: a last whole quad of steps (t + 4 = steps) is added by the one-step loop instead, the same terms in the same order',
+  },
+  {
+    line: /^for \(; t \+ 4u <= params\.steps; t \+= 4u\) \{$/,
+    from: '<=',
+    to: '<',
+    in: ['mean-pool.wgsl:forwardGathered', 'mean-pool.wgsl:forwardGathered4'],
+    reason: 'as 4u -> 5u there: a last whole quad of steps is added one step at a time by the next loop, in the same order',
+  },
 ];
 
-/** The reason `text`'s mutant (in function `where`, 'shader.wgsl:function') is equivalent, or null. */
-function equivalence(text, original, replacement, where) {
-  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement && (!e.in || e.in.includes(where)))?.reason ?? null;
+/**
+ * The reason `text`'s mutant (in function `where`, 'shader.wgsl:function'; at `column` of the trimmed
+ * line, when known) is equivalent, or null.
+ */
+function equivalence(text, original, replacement, where, column, next) {
+  const at = (e) => (!e.before || (column != null && text.slice(0, column).endsWith(e.before))) && (!e.next || (next != null && e.next.test(next)));
+  return EQUIVALENT.find((e) => e.line.test(text) && e.from === original && e.to === replacement && (!e.in || e.in.includes(where)) && at(e))?.reason ?? null;
 }
 
 /** The name of the WGSL function that byte `at` of `source` is in (the last `fn` before it), or null. */
@@ -182,7 +319,11 @@ export function mutants(source) {
   const allowed = (at) => !comments.some(([a, b]) => at >= a && at < b) && !FROZEN_LINE.test(lineText(at));
   const found = [];
   const add = (at, original, replacement, kind) => {
-    if (allowed(at)) found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), text: lineText(at).trim(), fn: functionAt(source, at) });
+    if (!allowed(at)) return;
+    const raw = lineText(at);
+    const column = at - lineStarts[lineOf(at) - 1] - (raw.length - raw.trimStart().length); // in the trimmed line
+    const next = lineStarts[lineOf(at)] === undefined ? '' : lineText(lineStarts[lineOf(at)]).trim();
+    found.push({ at, length: original.length, original, replacement, kind, line: lineOf(at), column, text: raw.trim(), next, fn: functionAt(source, at) });
   };
   for (const [pattern, replacement, kind] of SWAPS) for (const m of source.matchAll(pattern)) add(m.index, m[0], replacement, kind);
   for (const m of source.matchAll(/(?<![\w.])(\d+\.\d*|\d*\.\d+|\d+)(e-?\d+)?[ui]?(?![\w.])/g)) {
@@ -284,10 +425,12 @@ async function mutateShader(name, compile, limit) {
   if (!baseline.passed) throw new Error(`${name}: its tests fail before any mutation (${tests.join(', ')}):\n${baseline.output.slice(-2000)}`);
   const all = mutants(original).slice(0, limit);
   // Compile mutants as the kernels do: alone, or behind the shared WGSL the original needs (one
-  // snippet or all of them; a snippet may name a binding only some shaders declare).
+  // snippet, two of them (Adam's: optimizer-common and row-gradients), or all of them; a snippet
+  // may name a binding only some shaders declare).
   const shared = sharedSnippets();
+  const pairs = shared.flatMap((a, i) => shared.slice(i + 1).map((b) => `${a}\n${b}\n`));
   let prefix = null;
-  for (const candidate of ['', ...shared.map((snippet) => `${snippet}\n`), `${shared.join('\n')}\n`]) {
+  for (const candidate of ['', ...shared.map((snippet) => `${snippet}\n`), ...pairs, `${shared.join('\n')}\n`]) {
     if ((await compile(candidate + original)).length === 0) {
       prefix = candidate;
       break;
@@ -299,7 +442,7 @@ async function mutateShader(name, compile, limit) {
   try {
     for (const [i, mutant] of all.entries()) {
       const code = apply(original, mutant);
-      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim(), `${name}:${mutant.fn}`);
+      const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim(), `${name}:${mutant.fn}`, mutant.column + (mutant.original.length - mutant.original.trimStart().length), mutant.next);
       const errors = reason || prefix === null ? [] : await compile(prefix + code);
       let status;
       let seconds = 0;
@@ -317,7 +460,7 @@ async function mutateShader(name, compile, limit) {
       }
       const where = `${name}:${mutant.line}`;
       console.log(`${String(i + 1).padStart(3)}/${all.length} ${status.padEnd(13)} ${where} ${mutant.kind}: '${mutant.original.trim()}' -> '${mutant.replacement.trim()}'${seconds ? ` (${seconds.toFixed(1)} s)` : ''}`);
-      results.push({ line: mutant.line, text: mutant.text, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status, ...(reason ? { reason } : {}) });
+      results.push({ line: mutant.line, column: mutant.column + (mutant.original.length - mutant.original.trimStart().length), text: mutant.text, kind: mutant.kind, original: mutant.original.trim(), replacement: mutant.replacement.trim(), status, ...(reason ? { reason } : {}) });
     }
   } finally {
     restore();
@@ -357,7 +500,7 @@ function rescore(summary) {
     for (const r of entry.mutantsTried) {
       r.text ??= lines[r.line - 1].trim();
       const fn = functionAt(source, lines.slice(0, r.line - 1).join('\n').length + 1);
-      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement, `${name}:${fn}`) : null;
+      const reason = r.status === 'survived' || r.status === 'equivalent' ? equivalence(r.text, r.original, r.replacement, `${name}:${fn}`, r.column, lines[r.line]?.trim()) : null;
       if (reason) Object.assign(r, { status: 'equivalent', reason });
     }
     Object.assign(entry, tally(entry.mutantsTried));

@@ -46,6 +46,15 @@ describe('dense kernels', () => {
     }
   }
 
+  // 260 units: the bias gradient's one invocation per unit takes 5 workgroups of 64, a 2-D dispatch
+  // in tests (test/setup.ts), so its index's gid.y term is used (the other entry points get there
+  // with B·O, B·I or I·O past 192 above).
+  it('the bias gradient over 260 units (a 2-D dispatch) matches the reference', async () => {
+    const [batch, units] = [3, 260];
+    const dys = randomFloats(batch * units, 7);
+    expectClose(await denseBiasGradient(gpu(), gpu().upload(dys, [batch, units])).read(), denseBiasGradientReference(dys, batch, units), TOLERANCE);
+  });
+
   it('gradients agree with central differences of the float64 forward', async () => {
     const [batch, inputs, units] = [5, 17, 3];
     const xs = Float64Array.from(randomFloats(batch * inputs, 1));

@@ -171,6 +171,49 @@ describe('row-sparse gradients', () => {
     index.dispose();
   });
 
+  // Rows 7 wide: one quad, then 3 lanes (a quad at column 4 would write the next row's first value);
+  // 9 touched rows, more than the 7 columns (no bound on u but the row counts); rows 3, 4, 5 touch
+  // each other and row 6 is left out, so a write past a row's end shows.
+  it('the row update moves exactly the touched rows of a table 7 wide, 9 of them, as Adam\'s reference does', async () => {
+    const g = gpu();
+    const [vocab, dim, iterations] = [24, 7, 2];
+    const optimizer = new LazyAdam({ learningRate: 0.01 });
+    const host = [random(vocab * dim, 31), random(vocab * dim, 32).map(Math.abs), random(vocab * dim, 33).map(Math.abs)];
+    const ids = Int32Array.from([3, 4, 5, 9, 10, 14, 17, 20, 23, 4]);
+    const csr = embeddingGradientIndex(ids, vocab);
+    expect(csr.rowIds.length).toBe(9);
+    const index = uploadEmbeddingGradientIndex(g, csr);
+    const rows = random(csr.rowIds.length * dim, 34);
+    const [table, momentum, velocity] = host.map((h) => g.upload(h, [vocab, dim]));
+    optimizerRowUpdate(g, optimizer, table, [momentum, velocity], g.upload(rows), index, iterations);
+    csr.rowIds.forEach((id, u) => {
+      const row = (a: Float32Array) => a.subarray(id * dim, (id + 1) * dim);
+      optimizer.reference(row(host[0]), rows.subarray(u * dim, (u + 1) * dim), [row(host[1]), row(host[2])], iterations);
+    });
+    for (const [k, t] of [table, momentum, velocity].entries()) expect(Buffer.from(((await t.read()) as Float32Array).buffer).equals(Buffer.from(host[k].buffer))).toBe(true);
+    index.dispose();
+  });
+
+  // The dispatch covers the host's count of rows (index.uniqueCount, the room of a captured step's
+  // index, for which the gradient is checked); were the GPU's U ever larger, rows past that count
+  // stay as they are rather than read a gradient row past the checked ones.
+  it('the row update stops at the host\'s row count even when the GPU\'s U says more', async () => {
+    const g = gpu();
+    const [vocab, dim] = [12, 8];
+    const optimizer = new LazyAdam({ learningRate: 0.01 });
+    const csr = embeddingGradientIndex(Int32Array.of(1, 4, 6), vocab);
+    const full = uploadEmbeddingGradientIndex(g, csr);
+    const index = { ...full, uniqueCount: 2 }; // U = 3 on the GPU
+    const hostTable = random(vocab * dim, 41);
+    const [table, momentum, velocity] = [hostTable, new Float32Array(vocab * dim), new Float32Array(vocab * dim)].map((h) => g.upload(h, [vocab, dim]));
+    optimizerRowUpdate(g, optimizer, table, [momentum, velocity], g.upload(random(3 * dim, 42)), index, 0);
+    const moved = (await table.read()) as Float32Array;
+    const row = (a: Float32Array, v: number) => Array.from(a.subarray(v * dim, (v + 1) * dim));
+    for (const v of [1, 4]) expect(row(moved, v)).not.toEqual(row(hostTable, v));
+    expect(row(moved, 6)).toEqual(row(hostTable, 6));
+    full.dispose();
+  });
+
   for (const dim of [16, 5]) {
     it(`the embedding's row gradient holds exactly the dense gradient's nonzero rows (D = ${dim})`, async () => {
       const g = gpu();
