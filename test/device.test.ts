@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { formatAdapter, getDevice, NoWebGPUError, type GpuContext } from '../src/gpu/device.js';
+import { formatAdapter, getDevice, NoWebGPUError, SWIFTSHADER_ICD, type GpuContext } from '../src/gpu/device.js';
 
 describe('getDevice in Node', () => {
   let gpu: GpuContext;
@@ -121,6 +121,30 @@ describe.runIf(process.platform === 'linux')('the waiting thread yields to Swift
     // A Gpu created while the kept device is in use gets a device of its own, and its threads the lowest priority.
     expect(fresh).toBe(true);
     expect(afterThird).toBeGreaterThan(threads);
+  });
+
+  // Vitest ends a test file's worker thread after its last afterAll; with a pipeline still compiling
+  // there, Dawn's binding aborted the whole process ("Promise not resolved or rejected:
+  // createComputePipelineAsync()"). Gpu.close() now settles pending compilations first.
+  const closing = `
+    import { Worker } from 'node:worker_threads';
+    const worker = new Worker(\`
+      import { parentPort } from 'node:worker_threads';
+      import { Gpu } from \${JSON.stringify(${JSON.stringify(new URL('../dist/node.js', import.meta.url).href)})};
+      const gpu = await Gpu.create({ forceSwiftShader: true });
+      const x = gpu.upload(new Float32Array(64));
+      const code = '@group(0) @binding(1) var<storage, read_write> x: array<f32>; @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { x[g.x] = x[g.x] * 2.0 + 1.0; }';
+      gpu.prepare('pending', code, 'main', [x], [1]).catch(() => {});
+      await gpu.close();
+      parentPort.postMessage('closed');\`, { eval: true, type: 'module' });
+    worker.on('message', (m) => { console.log(m); worker.terminate(); });
+    worker.on('exit', () => console.log('worker ended'));`;
+
+  it('settles pending pipeline compilations before Gpu.close() hands the device back, so a thread can end', () => {
+    const env = { ...process.env, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES || SWIFTSHADER_ICD };
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', closing], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(child.stderr).not.toMatch(/Promise not resolved/);
+    expect({ status: child.status, lines: child.stdout.trim().split('\n') }).toEqual({ status: 0, lines: ['closed', 'worker ended'] });
   });
 
   it('leaves the priority alone when asked to', () => {

@@ -245,8 +245,11 @@ export class Gpu {
    * Done with this Gpu: its pooled buffers are destroyed and a device it made (`create`) is handed
    * back (device.ts `releaseDevice`: destroyed, or in Node on SwiftShader kept for the next `create`).
    * Tensors still held stay valid until freed; a device passed to the constructor is its owner's.
+   * The device is handed back at once, or, when pipelines are still compiling, once they have
+   * settled (the promise resolves then): Dawn's Node binding aborts the process when a thread ends with a
+   * `createComputePipelineAsync` unanswered.
    */
-  close(): void {
+  close(): Promise<void> {
     this.device.removeEventListener('uncapturederror', this.onUncapturedError);
     this.trim();
     for (const u of this.freeUniforms) u.destroy();
@@ -255,7 +258,9 @@ export class Gpu {
     this.stagingPool = [];
     const release = this.releaseDevice;
     this.releaseDevice = null;
-    release?.();
+    // At once when nothing is compiling, so that a Gpu.create right after gets the kept device.
+    if (this.compiling.size === 0) return Promise.resolve(release?.());
+    return Promise.allSettled(this.compiling.values()).then(() => release?.());
   }
 
   describe(): string {
