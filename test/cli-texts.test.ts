@@ -126,10 +126,11 @@ describe('train --texts on folders, then predict, evaluate and export', () => {
       return Number(result.stderr.match(/peak-rss-kib (\d+)/)![1]);
     };
     // The heap settles over the first few thousand lines (measured: +18 MB from 2,000 to 20,000 lines,
-    // +1 MB from 20,000 to 60,000); holding 40,000 more rows of 250 ids would be 40 MB of ids alone.
+    // +1 MB from 20,000 to 60,000, but once 16.5 MB on a loaded machine, where the collector runs
+    // later); holding 40,000 more rows of 250 ids would be 40 MB of ids alone.
     const small = measure(20_000);
     const large = measure(60_000);
-    expect(large - small, `peak RSS ${small} KiB for 20,000 lines, ${large} KiB for 60,000`).toBeLessThan(16 * 1024);
+    expect(large - small, `peak RSS ${small} KiB for 20,000 lines, ${large} KiB for 60,000`).toBeLessThan(24 * 1024);
   }, 240_000);
 
   it('predict stops quietly (exit 0, nothing on stderr) when its reader goes away, as `| head -n 1`', () => {
