@@ -21,8 +21,14 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dirname, '..');
 const SHADERS = join(ROOT, 'shaders');
 const SUMMARY = join(ROOT, 'bench', 'results', 'wgsl-mutation.json');
-/** Per mutant: the covering tests on SwiftShader take seconds; a mutant that hangs a loop is killed by time. */
-const TEST_TIMEOUT_MS = 300_000;
+/**
+ * Per mutant, a run of the covering tests may take this many times the unmutated run's time, plus
+ * TEST_TIMEOUT_SLACK_MS, before it counts as timed out (detected, as in Stryker): a mutant that makes
+ * a GPU loop endless hangs SwiftShader until then. A fixed 300 s made embedding.wgsl's binary-search
+ * mutants cost 5 minutes each.
+ */
+const TEST_TIMEOUT_FACTOR = 2;
+const TEST_TIMEOUT_SLACK_MS = 30_000;
 
 // ---- mutants ----
 
@@ -409,9 +415,9 @@ async function compiler() {
   };
 }
 
-function runTests(tests) {
+function runTests(tests, timeout = undefined) {
   const started = performance.now();
-  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--bail=1', ...tests], { cwd: ROOT, encoding: 'utf8', timeout: TEST_TIMEOUT_MS });
+  const run = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--bail=1', ...tests], { cwd: ROOT, encoding: 'utf8', timeout });
   return { passed: run.status === 0, timedOut: run.error?.code === 'ETIMEDOUT' || run.signal === 'SIGTERM', seconds: (performance.now() - started) / 1000, output: `${run.stdout}\n${run.stderr}` };
 }
 
@@ -451,7 +457,7 @@ async function mutateShader(name, compile, limit) {
       else {
         writeFileSync(file, code);
         try {
-          const run = runTests(tests);
+          const run = runTests(tests, Math.round(TEST_TIMEOUT_FACTOR * baseline.seconds * 1000 + TEST_TIMEOUT_SLACK_MS));
           seconds = run.seconds;
           status = run.timedOut ? 'timeout' : run.passed ? 'survived' : 'killed';
         } finally {
