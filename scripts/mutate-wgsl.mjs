@@ -135,6 +135,28 @@ const EQUIVALENT = [
     reason: "uniqueCount has one element (an index's uniqueCountTensor, i32 [1], bound at its 4 bytes): index 1 is clamped to 0",
   },
   {
+    line: /^if \(u >= params\.count \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return -1; \}$/,
+    from: '0',
+    to: '1',
+    in: ['rows.wgsl:tableRow'],
+    reason: "uniqueCount has one element (an index's uniqueCountTensor, i32 [1], bound at its 4 bytes): index 1 is clamped to 0",
+  },
+  {
+    line: /^if \(u >= params\.count \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return -1; \}$/,
+    from: '>=',
+    to: '>',
+    before: 'if (u ',
+    in: ['rows.wgsl:tableRow'],
+    reason: "the extra invocation u = count passes the first test but not the second: count is the index's host uniqueCount, U itself or a captured step's capacity, and the GPU's U is at most that, so u >= U returns it",
+  },
+  {
+    line: /^if \(.*\) \{ return -1; \}$/,
+    from: '1',
+    to: '2',
+    in: ['rows.wgsl:tableRow'],
+    reason: 'tableRow returns -1 for "no row here", and its caller only asks t < 0: -2 answers the same',
+  },
+  {
     line: /^if \(u >= rowSpec\[0\] \|\| u >= u32\(uniqueCount\[0\]\)\) \{ return; \}$/,
     from: '0',
     to: '1',
@@ -432,24 +454,32 @@ async function mutateShader(name, compile, limit) {
   const all = mutants(original).slice(0, limit);
   // Compile mutants as the kernels do: alone, or behind the shared WGSL the original needs (one
   // snippet, two of them (Adam's: optimizer-common and row-gradients), or all of them; a snippet
-  // may name a binding only some shaders declare).
+  // may name a binding only some shaders declare). A snippet itself compiles only in front of a
+  // shader that declares what it reads (row-quads.wgsl: `src` and `out`): then each shader that is
+  // not a snippet is tried behind it, the other snippets in front.
   const shared = sharedSnippets();
   const pairs = shared.flatMap((a, i) => shared.slice(i + 1).map((b) => `${a}\n${b}\n`));
-  let prefix = null;
-  for (const candidate of ['', ...shared.map((snippet) => `${snippet}\n`), ...pairs, `${shared.join('\n')}\n`]) {
-    if ((await compile(candidate + original)).length === 0) {
-      prefix = candidate;
+  const others = shared.filter((snippet) => snippet !== original);
+  const hosts = others.length < shared.length ? readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')).map((f) => readFileSync(join(SHADERS, f), 'utf8')).filter((host) => !shared.includes(host)) : [];
+  const contexts = [
+    ...['', ...shared.map((snippet) => `${snippet}\n`), ...pairs, `${shared.join('\n')}\n`].map((before) => ({ before, after: '' })),
+    ...hosts.map((host) => ({ before: others.map((snippet) => `${snippet}\n`).join(''), after: `\n${host}` })),
+  ];
+  let context = null;
+  for (const candidate of contexts) {
+    if ((await compile(candidate.before + original + candidate.after)).length === 0) {
+      context = candidate;
       break;
     }
   }
-  if (prefix === null) console.warn(`${name}: does not compile alone nor behind the shared WGSL: every mutant goes to the tests`);
+  if (context === null) console.warn(`${name}: does not compile alone, behind the shared WGSL nor in front of a shader: every mutant goes to the tests`);
   const results = [];
   restore = () => writeFileSync(file, original);
   try {
     for (const [i, mutant] of all.entries()) {
       const code = apply(original, mutant);
       const reason = equivalence(mutant.text, mutant.original.trim(), mutant.replacement.trim(), `${name}:${mutant.fn}`, mutant.column + (mutant.original.length - mutant.original.trimStart().length), mutant.next);
-      const errors = reason || prefix === null ? [] : await compile(prefix + code);
+      const errors = reason || context === null ? [] : await compile(context.before + code + context.after);
       let status;
       let seconds = 0;
       if (reason) status = 'equivalent';
