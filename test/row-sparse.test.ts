@@ -38,8 +38,10 @@ describe('row-sparse gradients', () => {
       const table = g.upload(hostTable, [vocab, dim]);
       expect(table.chunks.length).toBe(maxBindingBytes ? 3 : 1);
       const rowIds = Int32Array.from(new Set(ids)).sort();
-      const update = random(index.uniqueCount * dim, 9);
-      scatterRows(g, index, g.upload(update), table);
+      // As a captured step's index: room for 3 rows more than U, whose compact rows hold values.
+      const room = { ...index, uniqueCount: index.uniqueCount + 3 };
+      const update = random(room.uniqueCount * dim, 9);
+      scatterRows(g, room, g.upload(update), table);
       scatterRowsReference(hostTable, rowIds, update, dim);
       expect(await table.read()).toEqual(hostTable);
       table.dispose();
