@@ -456,14 +456,14 @@ async function mutateShader(name, compile, limit) {
   // snippet, two of them (Adam's: optimizer-common and row-gradients), or all of them; a snippet
   // may name a binding only some shaders declare). A snippet itself compiles only in front of a
   // shader that declares what it reads (row-quads.wgsl: `src` and `out`): then each shader that is
-  // not a snippet is tried behind it, the other snippets in front.
+  // not a snippet is tried behind it, alone or with another snippet in front.
   const shared = sharedSnippets();
   const pairs = shared.flatMap((a, i) => shared.slice(i + 1).map((b) => `${a}\n${b}\n`));
   const others = shared.filter((snippet) => snippet !== original);
   const hosts = others.length < shared.length ? readdirSync(SHADERS).filter((f) => f.endsWith('.wgsl')).map((f) => readFileSync(join(SHADERS, f), 'utf8')).filter((host) => !shared.includes(host)) : [];
   const contexts = [
     ...['', ...shared.map((snippet) => `${snippet}\n`), ...pairs, `${shared.join('\n')}\n`].map((before) => ({ before, after: '' })),
-    ...hosts.map((host) => ({ before: others.map((snippet) => `${snippet}\n`).join(''), after: `\n${host}` })),
+    ...hosts.flatMap((host) => ['', ...others.map((snippet) => `${snippet}\n`)].map((before) => ({ before, after: `\n${host}` }))),
   ];
   let context = null;
   for (const candidate of contexts) {
