@@ -208,6 +208,27 @@ const EQUIVALENT = [
     next: /^w\[k\] = tableRows\[at \+ column \+ k\];$/,
     reason: 'only in the loading loop (the storing one, the same line, is killed): lanes is 1 to 3 there, so k = lanes is a lane of the vec4 past D, loaded (from the next row, or clamped) and stepped but never stored',
   },
+  ...['1u', '2u', '3u'].map((k) => ({
+    line: /^return vec4f\(src\[row \+ d\], src\[row \+ min\(d \+ 1u, last\)\], src\[row \+ min\(d \+ 2u, last\)\], src\[row \+ min\(d \+ 3u, last\)\]\);$/,
+    from: `min(d + ${k}, last)`,
+    to: `(d + ${k})`,
+    in: ['row-quads.wgsl:loadQuad'],
+    reason: "only a lane past `last` reads another value (column d + k of the next row, or clamped at the buffer's end, instead of the last column repeated): every caller's lanes are independent (sums, scalings) and storeQuad never stores a lane past `last`",
+  })),
+  ...['1u', '2u', '3u'].map((k) => ({
+    line: /^return vec4f\(rowGradientAt\(u, d, dim\), rowGradientAt\(u, min\(d \+ 1u, last\), dim\), rowGradientAt\(u, min\(d \+ 2u, last\), dim\), rowGradientAt\(u, min\(d \+ 3u, last\), dim\)\);$/,
+    from: `min(d + ${k}, last)`,
+    to: `(d + ${k})`,
+    in: ['row-gradients.wgsl:rowGradientQuad'],
+    reason: "only a lane past the row's last column reads another value (the next row's, or clamped): its one caller, adamRows, steps the four lanes independently (adamStep is lane-wise) and stores only the lanes below D",
+  })),
+  ...[['- 1u', ''], ['-', '+'], ['1u', '0u']].map(([from, to]) => ({
+    line: /^let last = dim - 1u;$/,
+    from,
+    to,
+    in: ['row-gradients.wgsl:rowGradientQuad'],
+    reason: 'a larger `last` (D or D + 1) changes only the lanes past D - 1, which then read columns D or D + 1 (the next row, or clamped) instead of repeating D - 1: adamRows steps lanes independently and never stores those',
+  })),
   {
     line: /^return loadQuad\(id \* params\.dim, 4u \* q, params\.dim - 1u\);$/,
     from: '- 1u',
