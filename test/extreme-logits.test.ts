@@ -59,6 +59,22 @@ describe('losses at extreme logits, fused or not', () => {
     expectExact('d loss / dz', await bceFromLogitsBackward(gpu(), z, y).read(), gradReference, gradientMagnitude);
   });
 
+  // Where the label agrees with the sign, the loss is log(1 + e^-|z|) alone, tiny, and past |z| = 6.9
+  // (e^-|z| < 1e-3) it comes from binary-classification.wgsl's series u(1 - u(1/2 - u/3)): relative to
+  // the loss itself, only exp's error (3 + 2|z| ulps, WGSL) and the series' few roundings remain.
+  // A series term wrong by u (a `*` made `/`) is 9e-4 off at |z| = 7, far outside that.
+  it('binary-crossentropy.wgsl from logits: a label that agrees with the sign costs log(1 + e^-|z|), to its own last digits', async () => {
+    const magnitudes = [7, 8, 10, 12];
+    const logits = Float32Array.from(magnitudes.flatMap((m) => [m, -m]));
+    const labels = Float32Array.from(magnitudes.flatMap(() => [1, 0]));
+    const want = bceFromLogitsReference(logits, labels).perSample;
+    const losses = await bceFromLogitsLosses(gpu(), gpu().upload(logits), gpu().upload(labels)).perSample.read();
+    logits.forEach((z, i) => {
+      const bound = (3 + 2 * Math.abs(z) + 8) * U * want[i];
+      expect(Math.abs(losses[i] - want[i]), `loss at z = ${z}, y = ${labels[i]}: ${losses[i]} vs ${want[i]}`).toBeLessThanOrEqual(bound);
+    });
+  });
+
   it('binary-crossentropy.wgsl from probabilities: σ(z) saturates at the clip, finite, as Keras\' float32 clip does', async () => {
     // σ(z) in float32: exactly 0 or 1 past |z| ~ 88 (and 1 from z ~ 17): clipped to [1e-7, 1 - 1e-7].
     const probs = LOGITS.map((z) => 1 / (1 + Math.exp(-z)));
