@@ -230,6 +230,13 @@ const EQUIVALENT = [
     reason: 'a larger `last` (D or D + 1) changes only the lanes past D - 1, which then read columns D or D + 1 (the next row, or clamped) instead of repeating D - 1: adamRows steps lanes independently and never stores those',
   })),
   {
+    line: /^return select\(e \/ \(1\.0 \+ e\), 1\.0 \/ \(1\.0 \+ e\), z >= 0\.0\);$/,
+    from: '>=',
+    to: '>',
+    in: ['binary-classification.wgsl:stableSigmoid'],
+    reason: 'only z = ±0 takes the other branch, where e = exp(-0) = 1 and both branches give 1 / 2 = 0.5 exactly (a NaN z fails both tests alike)',
+  },
+  {
     line: /^return loadQuad\(id \* params\.dim, 4u \* q, params\.dim - 1u\);$/,
     from: '- 1u',
     to: '',
