@@ -217,6 +217,15 @@ describe('embedding kernel', () => {
     index.dispose();
   });
 
+  // A batch without tokens has no rows to sum: no pass is dispatched.
+  it('dispatches nothing for the row gradient of an empty batch', () => {
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array(0), 2));
+    const { work, result } = gpu().capture(() => embeddingBackwardRows(gpu(), gpu().zeros([0, 3, 4]), index, 2, 4));
+    expect([work.dispatches, result.shape]).toEqual([0, [4]]);
+    work.dispose();
+    index.dispose();
+  });
+
   it('gives zero rows for ids outside the table', async () => {
     const table = gpu().upload(Float32Array.from({ length: 6 }, (_, i) => i + 1), [2, 3]);
     const ids = gpu().upload(new Int32Array([1, -1, 2, 0]), [2, 2]);
