@@ -97,6 +97,20 @@ describe('binary cross-entropy kernels', () => {
     expect(saturated[3]).toBeCloseTo(-Math.log(CLIP_MIN), 4);
   });
 
+  // sigmoidMinusLabel takes TF's arrangement for z >= 0, (1 - y) - sigmoid(-z), at z = ±0 too, where
+  // sigmoid(-0) = 0.5: with a label that is not 0 or 1 it rounds twice, and differs from 0.5 - y
+  // (one rounding) in the last bit for these labels.
+  it('from logits at z = ±0: the gradient is (1 - y) - 0.5 in float32, as TF arranges it for z >= 0', async () => {
+    const labels = [0.1, 0.3, 0.7].map(Math.fround);
+    const arranged = labels.map((y) => Math.fround(Math.fround(1 - y) - 0.5));
+    expect(arranged.some((g, i) => g !== Math.fround(0.5 - labels[i]))).toBe(true);
+    for (const z of [0, -0]) {
+      // One sample: the gradient's scale 1 / B is 1, so the kernel's value is read unrounded further.
+      const got = await Promise.all(labels.map((y) => bceFromLogitsBackward(gpu(), gpu().upload(Float32Array.of(z)), gpu().upload(Float32Array.of(y))).read()));
+      expect(got.map((g) => g[0]), `z = ${Object.is(z, -0) ? '-0' : z}`).toEqual(arranged);
+    }
+  });
+
   it('clips probabilities at and beyond the bounds, with clip_by_value gradients', async () => {
     // Outside [CLIP_MIN, CLIP_MAX] (0, 1e-9, 1, 1.5, -0.5): clamped loss, zero gradient; on the bounds: gradient passes.
     const ps = new Float32Array([0, 0, 1e-9, 1e-9, 1, 1, CLIP_MIN, CLIP_MIN, CLIP_MAX, CLIP_MAX, 1.5, -0.5, 0.5]);

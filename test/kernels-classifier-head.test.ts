@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Gpu, Tensor } from '../src/gpu/gpu.js';
+import { linearWorkgroups, type Gpu, type Tensor } from '../src/gpu/gpu.js';
 import {
   classifierHeadParams,
   classifierHeadReference,
@@ -65,7 +65,8 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       kernel2: slice(l.kernel2, l.hidden),
       bias2: slice(l.bias2, 1),
     }, l.dim, l.hidden, l.relu);
-    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, expected, dispatches: training.gradients.length };
+    const passes = [training.sample, ...training.gradients, evaluation.sample, evaluation.sums].map((p) => [p.label, p.workgroups]);
+    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, expected, dispatches: training.gradients.length, passes };
   }
 
   // Pieces of the rows for the gradients' sums: one (SwiftShader's), several (a GPU's: 4 of 10
@@ -118,6 +119,21 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       r.expected.correct.slice(s, e).reduce((a, v) => a + v, 0),
     ]);
     expectClose(r.evalMetrics.subarray(0, 130), perChunk, { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  // The timer and profiles name a pass `classifier-head:entry point`; each pass has the invocations
+  // it needs (64 a workgroup): a row each, an output of each piece, a chunk of 2 rows each.
+  it('labels its passes and sizes their dispatches', async () => {
+    const l = layout(4, 3);
+    const wg = (n: number) => [...linearWorkgroups(n, 64), 1];
+    const { passes } = await run(l, 100, 130, 2, 4);
+    expect(passes).toEqual([
+      ['classifier-head:trainSample', wg(130)],
+      ['classifier-head:gradients', wg(headOutputs(l) * 4)],
+      ['classifier-head:sumPieces', wg(headOutputs(l))],
+      ['classifier-head:evaluateSample', wg(130)],
+      ['classifier-head:metricSums', wg(65)],
+    ]);
   });
 
   // The guard reads only the scratch's shape: fake tensors suffice. A third axis, and zero pieces, each alone.

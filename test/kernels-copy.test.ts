@@ -72,6 +72,30 @@ describe('takeRows kernel', () => {
     expect(() => takeRows(gpu(), x, order, gpu().upload(Float32Array.of(0)), out)).toThrow(new TypeError(message));
     expect(() => takeRows(gpu(), x, order, gpu().upload(Int32Array.of(0, 1)), out)).toThrow(new TypeError(message));
   });
+
+  // Whole rows' worth of elements is not enough: out's rows must be x's width (so the size check
+  // alone would let [2, 8] and [8] through for rows of 4).
+  it('refuses an out whose size is whole rows but whose rows are of another width', () => {
+    const { takeRows } = copyModule;
+    const x = gpu().upload(new Int32Array(12), [3, 4]);
+    const [order, start] = [gpu().upload(Int32Array.of(0, 1, 2)), gpu().upload(Int32Array.of(0))];
+    expect(() => takeRows(gpu(), x, order, start, gpu().empty([2, 8], 'i32'))).toThrow('takeRows: out i32 [2, 8] does not take rows of x i32 [3, 4]');
+    expect(() => takeRows(gpu(), x, order, start, gpu().empty([8], 'i32'))).toThrow('takeRows: out i32 [8] does not take rows of x i32 [3, 4]');
+  });
+
+  // The timer and profiles name a dispatch `module:entry point`.
+  it('labels its dispatches copy:copyVec4, copy:copyScalar, copy:takeRows4 and copy:takeRows', () => {
+    const { takeRows } = copyModule;
+    const [order, start] = [gpu().upload(Int32Array.of(0, 1)), gpu().upload(Int32Array.of(0))];
+    const { work } = gpu().capture(() => {
+      copyKernel(gpu(), gpu().zeros([4]));
+      copyKernel(gpu(), gpu().zeros([3]));
+      takeRows(gpu(), gpu().zeros([2, 4]), order, start, gpu().empty([2, 4]));
+      takeRows(gpu(), gpu().zeros([2, 3]), order, start, gpu().empty([2, 3]));
+    });
+    expect(work.commands.flatMap((c) => ('dispatch' in c ? [c.dispatch.label] : []))).toEqual(['copy:copyVec4', 'copy:copyScalar', 'copy:takeRows4', 'copy:takeRows']);
+    work.dispose();
+  });
 });
 
 // Past 65,535 workgroups linearWorkgroups makes the dispatch 2-D, and only then does the shader's index

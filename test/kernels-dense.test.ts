@@ -97,4 +97,18 @@ describe('dense kernels', () => {
     expect(() => denseForward(gpu(), gpu().zeros([4, 16]), gpu().zeros([16]), v)).toThrow('denseForward: expected kernel of shape [16, *], found [16]');
     expect(() => denseInputGradient(gpu(), gpu().zeros([4, 3]), v)).toThrow('denseInputGradient: expected kernel of shape [*, 3], found [3]');
   });
+
+  // The timer and profiles name a dispatch `module:entry point`.
+  it('labels its dispatches dense:forward, dense:inputGradient, dense:kernelGradient and dense:biasGradient', () => {
+    const [x, w, dy] = [gpu().zeros([2, 3]), gpu().zeros([3, 4]), gpu().zeros([2, 4])];
+    const { work } = gpu().capture(() => {
+      denseForward(gpu(), x, w, gpu().zeros([4]));
+      denseInputGradient(gpu(), dy, w);
+      denseKernelGradient(gpu(), x, dy);
+      denseBiasGradient(gpu(), dy);
+    });
+    const labels = work.commands.flatMap((c) => ('dispatch' in c ? [c.dispatch.label] : []));
+    expect(labels).toEqual(['dense:forward', 'dense:inputGradient', 'dense:kernelGradient', 'dense:biasGradient']);
+    work.dispose();
+  });
 });

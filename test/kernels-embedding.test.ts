@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Gpu } from '../src/gpu/gpu.js';
+import { Gpu, linearWorkgroups } from '../src/gpu/gpu.js';
 import {
   embeddingBackward,
   embeddingBackwardReference,
+  embeddingBackwardRows,
   embeddingForward,
   embeddingGradientIndex,
   embeddingReference,
@@ -46,6 +47,20 @@ describe('embedding CSR gradient index', () => {
     expect(() => embeddingGradientIndex(new Int32Array([0, 5]), 5)).toThrow(RangeError);
     expect(() => embeddingGradientIndex(new Int32Array([0, 5]), 5)).toThrow('id 5 at position 1 is outside [0, 5)');
     expect(() => embeddingGradientIndex(new Int32Array([2, 2, -1]), 5)).toThrow('id -1 at position 2 is outside [0, 5)');
+  });
+
+  // A lent scratch array gives the same index and is left zeroed for the next batch; a short one,
+  // or a vocabulary size that is not a positive integer, is refused.
+  it('uses a lent scratch array of counts and leaves it zeroed, and refuses a short one', () => {
+    const ids = new Int32Array([3, 1, 3, 0, 1, 3]);
+    const scratch = new Int32Array(7);
+    const lent = embeddingGradientIndex(ids, 5, scratch);
+    expect(lent).toEqual(embeddingGradientIndex(ids, 5));
+    expect(Array.from(scratch)).toEqual(new Array(7).fill(0));
+    expect(() => embeddingGradientIndex(ids, 5, new Int32Array(4))).toThrow(new RangeError('embeddingGradientIndex: a scratch array of 4 for 5 ids'));
+    expect(embeddingGradientIndex(ids, 4, new Int32Array(4)).rowIds).toEqual(Int32Array.of(0, 1, 3));
+    expect(() => embeddingGradientIndex(ids, 0)).toThrow(new RangeError('embeddingGradientIndex: vocabSize must be a positive integer, found 0'));
+    expect(() => embeddingGradientIndex(ids, 4.5)).toThrow(new RangeError('embeddingGradientIndex: vocabSize must be a positive integer, found 4.5'));
   });
 });
 
@@ -147,10 +162,78 @@ describe('embedding kernel', () => {
     });
   }
 
+  // The index on the GPU: its counts, its largest id (-1 when empty), four tensors freed together;
+  // rowStarts of the wrong length, or not ending at the positions' count, are refused.
+  it('uploads an index with its counts and largest id, frees it whole, and refuses rowStarts that do not fit', async () => {
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array([3, 1, 3, 0]), 5));
+    expect([index.uniqueCount, index.tokenCount, index.maxId]).toEqual([3, 4, 3]);
+    expect(Array.from(await index.uniqueCountTensor.read())).toEqual([3]);
+    const tensors = [index.rowIds, index.rowStarts, index.positions, index.uniqueCountTensor];
+    index.dispose();
+    expect(tensors.map((t) => t.isDisposed)).toEqual([true, true, true, true]);
+    const empty = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array(0), 5));
+    expect([empty.uniqueCount, empty.tokenCount, empty.maxId]).toEqual([0, 0, -1]);
+    empty.dispose();
+    const csr = embeddingGradientIndex(new Int32Array([3, 1, 3, 0]), 5);
+    expect(() => uploadEmbeddingGradientIndex(gpu(), { ...csr, rowStarts: Int32Array.of(0, 1, 2, 4, 4) })).toThrow(
+      new RangeError('uploadEmbeddingGradientIndex: rowStarts must be [4] ending at 4, found [5] ending at 4'),
+    );
+    expect(() => uploadEmbeddingGradientIndex(gpu(), { ...csr, rowStarts: Int32Array.of(0, 1, 2, 3) })).toThrow(
+      new RangeError('uploadEmbeddingGradientIndex: rowStarts must be [4] ending at 4, found [4] ending at 3'),
+    );
+  });
+
+  // The timer and profiles name a pass `embedding:entry point`; a width that is a multiple of 4
+  // takes the vec4 entry points (forward4, backwardPieces4, backward4), any other the scalar ones.
+  it('labels its passes, the vec4 forms where the width allows', () => {
+    const ids = gpu().upload(Int32Array.of(0, 1, 1), [1, 3]);
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(Int32Array.of(0, 1, 1), 2));
+    const { work } = gpu().capture(() => {
+      for (const dim of [4, 3]) {
+        embeddingForward(gpu(), gpu().zeros([2, dim]), ids);
+        embeddingBackwardRows(gpu(), gpu().zeros([1, 3, dim]), index, 2, dim);
+      }
+    });
+    expect(work.commands.flatMap((c) => ('dispatch' in c ? [c.dispatch.label] : []))).toEqual([
+      'embedding:forward4', 'embedding:backwardPieces4', 'embedding:backward4',
+      'embedding:forward', 'embedding:backwardPieces', 'embedding:backward',
+    ]);
+    work.dispose();
+    index.dispose();
+  });
+
+  // An invocation per token row (forward) and per window and column quad (backwardPieces4):
+  // 300 rows take 2 workgroups of 256; 128 columns are 32 quads, one workgroup.
+  it('dispatches the invocations each pass needs', () => {
+    const ids = gpu().upload(new Int32Array(300), [3, 100]);
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(Int32Array.of(0, 1, 1), 2));
+    const { work } = gpu().capture(() => {
+      embeddingForward(gpu(), gpu().zeros([2, 4]), ids);
+      embeddingBackwardRows(gpu(), gpu().zeros([1, 3, 128]), index, 2, 128);
+    });
+    const wg = (n: number) => [...linearWorkgroups(n, 256), 1];
+    expect(work.commands.flatMap((c) => ('dispatch' in c ? [c.dispatch.workgroups] : []))).toEqual([wg(300), wg(32), wg(2)]);
+    work.dispose();
+    index.dispose();
+  });
+
+  // A batch without tokens has no rows to sum: no pass is dispatched.
+  it('dispatches nothing for the row gradient of an empty batch', () => {
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array(0), 2));
+    const { work, result } = gpu().capture(() => embeddingBackwardRows(gpu(), gpu().zeros([0, 3, 4]), index, 2, 4));
+    expect([work.dispatches, result.shape]).toEqual([0, [4]]);
+    work.dispose();
+    index.dispose();
+  });
+
   it('gives zero rows for ids outside the table', async () => {
     const table = gpu().upload(Float32Array.from({ length: 6 }, (_, i) => i + 1), [2, 3]);
     const ids = gpu().upload(new Int32Array([1, -1, 2, 0]), [2, 2]);
     expect(Array.from(await embeddingForward(gpu(), table, ids).read())).toEqual([4, 5, 6, 0, 0, 0, 0, 0, 0, 1, 2, 3]);
+    // The reference too, for ids further outside (a negative subarray index would count from the end).
+    const outside = Int32Array.of(-2, 1, 2, -3, 3);
+    const got = await embeddingForward(gpu(), table, gpu().upload(outside, [1, 5])).read();
+    expect(Array.from(got)).toEqual(Array.from(embeddingReference(Float32Array.from({ length: 6 }, (_, i) => i + 1), outside, 3)));
   });
 
   it('refuses tensors of the wrong dtype or shape, and an index that does not fit', () => {
@@ -167,6 +250,38 @@ describe('embedding kernel', () => {
     );
     expect(() => embeddingBackward(gpu(), gpu().upload(new Float32Array(9), [1, 3, 3]), index, 4, 3)).toThrow(RangeError);
     expect(() => embeddingBackward(gpu(), gpu().upload(new Float32Array(6), [1, 2, 3]), index, 3, 3)).toThrow(/holds id 3/);
+  });
+
+  // Each check names the op, the argument and what it found: a table of the wrong dtype or rank,
+  // a table without rows or columns, and sizes that are not positive integers.
+  it('names the op and argument of every refusal: dtypes, ranks, empty tables, sizes', () => {
+    const ids = gpu().upload(new Int32Array([0, 1]), [1, 2]);
+    expect(() => embeddingForward(gpu(), gpu().upload(new Int32Array(6), [2, 3]), ids)).toThrow(new TypeError('embeddingForward: table must be f32 [vocab, dim], found i32 [2, 3]'));
+    expect(() => embeddingForward(gpu(), gpu().upload(new Float32Array(6)), ids)).toThrow(new RangeError('embeddingForward: table must be f32 [vocab, dim], found f32 [6]'));
+    expect(() => embeddingForward(gpu(), gpu().zeros([0, 3]), ids)).toThrow(new RangeError('embeddingForward: table vocab must be a positive integer, found 0'));
+    expect(() => embeddingForward(gpu(), gpu().zeros([2, 0]), ids)).toThrow(new RangeError('embeddingForward: table dim must be a positive integer, found 0'));
+    const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array([0, 1]), 2));
+    const dOut = gpu().zeros([1, 2, 4]);
+    expect(() => embeddingBackward(gpu(), dOut, index, 0, 4)).toThrow(new RangeError('embeddingBackward: vocabSize must be a positive integer, found 0'));
+    expect(() => embeddingBackward(gpu(), dOut, index, 2, 0)).toThrow(new RangeError('embeddingBackward: dim must be a positive integer, found 0'));
+    expect(() => embeddingBackward(gpu(), gpu().zeros([2, 4]), index, 2, 4)).toThrow(new RangeError('embeddingBackward: dOut must be f32 [batch, steps, 4], found f32 [2, 4]'));
+    expect(() => embeddingBackwardRows(gpu(), dOut, index, 2, 0)).toThrow(new RangeError('embeddingBackwardRows: dim must be a positive integer, found 0'));
+    expect(() => embeddingBackwardRows(gpu(), dOut, index, 2, 4, 0)).toThrow(new RangeError('embeddingBackwardRows: expand must be a positive integer, found 0'));
+    expect(() => embeddingBackwardRows(gpu(), gpu().zeros([1, 2]), index, 2, 4)).toThrow(new RangeError('embeddingBackwardRows: dOut must be f32 [batch, steps, 4], found f32 [1, 2]'));
+    // dOut's shape against the index, each condition alone: its token count, its width, and an
+    // expanded gradient's single step.
+    expect(() => embeddingBackward(gpu(), gpu().zeros([1, 3, 4]), index, 2, 4)).toThrow(
+      new RangeError("embeddingBackward: dOut must be [batch, steps, 4] with batch·steps = 2 (the index's tokens), found [1, 3, 4]"),
+    );
+    expect(() => embeddingBackwardRows(gpu(), gpu().zeros([1, 2, 3]), index, 2, 4)).toThrow(
+      new RangeError("embeddingBackwardRows: dOut must be [batch, steps, 4] with batch·steps = 2 (the index's tokens), found [1, 2, 3]"),
+    );
+    const four = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(new Int32Array([0, 1, 1, 0]), 2));
+    expect(() => embeddingBackwardRows(gpu(), gpu().zeros([1, 2, 4]), four, 2, 4, 2)).toThrow(
+      new RangeError("embeddingBackwardRows: dOut must be [batch, 1, 4] with batch·2 = 4 (the index's tokens), found [1, 2, 4]"),
+    );
+    four.dispose();
+    index.dispose();
   });
 
   // loss = Σ w ⊙ meanPool(embedding(table, ids)); the GPU's dTable against central differences
