@@ -64,6 +64,7 @@ describe('quoteValue', () => {
     expect(quoteValue([1, 2, 3, 4, 5, 6, 7, 8, 9])).toBe('a list of 9');
     expect(quoteValue([[1]])).toBe('a list of 1');
     expect(quoteValue([{}])).toBe('a list of 1');
+    expect(quoteValue([1, [2]])).toBe('a list of 2');
     expect(quoteValue({ a: 1 })).toBe('an object');
   });
 

@@ -76,6 +76,12 @@ describe('readNpy: the preamble', () => {
     expectDataError(() => readNpy(bytes), NpyFormatError, { offset: 8, expected: `at most ${bytes.length - 10} bytes of header`, found: '1000' });
   });
 
+  it("a header past numpy's max_header_size names its length", () => {
+    const bytes = npy(dict());
+    new DataView(bytes.buffer).setUint16(8, 60_000, true);
+    expectDataError(() => readNpy(bytes), NpyFormatError, { offset: 8, found: '60000 bytes' });
+  });
+
   it('version 2 reads all four bytes of the header length', () => {
     const text = `${dict()}${' '.repeat(70_000)}\n`;
     const bytes = rawNpy(text, new Uint8Array(8), 2);
@@ -140,6 +146,26 @@ describe('readNpy: object arrays', () => {
     });
   });
 
+  /** The pickle with its array's shape (9,) written as `dims` instead (numpy writes the shape as ints, then TUPLE1/2/3). */
+  const reshaped = (dims: number[]) => {
+    const at = pickle.findIndex((_, i) => pickle[i] === 0x4b && pickle[i + 1] === 9 && pickle[i + 2] === 0x85);
+    const shape = [...dims.flatMap((d) => [0x4b, d]), 0x84 + dims.length];
+    return Uint8Array.of(...pickle.subarray(0, at), ...shape, ...pickle.subarray(at + 3));
+  };
+
+  it('a 3-D pickle is read with its header shape, and refused under a header of the same rank and size but another shape', () => {
+    expect(readNpy(npyBytes('|O', [1, 3, 3], reshaped([1, 3, 3]))).shape).toEqual([1, 3, 3]);
+    for (const shape of [[3, 3, 1], [9, 1]]) {
+      expectDataError(() => readNpy(npyBytes('|O', shape, reshaped([1, 3, 3]))), NpyFormatError, {
+        message: /pickled array does not match the header shape/,
+        expected: `shape (${shape.join(', ')}), 9 elements`,
+        found: 'shape (1, 3, 3), 9 elements',
+      });
+    }
+    // A 1-D pickle under a 2-D header whose first dimension is the pickle's.
+    expectDataError(() => readNpy(npyBytes('|O', [9, 1], pickle)), NpyFormatError, { found: 'shape (9), 9 elements' });
+  });
+
   it('more elements than pickle bytes are refused before unpickling, naming both', () => {
     const bytes = npyBytes('|O', [5, 2], Uint8Array.of(0x80, 2, 0x4e, 0x2e));
     expectDataError(() => readNpy(bytes), NpyFormatError, {
@@ -152,6 +178,23 @@ describe('readNpy: object arrays', () => {
 
   it('an empty object array still needs its pickle', () => {
     expectDataError(() => readNpy(npyBytes('|O', [0], new Uint8Array(0))), PickleError, { message: /no STOP opcode/ });
+  });
+
+  it("a pickle of a numeric ndarray names its dtype", () => {
+    const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
+    // numpy.core.multiarray._reconstruct(numpy.ndarray, (0,), b'b'), then BUILD with (1, (1,), dtype('i8'), False, 8 bytes).
+    const ops = [
+      0x63, ...ascii('numpy.core.multiarray\n_reconstruct\n'), 0x63, ...ascii('numpy\nndarray\n'), 0x4b, 0, 0x85, 0x43, 1, ...ascii('b'), 0x87, 0x52,
+      0x28, 0x4b, 1, 0x4b, 1, 0x85,
+      0x63, ...ascii('numpy\ndtype\n'), 0x55, 2, ...ascii('i8'), 0x4b, 0, 0x4b, 1, 0x87, 0x52,
+      0x28, 0x4b, 3, 0x55, 1, ...ascii('<'), 0x4e, 0x4e, 0x4e, 0x4a, 255, 255, 255, 255, 0x4a, 255, 255, 255, 255, 0x4b, 0, 0x74, 0x62,
+      0x89, 0x43, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0x74, 0x62,
+    ];
+    const pickleBytes = Uint8Array.of(0x80, 2, ...ops, 0x2e);
+    expectDataError(() => readNpy(npyBytes('|O', [1], pickleBytes)), NpyFormatError, {
+      message: /object array pickle does not hold an object ndarray/,
+      found: "ndarray of dtype 'i8'",
+    });
   });
 
   it.each([
@@ -223,6 +266,11 @@ describe('readNpy: the header literal, parsed as Python parses it', () => {
     ['a code point past U+10FFFF', dict("'\\U00110000'"), /bad \\U escape/],
     ['unary signs nested 40 deep', dict("'<i8'", `(${'-'.repeat(40)}1,)`), /nested deeper than 32/],
     ['dicts nested 40 deep', dict(`${"{'a': ".repeat(40)}1${'}'.repeat(40)}`), /nested deeper than 32/],
+    ['a backslash not before a newline', "{'descr': '<i8', \\ 'fortran_order': False, 'shape': (1,)}", /unexpected character '\\'/],
+    ['a unary plus of a bigint past 2^53', dict("'<i8'", '(+0x20000000000001,)'), /shape entry 9007199254740993 is negative or too large/],
+    ['two leading zeros', dict("'<i8'", '(001,)'), /leading zeros in '001'/],
+    ['a string and a name ending like a prefix', dict("'<i' xu'8'"), /expected ',' or '}'/],
+    ['bytes and str side by side', dict("b'<' 'i8'"), /str and bytes literals side by side/],
     ['a shape nested 33 deep', dict("'<i8'", `(${'('.repeat(31)}1${')'.repeat(31)},)`), /nested deeper than 32/],
   ])('refuses %s', (_, header, message) => {
     expectDataError(() => readNpy(npy(header)), NpyFormatError, { offset: 0, message });
@@ -233,7 +281,7 @@ describe('readNpy: the header literal, parsed as Python parses it', () => {
     expect(readNpy(npy(dict("'<i8'", '(0, 0o17, 0b101, 0X1E, 0x1_f, 1_0, 00)'), 0)).shape).toEqual([0, 15, 5, 30, 31, 10, 0]);
   });
 
-  it.each(['1.5', '1e3', '1.5e-3', '1_0.5_0E+1_0', '.5', '.5e3', '1.', '-1.0'])('tokenizes the float %s whole, and refuses it as a dimension', (float) => {
+  it.each(['1.5', '1.55', '1e3', '1e10', '1.5e-3', '1_0.5_0E+1_0', '.5', '.55', '.5e3', '.5e10', '.5e-3', '1.', '-1.0'])('tokenizes the float %s whole, and refuses it as a dimension', (float) => {
     expectDataError(() => readNpy(npy(dict("'<i8'", `(${float},)`))), NpyFormatError, { message: /a shape entry is not an int/ });
   });
 
