@@ -19,6 +19,8 @@ describe('DataError', () => {
     expect(new DatasetError('bad').message).toBe('bad');
     expect(new DatasetError('bad', { file: 'f' }).message).toBe('f: bad');
     expect(new DatasetError('bad', { member: 'm', offset: 0 }).message).toBe('m at byte 0: bad');
+    // An offset with nothing to name (a buffer read without a file) starts the line.
+    expect(new DatasetError('bad', { offset: 7 }).message).toBe('at byte 7: bad');
     expect(new DatasetError('bad', { expected: 'e' }).message).toBe('bad (expected e, found ?)');
     expect(new DatasetError('bad', { found: 'f' }).message).toBe('bad (expected ?, found f)');
   });
