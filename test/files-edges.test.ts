@@ -5,30 +5,19 @@
  * and a read that fails after stat succeeded.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataFileError, DataNotFoundError } from '../src/data/errors.js';
 import { getWordIndex, IMDB_NPZ, IMDB_WORD_INDEX, kerasCacheDir, locateDataFile, readRegularFile } from '../src/data/files.js';
-import { FIXTURES } from './helpers.js';
+import { FIXTURES, useTemporaryKerasHome } from './helpers.js';
 
 const MINI = join(FIXTURES, 'npz', 'mini.npz');
 const WORDS = '{"the": 1, "film": 2}';
-const saved = { ...process.env };
-let home: string;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'shadergrad-files-edges-'));
-  process.env.KERAS_HOME = join(home, '.keras');
-  delete process.env.IMDB_NPZ;
-  delete process.env.IMDB_WORD_INDEX;
-});
-afterEach(() => {
-  process.env = { ...saved };
-});
+const home = useTemporaryKerasHome('shadergrad-files-edges-');
 
 // A local origin: the word index at /imdb_word_index.json, 404 for anything else.
 let server: Server;
@@ -54,27 +43,27 @@ describe('locateDataFile: what its errors name', () => {
 
   it('without a path, a variable or extra folders, it looks in the cache only, then downloads', async () => {
     const error = await locateDataFile(IMDB_NPZ, { origin }).catch((e) => e);
-    const cache = join(home, '.keras', 'datasets', 'imdb.npz');
+    const cache = join(home(), '.keras', 'datasets', 'imdb.npz');
     expect(error.message).toContain(`: not found; looked at $IMDB_NPZ: not set; ${cache}: no such file; download ${origin}imdb.npz: HTTP 404 Not Found. `);
   });
 
   it('getWordIndex looks beside $IMDB_NPZ only when it is set', async () => {
     const error = await getWordIndex({ origin }).catch((e) => e);
-    const cache = join(home, '.keras', 'datasets', 'imdb_word_index.json');
+    const cache = join(home(), '.keras', 'datasets', 'imdb_word_index.json');
     expect(error.message).toContain(`looked at $IMDB_WORD_INDEX: not set; ${cache}: no such file; download`);
   });
 
   it('a given path that does not exist is named as the given path, in an error on the file', async () => {
-    const error = await locateDataFile(IMDB_NPZ, { path: join(home, 'nope.npz'), origin }).catch((e) => e);
+    const error = await locateDataFile(IMDB_NPZ, { path: join(home(), 'nope.npz'), origin }).catch((e) => e);
     expect(error).toBeInstanceOf(DataNotFoundError);
     expect(error.file).toBe('imdb.npz');
     expect(error.message).toMatch(/^imdb\.npz: not found; looked at the given path: .*nope\.npz \(no such file\)\. /);
   });
 
   it('each folder looked in, the 404 of the origin, and the cache to copy the file to', async () => {
-    const error = await locateDataFile(IMDB_NPZ, { origin, alsoIn: [join(home, 'elsewhere')] }).catch((e) => e);
-    const cache = join(home, '.keras', 'datasets', 'imdb.npz');
-    expect(error.message).toContain(`looked at $IMDB_NPZ: not set; ${join(home, 'elsewhere', 'imdb.npz')}: no such file; ${cache}: no such file; `);
+    const error = await locateDataFile(IMDB_NPZ, { origin, alsoIn: [join(home(), 'elsewhere')] }).catch((e) => e);
+    const cache = join(home(), '.keras', 'datasets', 'imdb.npz');
+    expect(error.message).toContain(`looked at $IMDB_NPZ: not set; ${join(home(), 'elsewhere', 'imdb.npz')}: no such file; ${cache}: no such file; `);
     expect(error.message).toContain(`download ${origin}imdb.npz: HTTP 404 Not Found.`);
     expect(error.message.endsWith(`, or copy it to ${cache}.`)).toBe(true);
   });
@@ -94,8 +83,8 @@ describe('downloads checked by md5, as Keras publishes the word index', () => {
   const md5 = createHash('md5').update(WORDS).digest('hex');
 
   it('a hash of 32 hex digits is an md5, and the file is cached', async () => {
-    const path = await locateDataFile({ ...IMDB_WORD_INDEX, hash: md5 }, { origin, cacheDir: join(home, 'cache') });
-    expect(path).toBe(join(home, 'cache', 'imdb_word_index.json'));
+    const path = await locateDataFile({ ...IMDB_WORD_INDEX, hash: md5 }, { origin, cacheDir: join(home(), 'cache') });
+    expect(path).toBe(join(home(), 'cache', 'imdb_word_index.json'));
     expect(readFileSync(path, 'utf8')).toBe(WORDS);
   });
 
@@ -113,7 +102,7 @@ describe('readRegularFile', () => {
   });
 
   it('names the error code of a missing file', async () => {
-    await expect(readRegularFile(join(home, 'missing'), 100)).rejects.toThrow(new DataFileError('cannot read: ENOENT', { file: join(home, 'missing') }));
+    await expect(readRegularFile(join(home(), 'missing'), 100)).rejects.toThrow(new DataFileError('cannot read: ENOENT', { file: join(home(), 'missing') }));
   });
 
   it.skipIf(process.platform !== 'linux')('names the error code of a read that fails after stat (/proc/self/mem: EIO)', async () => {
