@@ -1,27 +1,15 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataFileError, DataNotFoundError } from '../src/data/errors.js';
 import { getWordIndex, IMDB_NPZ, loadData, locateDataFile, readRegularFile, type DataFileSpec } from '../src/data/files.js';
-import { FIXTURES } from './helpers.js';
+import { FIXTURES, useTemporaryKerasHome } from './helpers.js';
 
 const MINI = join(FIXTURES, 'npz', 'mini.npz');
-const saved = { ...process.env };
-let home: string;
-
-beforeEach(() => {
-  home = mkdtempSync(join(tmpdir(), 'shadergrad-files-'));
-  process.env.KERAS_HOME = join(home, '.keras');
-  delete process.env.IMDB_NPZ;
-  delete process.env.IMDB_WORD_INDEX;
-});
-afterEach(() => {
-  process.env = { ...saved };
-});
+const home = useTemporaryKerasHome('shadergrad-files-');
 
 // A local origin standing in for Keras' bucket: serves the fixtures folder, counts requests.
 let server: Server;
@@ -52,15 +40,15 @@ describe('locateDataFile looks where Keras users expect, in order', () => {
     process.env.IMDB_NPZ = MINI;
     expect(await locateDataFile(IMDB_NPZ)).toBe(MINI);
     delete process.env.IMDB_NPZ;
-    const cached = join(home, '.keras', 'datasets', 'imdb.npz');
-    mkdirSync(join(home, '.keras', 'datasets'), { recursive: true });
+    const cached = join(home(), '.keras', 'datasets', 'imdb.npz');
+    mkdirSync(join(home(), '.keras', 'datasets'), { recursive: true });
     copyFileSync(MINI, cached);
     expect(await locateDataFile(IMDB_NPZ, { origin })).toBe(cached);
     expect(requests).toEqual([]);
   });
 
   it('a named path that does not exist is an error, never replaced by another file', async () => {
-    process.env.IMDB_NPZ = join(home, 'missing.npz');
+    process.env.IMDB_NPZ = join(home(), 'missing.npz');
     await expect(locateDataFile(IMDB_NPZ, { origin })).rejects.toThrow(/\$IMDB_NPZ: .*missing\.npz \(no such file\)/);
     await expect(locateDataFile(IMDB_NPZ, { path: 'nope.npz', origin })).rejects.toBeInstanceOf(DataNotFoundError);
   });
@@ -68,24 +56,24 @@ describe('locateDataFile looks where Keras users expect, in order', () => {
   it('downloads into the cache atomically, checking the hash', async () => {
     requests = [];
     const path = await locateDataFile(miniSpec(), { origin });
-    expect(path).toBe(join(home, '.keras', 'datasets', 'mini.npz'));
+    expect(path).toBe(join(home(), '.keras', 'datasets', 'mini.npz'));
     expect(sha256(path)).toBe(sha256(MINI));
     expect(requests).toEqual(['/mini.npz']);
-    expect(readdirSync(join(home, '.keras', 'datasets'))).toEqual(['mini.npz']);
+    expect(readdirSync(join(home(), '.keras', 'datasets'))).toEqual(['mini.npz']);
   });
 
   it('a download with the wrong hash is refused and nothing is cached', async () => {
     const error = await locateDataFile(miniSpec('0'.repeat(64)), { origin }).catch((e) => e);
     expect(error).toBeInstanceOf(DataNotFoundError);
     expect(error.message).toMatch(/sha256 mismatch/);
-    expect(existsSync(join(home, '.keras', 'datasets', 'mini.npz'))).toBe(false);
+    expect(existsSync(join(home(), '.keras', 'datasets', 'mini.npz'))).toBe(false);
   });
 
   it('offline: the error lists every place it looked and how to point at a file', async () => {
     const error = await locateDataFile(IMDB_NPZ, { origin: 'http://127.0.0.1:9/' }).catch((e) => e);
     expect(error).toBeInstanceOf(DataNotFoundError);
     expect(error.message).toMatch(/\$IMDB_NPZ: not set/);
-    expect(error.message).toContain(join(home, '.keras', 'datasets', 'imdb.npz'));
+    expect(error.message).toContain(join(home(), '.keras', 'datasets', 'imdb.npz'));
     expect(error.message).toMatch(/download http:\/\/127\.0\.0\.1:9\/imdb\.npz: /);
     expect(error.message).toMatch(/--data PATH/);
     expect(error.message).toMatch(/IMDB_NPZ=\/path\/to\/imdb\.npz/);
@@ -101,7 +89,7 @@ describe('loadData and getWordIndex in Node', () => {
   });
 
   it('getWordIndex looks beside $IMDB_NPZ', async () => {
-    const dir = join(home, 'data');
+    const dir = join(home(), 'data');
     mkdirSync(dir);
     copyFileSync(MINI, join(dir, 'imdb.npz'));
     writeFileSync(join(dir, 'imdb_word_index.json'), '{"the": 1, "film": 2}');

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import type { DataError, DataErrorDetails } from '../src/data/errors.js';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -11,6 +12,26 @@ export function fixtureBytes(...path: string[]): Uint8Array {
 
 export function fixtureJson<T = any>(...path: string[]): T {
   return JSON.parse(readFileSync(join(FIXTURES, ...path), 'utf8'));
+}
+
+/**
+ * Each test of the calling file gets a fresh temporary home, with Keras' cache (KERAS_HOME) in it
+ * and neither $IMDB_NPZ nor $IMDB_WORD_INDEX set; the environment is restored after. The data
+ * locator's tests then see only the files they make. Returns the running test's home.
+ */
+export function useTemporaryKerasHome(prefix: string): () => string {
+  const saved = { ...process.env };
+  let home = '';
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), prefix));
+    process.env.KERAS_HOME = join(home, '.keras');
+    delete process.env.IMDB_NPZ;
+    delete process.env.IMDB_WORD_INDEX;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  return () => home;
 }
 
 /**

@@ -13,16 +13,24 @@ import {
 import { batchWords } from '../src/kernels/embedding-bag.js';
 import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
 
-/** A layout with the head's weights after a 12-float "embedding", as in the fused trainer's flat buffer. */
-function layout(dim: number, hidden: number, relu = true): HeadLayout {
+/**
+ * A layout with the head's weights after a 12-float "embedding", as in the fused trainer's flat buffer;
+ * `gap` floats between the blocks (the kernel takes any offsets: a write into a gap is a wrong offset).
+ */
+function layout(dim: number, hidden: number, relu = true, gap = 0): HeadLayout {
   const kernel1 = 12;
-  return { dim, hidden, relu, kernel1, bias1: kernel1 + dim * hidden, kernel2: kernel1 + dim * hidden + hidden, bias2: kernel1 + dim * hidden + 2 * hidden };
+  const bias1 = kernel1 + dim * hidden + gap;
+  const kernel2 = bias1 + hidden + gap;
+  return { dim, hidden, relu, kernel1, bias1, kernel2, bias2: kernel2 + hidden + gap };
 }
+
+/** What the scratch buffers hold before a run: 0, or what an earlier, larger batch would leave there. */
+const STALE = 1e3;
 
 describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', () => {
   const gpu = useGpu();
 
-  async function run(l: HeadLayout, rows: number, capacity: number, chunk: number, pieces = 1) {
+  async function run(l: HeadLayout, rows: number, capacity: number, chunk: number, pieces = 1, stale = false) {
     const g = gpu();
     const count = l.bias2 + 1;
     // Inputs scaled so that some relu units are off and some logits are large.
@@ -41,8 +49,9 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       labels: keep(g.upload(labels)),
       pooled: keep(g.upload(x)),
       weights: keep(g.upload(weights)),
-      samples: keep(g.zeros([capacity, headRecordSize(l.hidden)])),
-      metrics: keep(g.zeros([Math.max(2, Math.ceil(rows / chunk)), 2])),
+      samples: keep(g.upload(new Float32Array(capacity * headRecordSize(l.hidden)).fill(stale ? STALE : 0), [capacity, headRecordSize(l.hidden)])),
+      // A pair past the last chunk's, which no pass may write.
+      metrics: keep(g.zeros([Math.max(2, Math.ceil(rows / chunk)) + 1, 2])),
       dPooled: keep(g.zeros([capacity, l.dim])),
       grads: keep(g.upload(new Float32Array(count).fill(-7))),
       partials: keep(g.zeros([pieces, headOutputs(l)])),
@@ -50,11 +59,13 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
     const params = g.createUniform(classifierHeadParams(l, chunk));
     const training = await prepareHeadTraining(g, b, params);
     g.record([training.sample, ...training.gradients]);
-    const [dPooled, grads, trainMetrics] = await g.readAll([b.dPooled, b.grads, b.metrics]);
-    g.write(b.metrics, new Float32Array(b.metrics.size));
+    const [dPooled, grads, trainMetrics, partials] = await g.readAll([b.dPooled, b.grads, b.metrics, b.partials]);
+    g.write(b.metrics, new Float32Array(b.metrics.size).fill(stale ? STALE : 0));
+    // Evaluation must write every record it sums, not find training's still there.
+    if (stale) g.write(b.samples, new Float32Array(b.samples.size).fill(STALE));
     const evaluation = await prepareHeadEvaluation(g, { ...b, batch: keep(g.upload(batchWords(first, rows, 0, false))) }, params, chunk);
     g.record([evaluation.sample, evaluation.sums]);
-    const [evalMetrics] = await g.readAll([b.metrics]);
+    const [evalMetrics, samples] = await g.readAll([b.metrics, b.samples]);
     params.destroy();
     tensors.forEach((t) => t.dispose());
     const y = labels.subarray(first, first + rows);
@@ -66,7 +77,7 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
       bias2: slice(l.bias2, 1),
     }, l.dim, l.hidden, l.relu);
     const passes = [training.sample, ...training.gradients, evaluation.sample, evaluation.sums].map((p) => [p.label, p.workgroups]);
-    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, expected, dispatches: training.gradients.length, passes };
+    return { dPooled: dPooled.subarray(0, rows * l.dim), grads, trainMetrics, evalMetrics, partials, samples, expected, dispatches: training.gradients.length, passes };
   }
 
   // Pieces of the rows for the gradients' sums: one (SwiftShader's), several (a GPU's: 4 of 10
@@ -112,13 +123,44 @@ describe('classifier-head kernel (dense, relu, dense, sigmoid, BCE, accuracy)', 
 
   // Evaluation sums per chunk in ceil(capacity / chunk) invocations: 129 rows in chunks of 2 need
   // 65, one past a workgroup, so the last chunk (row 128 alone) is summed only if the count rounds up.
+  // Rows past the batch hold stale values: a last chunk that read past its end would add them.
   it('sums every chunk of an evaluation, the last one short, past one workgroup of chunks', async () => {
-    const r = await run(layout(4, 3), 129, 129, 2);
+    const r = await run(layout(4, 3), 129, 130, 2, 1, true);
     const perChunk = Array.from({ length: 65 }, (_, c) => [c * 2, Math.min(129, c * 2 + 2)]).flatMap(([s, e]) => [
       r.expected.losses.slice(s, e).reduce((a, v) => a + v, 0),
       r.expected.correct.slice(s, e).reduce((a, v) => a + v, 0),
     ]);
     expectClose(r.evalMetrics.subarray(0, 130), perChunk, { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  // Past 3 workgroups of rows, of outputs and of chunks, so that every pass's 2-D index is used
+  // (tests split dispatches over x and y: test/setup.ts); weights with gaps between their blocks; the
+  // scratch buffers holding an earlier batch's values; 300 rows in pieces of ceil(rows / pieces), read
+  // back one by one: 4 pieces of 75 (the rows a multiple of the pieces) and 7 of 43 (the last short).
+  for (const pieces of [4, 7]) it(`a batch of 300 rows and 291 outputs in ${pieces} pieces: every pass past 3 workgroups, weights with gaps, stale scratch`, async () => {
+    const l = layout(16, 16, true, 3);
+    const [rows, capacity] = [300, 304];
+    const outputs = headOutputs(l);
+    expect(outputs).toBe(291);
+    const r = await run(l, rows, capacity, 1, pieces, true);
+    const tol = { atol: 1e-6, rtol: 1e-4 };
+    expectClose(r.dPooled, r.expected.dx, tol);
+    expectClose(r.grads.subarray(l.kernel1, l.kernel1 + 256), r.expected.grads.kernel1, tol);
+    expectClose(r.grads.subarray(l.bias1, l.bias1 + 16), r.expected.grads.bias1, tol);
+    expectClose(r.grads.subarray(l.kernel2, l.kernel2 + 16), r.expected.grads.kernel2, tol);
+    expectClose(r.grads.subarray(l.bias2, l.bias2 + 1), r.expected.grads.bias2, tol);
+    for (const gap of [l.kernel1 + 256, l.bias1 + 16, l.kernel2 + 16]) expect(Array.from(r.grads.subarray(gap, gap + 3)), `the gap at ${gap}`).toEqual([-7, -7, -7]);
+    // Each piece's correct count (its last output), an exact integer: rows [k per, (k + 1) per).
+    const per = Math.ceil(rows / pieces);
+    const correctIn = (s: number, e: number) => r.expected.correct.slice(s, Math.min(e, rows)).reduce((a, v) => a + v, 0);
+    const perPiece = Array.from({ length: pieces }, (_, k) => r.partials[k * outputs + outputs - 1]);
+    expect(perPiece).toEqual(Array.from({ length: pieces }, (_, k) => correctIn(k * per, (k + 1) * per)));
+    // Evaluation in chunks of one row: a pair per row, and the pair after them untouched.
+    expectClose(r.evalMetrics.subarray(0, 2 * rows), Array.from({ length: rows }, (_, b) => [r.expected.losses[b], r.expected.correct[b]]).flat(), { atol: 1e-5, rtol: 1e-5 });
+    expect(Array.from(r.evalMetrics.subarray(2 * rows, 2 * rows + 2))).toEqual([STALE, STALE]);
+    // The records past the batch's rows keep what they held.
+    const stride = headRecordSize(l.hidden);
+    expect(Array.from(r.samples.subarray(rows * stride)).every((v) => v === STALE)).toBe(true);
   });
 
   // The timer and profiles name a pass `classifier-head:entry point`; each pass has the invocations

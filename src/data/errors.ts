@@ -65,7 +65,7 @@ const DETAIL_EXCERPT = 150;
 
 function formatDataError(problem: string, d: DataErrorDetails): string {
   const where = [d.file, d.member].filter(Boolean).map((part) => excerpt(part!, DETAIL_EXCERPT)).join(': ');
-  const at = d.offset === undefined ? '' : ` at byte ${d.offset}`;
+  const at = d.offset === undefined ? '' : `${where ? ' ' : ''}at byte ${d.offset}`;
   const prefix = where || at ? `${where}${at}: ` : '';
   const wanted =
     d.expected !== undefined || d.found !== undefined
