@@ -237,6 +237,13 @@ const EQUIVALENT = [
     reason: 'only z = ±0 takes the other branch, where e = exp(-0) = 1 and both branches give 1 / 2 = 0.5 exactly (a NaN z fails both tests alike)',
   },
   {
+    line: /^let sum = outputSum\(output, min\(piece \* per, batch\.rows\), min\(\(piece \+ 1u\) \* per, batch\.rows\)\);$/,
+    from: 'min(piece * per, batch.rows)',
+    to: '(piece * per)',
+    in: ['classifier-head.wgsl:gradients'],
+    reason: "a piece that starts past the batch's rows then starts at piece · per instead of at rows; its end is still clamped to rows, so its loop runs from a start past its end, no rows either way, and its sum is 0",
+  },
+  {
     line: /^return loadQuad\(id \* params\.dim, 4u \* q, params\.dim - 1u\);$/,
     from: '- 1u',
     to: '',
