@@ -7,4 +7,7 @@ import base from './stryker.config.mjs';
 export default {
   ...base,
   vitest: { ...base.vitest, configFile: 'stryker.kernels.vitest.config.ts' },
+  // The dry run of these GPU files (2-D dispatches of ~16.8 M invocations among them) takes longer
+  // than Stryker's default 5 min on 2 shared cores.
+  dryRunTimeoutMinutes: 40,
 };
