@@ -13,6 +13,7 @@ export const KERNEL_TESTS = [
   'test/kernels-add.test.ts',
   'test/kernels-binary-crossentropy.test.ts',
   'test/kernels-conv1d.test.ts',
+  'test/kernels-dispatches.test.ts',
   'test/kernels-dropout.test.ts',
   'test/kernels-embedding.test.ts',
   'test/kernels-masked-mean-pool.test.ts',
