@@ -19,6 +19,7 @@ export const KERNEL_TESTS = [
   'test/kernels-masked-mean-pool.test.ts',
   'test/kernels-max-pool.test.ts',
   'test/kernels-mean-pool.test.ts',
+  'test/kernels-refusals.test.ts',
   'test/kernels-relu.test.ts',
   'test/kernels-sigmoid.test.ts',
   'test/extreme-logits.test.ts',
