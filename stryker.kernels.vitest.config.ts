@@ -5,6 +5,7 @@
 // GPU test file, whose dry run alone would take much of an hour on 2 shared cores. Fewer tests can
 // only understate a score (a mutant some left-out test would kill counts as survived), never
 // overstate it.
+import { fileURLToPath } from 'node:url';
 import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
@@ -29,4 +30,11 @@ export const KERNEL_TESTS = [
   'test/nn-gradients.test.ts',
 ];
 
-export default mergeConfig(base, defineConfig({ test: { include: KERNEL_TESTS } }));
+export default mergeConfig(
+  base,
+  defineConfig({
+    // The 2-D dispatch tests at 8,000 invocations, not ~16.8 M (test/stryker/gpu-helpers.ts says why).
+    resolve: { alias: [{ find: /^\.\/gpu-helpers\.js$/, replacement: fileURLToPath(new URL('./test/stryker/gpu-helpers.ts', import.meta.url)) }] },
+    test: { include: KERNEL_TESTS },
+  }),
+);
