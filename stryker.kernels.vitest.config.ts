@@ -16,6 +16,7 @@ export const KERNEL_TESTS = [
   'test/kernels-conv1d.test.ts',
   'test/kernels-dispatches.test.ts',
   'test/kernels-dropout.test.ts',
+  'test/kernels-edges.test.ts',
   'test/kernels-embedding.test.ts',
   'test/kernels-masked-mean-pool.test.ts',
   'test/kernels-max-pool.test.ts',
