@@ -1,11 +1,12 @@
 // Edges of the small kernel wrappers and of the references the suite checks the GPU against, which
 // their kernels' own test files do not reach.
 import { describe, expect, it } from 'vitest';
+import { bceFromLogitsLosses, bceLosses } from '../src/kernels/binary-crossentropy.js';
 import { dropoutForward, dropoutReference } from '../src/kernels/dropout.js';
-import { maxPoolBackward, maxPoolBackwardReference, maxPoolForward, maxPoolReference } from '../src/kernels/max-pool.js';
 import { reluBackwardReference } from '../src/kernels/relu.js';
 import { withShared } from '../src/kernels/shader-library.js';
-import { randomFloats, useGpu } from './gpu-helpers.js';
+import { sigmoidBackward, sigmoidBackwardReference, sigmoidForward } from '../src/kernels/sigmoid.js';
+import { expectClose, randomFloats, useGpu } from './gpu-helpers.js';
 
 describe('kernel edges', () => {
   const gpu = useGpu();
@@ -14,15 +15,17 @@ describe('kernel edges', () => {
     expect(Array.from(reluBackwardReference(Float32Array.of(0, -0, 1e-30, -1e-30), Float32Array.of(1, 1, 1, 1)))).toEqual([0, 0, 1, 0]);
   });
 
-  it("max pool's references keep to their sample: the next sample's first step equal to this one's max is no tie", async () => {
-    // B = 2, T = 2, D = 1: sample 0 is [5, 1] (max 5 at step 0), sample 1 is [5, 7] (max 7 at step 1).
-    const xs = Float32Array.of(5, 1, 5, 7);
-    const dOut = Float32Array.of(2, 3);
-    expect(Array.from(maxPoolReference(xs, 2, 2, 1))).toEqual([5, 7]);
-    expect(Array.from(maxPoolBackwardReference(xs, dOut, 2, 2, 1))).toEqual([2, 0, 0, 3]);
-    const x = gpu().upload(xs, [2, 2, 1]);
-    const dx = maxPoolBackward(gpu(), x, maxPoolForward(gpu(), x), gpu().upload(dOut, [2, 1]));
-    expect(Array.from(await dx.read())).toEqual([2, 0, 0, 3]);
+  it('sigmoid backward writes its own element count into its uniform, whatever the recycled uniform held', async () => {
+    // The forward of one element leaves a uniform holding count 1 for the backward to reuse.
+    await sigmoidForward(gpu(), gpu().upload(Float32Array.of(0.5))).read();
+    const ys = randomFloats(100, 4, 0, 1);
+    const dys = randomFloats(100, 5);
+    expectClose(await sigmoidBackward(gpu(), gpu().upload(ys), gpu().upload(dys)).read(), sigmoidBackwardReference(ys, dys), { atol: 1e-6, rtol: 1e-5 });
+  });
+
+  it('binary cross-entropy: the mean loss is a [1] tensor, from logits and from probabilities', () => {
+    const p = gpu().zeros([3]);
+    expect([bceFromLogitsLosses(gpu(), p, p).mean.shape, bceLosses(gpu(), p, p).mean.shape]).toEqual([[1], [1]]);
   });
 
   it('dropout takes an input of rank 5 without a noise shape (one axis, as any unbroadcast mask)', async () => {

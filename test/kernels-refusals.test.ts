@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { binaryAccuracyCount } from '../src/kernels/accuracy.js';
 import { bceBackward, bceFromLogitsBackward, bceFromLogitsLosses, bceLosses, checkBatch } from '../src/kernels/binary-crossentropy.js';
-import { conv1dForward, conv1dInputGradient, conv1dKernelGradient } from '../src/kernels/conv1d.js';
-import { dropoutForward, dropoutLayout } from '../src/kernels/dropout.js';
+import { conv1dForward, conv1dInputGradient, conv1dInputGradientReference, conv1dKernelGradient, conv1dKernelGradientReference, conv1dReference } from '../src/kernels/conv1d.js';
+import { dropoutForward, dropoutLayout, dropoutReference } from '../src/kernels/dropout.js';
 import { maxPoolBackward, maxPoolForward } from '../src/kernels/max-pool.js';
 import { broadcastSteps, meanPoolBackward, meanPoolBackwardExpanded, meanPoolForward, meanPoolGatheredForward } from '../src/kernels/mean-pool.js';
 import { reluBackward } from '../src/kernels/relu.js';
@@ -85,12 +85,14 @@ describe('the small kernel wrappers refuse', () => {
       expect(() => dropoutForward(gpu(), x, step, { rate: 0.5, seed }), `seed ${seed}`).toThrow(`dropoutForward: seed must be an integer in [0, 2**32), found ${seed}`);
     }
     expect(() => dropoutLayout('op', [2, 3], { rate: 0, seed: 2 ** 32 - 1 })).not.toThrow();
-    expect(() => dropoutForward(gpu(), x, i32(2), { rate: 0.5, seed: 0 })).toThrow('dropoutForward: step must be an i32 tensor of one element, found i32 [2]');
+    expect(() => dropoutForward(gpu(), x, i32(1, 2), { rate: 0.5, seed: 0 })).toThrow('dropoutForward: step must be an i32 tensor of one element, found i32 [1, 2]');
     expect(() => dropoutForward(gpu(), i32(2, 3), step, { rate: 0.5, seed: 0 })).toThrow('dropoutForward: x must be f32, found i32');
-    expect(() => dropoutLayout('op', [2, 3], { rate: 0.5, seed: 0, noiseShape: [3] })).toThrow(
-      "op: noise shape [3] does not broadcast to the input's [2, 3] (each dimension must be 1 or the input's)",
+    // Of another rank, though each dimension it has is 1 or the input's.
+    expect(() => dropoutLayout('op', [2, 3], { rate: 0.5, seed: 0, noiseShape: [2] })).toThrow(
+      "op: noise shape [2] does not broadcast to the input's [2, 3] (each dimension must be 1 or the input's)",
     );
-    expect(() => dropoutLayout('op', [2, 3], { rate: 0.5, seed: 0, noiseShape: [1, 1, 3] })).toThrow("op: noise shape [1, 1, 3] does not broadcast to the input's [2, 3]");
+    expect(() => dropoutLayout('op', [2, 3], { rate: 0.5, seed: 0, noiseShape: [2, 3, 1] })).toThrow("op: noise shape [2, 3, 1] does not broadcast to the input's [2, 3]");
+    expect(() => dropoutReference(new Float32Array(6), [2, 3], 0, { rate: 1, seed: 0 })).toThrow('dropoutReference: rate must be in [0, 1), found 1');
     expect(() => dropoutLayout('op', [1, 2, 3, 4, 5], { rate: 0.5, seed: 0, noiseShape: [1, 1, 3, 4, 5] })).toThrow(
       'op: a noise shape is supported on inputs of rank 4 at most, found rank 5',
     );
@@ -112,5 +114,11 @@ describe('the small kernel wrappers refuse', () => {
     expect(() => conv1dKernelGradient(gpu(), x, f32(3, 4, 3), 2, 'valid')).toThrow('conv1dKernelGradient: expected dy of shape [2, 4, *], found [3, 4, 3]');
     expect(() => conv1dKernelGradient(gpu(), x, f32(2, 5, 3), 2, 'valid')).toThrow('conv1dKernelGradient: expected dy of shape [2, 4, *], found [2, 5, 3]');
     expect(() => conv1dKernelGradient(gpu(), x, dy, 6, 'valid')).toThrow("conv1dKernelGradient: kernel_size 6 is longer than the 5 steps of its input with padding 'valid'");
+    // The references name themselves too.
+    const s = { batch: 1, steps: 2, channels: 1, filters: 1, kernelSize: 3, padding: 'valid' } as const;
+    const longer = "kernel_size 3 is longer than the 2 steps of its input with padding 'valid'";
+    expect(() => conv1dReference([0, 0], [0, 0, 0], null, s)).toThrow(`conv1dReference: ${longer}`);
+    expect(() => conv1dInputGradientReference([], [0, 0, 0], s)).toThrow(`conv1dInputGradientReference: ${longer}`);
+    expect(() => conv1dKernelGradientReference([0, 0], [], s)).toThrow(`conv1dKernelGradientReference: ${longer}`);
   });
 });
