@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, matchesGlob } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 const REPORT = join(ROOT, 'reports', 'mutation', 'mutation.json');
@@ -34,22 +34,26 @@ function tally(mutants) {
  * The summary after a run: the run's files as its report has them, each earlier file (in `previous`,
  * the summary so far) kept as it was, so that runs over a few modules at a time add up; the total
  * is over every file. `date` and `seconds` are the latest run's, `lastRunFiles` its modules.
+ * `mutate`, the run's `--mutate` paths or globs: only the report's files they name count as run.
+ * An incremental report also holds every file of the incremental cache, as that cache last saw it
+ * (possibly older than the summary's entry, from another checkout's run).
  */
-export function summarise(report, seconds, previous = null) {
+export function summarise(report, seconds, previous = null, mutate = null) {
   const date = new Date().toISOString();
-  const ran = Object.keys(report.files);
+  const ran = Object.keys(report.files).filter((path) => !mutate || mutate.some((pattern) => path === pattern || matchesGlob(path, pattern)));
+  const runFiles = Object.entries(report.files).filter(([path]) => ran.includes(path));
   const survivorsOf = (path, file) =>
     file.mutants
       .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
       .map((m) => ({ at: `${path}:${m.location.start.line}:${m.location.start.column}`, status: m.status, mutator: m.mutatorName, replacement: m.replacement }));
   const kept = (previous?.files ?? []).filter((f) => !ran.includes(f.path));
-  const files = [...kept, ...Object.entries(report.files).map(([path, file]) => ({ path, date, ...tally(file.mutants) }))].sort((a, b) => a.path.localeCompare(b.path));
+  const files = [...kept, ...runFiles.map(([path, file]) => ({ path, date, ...tally(file.mutants) }))].sort((a, b) => a.path.localeCompare(b.path));
   const sumOf = (field) => files.reduce((n, f) => n + f[field], 0);
   const [detected, undetected] = [sumOf('killed') + sumOf('timedOut'), sumOf('survived') + sumOf('noCoverage')];
   const total = Object.fromEntries(['mutants', 'killed', 'timedOut', 'survived', 'noCoverage', 'compileErrors', 'ignored'].map((field) => [field, sumOf(field)]));
   const survivors = [
     ...(previous?.survivors ?? []).filter((s) => !ran.some((path) => s.at.startsWith(`${path}:`))),
-    ...Object.entries(report.files).flatMap(([path, file]) => survivorsOf(path, file)),
+    ...runFiles.flatMap(([path, file]) => survivorsOf(path, file)),
   ].sort((a, b) => a.at.localeCompare(b.at, 'en', { numeric: true }));
   return {
     benchmark: 'StrykerJS mutation testing (stryker.config.mjs), incremental; each file as its latest run left it',
@@ -72,7 +76,10 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     seconds = (performance.now() - started) / 1000;
   }
   const previous = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : null;
-  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous);
+  const mutateArg = process.argv.findIndex((a) => a === '--mutate' || a === '-m' || a.startsWith('--mutate='));
+  const mutateValue = mutateArg < 0 ? undefined : process.argv[mutateArg].startsWith('--mutate=') ? process.argv[mutateArg].slice('--mutate='.length) : process.argv[mutateArg + 1];
+  const mutate = mutateValue?.split(',').filter(Boolean) ?? null;
+  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutate);
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = summary.total.score === null ? 'n/a' : `${(100 * summary.total.score).toFixed(1)}%`;
   console.log(`StrykerJS: ${pct} over ${summary.files.length} files (${summary.total.survived} survived, ${summary.total.noCoverage} without coverage); ${SUMMARY}`);

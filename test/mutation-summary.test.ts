@@ -15,4 +15,14 @@ describe('StrykerJS summary', () => {
     expect(second.survivors.map((s: { at: string }) => s.at)).toEqual(['src/a.ts:2:1']);
     expect(second).toMatchObject({ seconds: 20, lastRunFiles: ['src/b.ts', 'src/c.ts'] });
   });
+
+  it("counts as run only the files the run's --mutate names (an incremental report holds the cache's others too)", () => {
+    const previous = summarise({ files: { 'src/a.ts': { mutants: [mutant('Killed', 1), mutant('Killed', 2)] } } }, 100);
+    const report = { files: { 'src/a.ts': { mutants: [mutant('Survived', 1)] }, 'src/k/b.ts': { mutants: [mutant('Survived', 3)] }, 'src/k/c.ts': { mutants: [mutant('Killed', 4)] } } };
+    const byPath = summarise(report, 20, previous, ['src/k/b.ts']);
+    expect(byPath.lastRunFiles).toEqual(['src/k/b.ts']);
+    expect(byPath.files.map((f: { path: string; killed: number }) => [f.path, f.killed])).toEqual([['src/a.ts', 2], ['src/k/b.ts', 0]]);
+    expect(byPath.survivors.map((s: { at: string }) => s.at)).toEqual(['src/k/b.ts:3:1']);
+    expect(summarise(report, 20, previous, ['src/k/*.ts']).lastRunFiles).toEqual(['src/k/b.ts', 'src/k/c.ts']);
+  });
 });
