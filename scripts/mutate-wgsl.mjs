@@ -328,6 +328,14 @@ const EQUIVALENT = [
     in: ['embedding-bag.wgsl:forward'],
     reason: 'counts 2 and 3 then get code 3 ("4 or more") too, for which the backward pass binary-searches the review for the exact count: the same 2 or 3, added as the same f32(count) in the same order',
   },
+  {
+    line: /^if \(v < params\.vocab\) \{$/,
+    from: '<',
+    to: '<=',
+    in: ['embedding-bag.wgsl:backwardWords'],
+    next: /^let summary = presenceBits\[WORDS \* params\.vocab \+ v\];$/,
+    reason: "only the first of backwardWords' two tests (the summing one; the storing one, the same line, is killed): row v = V's lanes then sum words of the bitmap's next rows (clamped past its end) into their own lane sums, which only row V's store reads, and the second test still skips that",
+  },
 ];
 
 /**
