@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
+import { Gpu, linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
 import {
   batchWords,
   embeddingBagParams,
@@ -331,6 +331,30 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     expect(destroys.map((d) => d.mock.calls.length)).toEqual([1, 1, 1, 1, 1, 1]);
     bags.dispose();
     t.dispose();
+  });
+
+  // WebGPU promises every device 16 KiB of workgroup storage. The project's devices ask for the
+  // adapter's own limit (SwiftShader's is larger), so a second device at the defaults shows what
+  // every adapter takes: backwardWords' lane sums at D = 64 fill the 16 KiB exactly.
+  it("fits backwardWords' shared lane sums in WebGPU's default workgroup storage at the widest dimension", async () => {
+    const webgpu = await import('webgpu');
+    // As src/gpu/device.ts found the adapter: Dawn's default backends, or SwiftShader's Vulkan driver alone.
+    const instance = webgpu.create(gpu().report?.backend === 'dawn-swiftshader' ? ['backend=vulkan'] : []);
+    const adapter = await instance.requestAdapter();
+    const device = await adapter!.requestDevice();
+    expect(device.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    const g = new Gpu(device);
+    const bags = uploadTokenBags(g, tokenBags(new Int32Array(4), 2, 2, 3));
+    const t = g.zeros([4]);
+    const b = { bags, batch: t, order: t, shards: wholeTable(100, t, t, t), pooled: t, dPooled: t, dim: 64, capacity: 40, markRows: 40, rowWorkgroups: true };
+    const passes = await prepareEmbeddingBag(g, b);
+    expect(passes.backward.map((p) => p.label)).toEqual(['embedding-bag:backwardWords']);
+    passes.dispose();
+    bags.dispose();
+    t.dispose();
+    await g.close();
+    device.destroy();
+    void instance; // Dawn's instance must outlive its device
   });
 
   it('writes the uniform of a (chunk, shard) pair: shard rows, steps, token bits, first token, first review, reviews, accumulate', () => {
