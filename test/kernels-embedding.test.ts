@@ -104,6 +104,22 @@ describe('embedding kernel', () => {
     });
   }
 
+  // Id 1's run of positions is exactly the first window (256): its loop over windows must stop
+  // there, not add the partial sum the next id's run leaves at index 256.
+  for (const dim of [3, 4]) {
+    it(`backward stops an id's run that ends on a window boundary (D = ${dim})`, async () => {
+      const idData = Int32Array.from({ length: 512 }, (_, i) => (i < 256 ? 1 : 2));
+      const dOutData = randomFloats(512 * dim, 17);
+      const dOut = gpu().upload(dOutData, [2, 256, dim]);
+      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(idData, 4));
+      const dTable = embeddingBackward(gpu(), dOut, index, 4, dim);
+      expectClose(await dTable.read(), embeddingBackwardReference(dOutData, idData, 4, dim), EXACT);
+      dOut.dispose();
+      dTable.dispose();
+      index.dispose();
+    });
+  }
+
   it('backward is bitwise deterministic from run to run', async () => {
     const [batch, steps, dim, vocab] = [37, 256, 16, 10_000];
     const idData = randomIds(batch * steps, 11, 5);
