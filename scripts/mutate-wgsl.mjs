@@ -128,6 +128,13 @@ const EQUIVALENT = [
     reason: "the search stops with hi - lo = 2 and may return lo one below the id whose run holds k; backwardPieces(4)'s loop over u then first meets an empty run (rowStarts[lo + 1] <= k), writes 0 to partials at k, and the next u writes the run's sum to that same index, in the same invocation",
   },
   {
+    line: /^if \(n >= params\.count\) \{ return; \}$/,
+    from: '>=',
+    to: '>',
+    in: ['embedding.wgsl:forward4'],
+    reason: "as in forward, a quad at a time: the extra invocation (n = N) takes token N - 1's branch, each of its writes out4[N·D/4 + q] clamps to out4's last quad, and its last one (q = D/4 - 1) is the quad token N - 1's own invocation writes there: whatever the interleaving, that quad ends with it",
+  },
+  {
     line: /^if \(u32\(rowStarts\[mid\]\) <= k\) \{ lo = mid; \} else \{ hi = mid; \}$/,
     from: '<=',
     to: '<',
