@@ -77,9 +77,10 @@ describe('embedding kernel', () => {
     { batch: 37, steps: 256, dim: 16, vocab: 10_000, range: 10_000 },
     { batch: 37, steps: 256, dim: 16, vocab: 10_000, range: 5 },
     { batch: 37, steps: 256, dim: 3, vocab: 10_000, range: 5 },
-    // D not a multiple of 4 past 3 workgroups in both backward passes (260 windows x 3 columns,
-    // thousands of ids), so the scalar entry points' 2-D index is used too (test/setup.ts).
+    // Both backward passes past 3 workgroups (260 windows x 3 columns or 4 quads, thousands of
+    // ids), so the 2-D index of each form's entry points is used too (test/setup.ts).
     { batch: 260, steps: 256, dim: 3, vocab: 10_000, range: 10_000 },
+    { batch: 260, steps: 256, dim: 16, vocab: 10_000, range: 10_000 },
   ];
   for (const { batch, steps, dim, vocab, range } of cases) {
     it(`forward and backward match the reference (B = ${batch}, T = ${steps}, D = ${dim}, V = ${vocab}, ids < ${range})`, async () => {
