@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
+import { Gpu, linearWorkgroups, type Tensor } from '../src/gpu/gpu.js';
 import {
   batchWords,
   embeddingBagParams,
@@ -84,7 +84,7 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     first: number,
     rows: number,
     markRows: number,
-    split: { rowsPerShard?: number; bagBytes?: number; rowWorkgroups?: boolean } = {},
+    split: { rowsPerShard?: number; bagBytes?: number; rowWorkgroups?: boolean; spareRows?: number } = {},
   ) {
     const g = gpu();
     const bags = uploadTokenBags(g, tokenBags(ids, samples, steps, vocab), split.bagBytes);
@@ -99,7 +99,8 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
       shards.push({
         firstToken,
         rows: n,
-        table: keep(g.upload(table.slice(firstToken * dim, (firstToken + n) * dim))),
+        // `spareRows` rows of NaN after the shard's own in its table's buffer: nothing may read them.
+        table: keep(g.upload(Float32Array.of(...table.slice(firstToken * dim, (firstToken + n) * dim), ...new Float32Array((split.spareRows ?? 0) * dim).fill(Number.NaN)))),
         dTable: keep(g.upload(new Float32Array(n * dim).fill(Number.NaN))), // every element must be written
         presence: keep(g.zeros(presenceShape(n, markRows), 'i32')),
       });
@@ -215,6 +216,38 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     await expect(run(ids, samples, steps, vocab, 80, order, 10, 70, 80)).rejects.toThrow('embeddingBag: the embedding dimension must be at most 64, found 80');
   });
 
+  // A shard's table is the start of its buffer (the store's rows; what follows may be anything).
+  // Count-0 entries still read a row: the padding (token field 2^tokenBits - 1, past a vocabulary
+  // of 6 or of a 64-row shard) and, when sharded, other shards' tokens; each must be clamped to the
+  // shard's last row, or its 0 · NaN makes the mean NaN.
+  it("reads no table row past the shard's own, where its buffer holds more", async () => {
+    const [samples, steps, vocab, dim] = [70, 13, 6, 8];
+    const ids = randomIds(samples * steps, 9, vocab);
+    const order = Int32Array.from({ length: samples }, (_, i) => (i * 37) % samples);
+    const whole = await run(ids, samples, steps, vocab, dim, order, 40, 30, 40, { spareRows: 1 });
+    expectClose(whole.pooled, whole.expectedPooled, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(whole.dTable, whole.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
+    const wide = randomIds(90 * 24, 21, 300);
+    const shuffled = Int32Array.from({ length: 90 }, (_, i) => (i * 41) % 90);
+    const split = await run(wide, 90, 24, 300, dim, shuffled, 10, 70, 80, { rowsPerShard: 64, spareRows: 1 });
+    expectClose(split.pooled, split.expectedPooled, { atol: 1e-6, rtol: 1e-5 });
+    expectClose(split.dTable, split.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
+  });
+
+  // The widest dimension (D = 64, MAX_DIM4 = 16 column quads) run, not only prepared: every quad of
+  // a row's sum has its own register (backward) and its own slot of the lanes' shared sums (backwardWords).
+  it('runs the widest dimension, 64, in both backward forms', async () => {
+    const [samples, steps, vocab, dim] = [40, 10, 20, 64];
+    const ids = randomIds(samples * steps, 23, vocab);
+    for (let r = 0; r < samples; r += 2) ids.fill(r % vocab, r * steps, r * steps + 5);
+    const order = Int32Array.from({ length: samples }, (_, i) => (i * 7) % samples);
+    for (const rowWorkgroups of [false, true]) {
+      const r = await run(ids, samples, steps, vocab, dim, order, 0, 40, 40, { rowWorkgroups });
+      expectClose(r.pooled, r.expectedPooled, { atol: 1e-6, rtol: 1e-5 });
+      expectClose(r.dTable, r.expectedDTable, { atol: 1e-6, rtol: 1e-5 });
+    }
+  });
+
   it('cuts the data into chunks of whole reviews that fit the binding, and names a review that cannot fit', () => {
     const g = gpu();
     const bags = tokenBags(randomIds(40 * 10, 5, 50), 40, 10, 50);
@@ -298,6 +331,30 @@ describe('embedding-bag kernel (fused gather and mean-pool)', () => {
     expect(destroys.map((d) => d.mock.calls.length)).toEqual([1, 1, 1, 1, 1, 1]);
     bags.dispose();
     t.dispose();
+  });
+
+  // WebGPU promises every device 16 KiB of workgroup storage. The project's devices ask for the
+  // adapter's own limit (SwiftShader's is larger), so a second device at the defaults shows what
+  // every adapter takes: backwardWords' lane sums at D = 64 fill the 16 KiB exactly.
+  it("fits backwardWords' shared lane sums in WebGPU's default workgroup storage at the widest dimension", async () => {
+    const webgpu = await import('webgpu');
+    // As src/gpu/device.ts found the adapter: Dawn's default backends, or SwiftShader's Vulkan driver alone.
+    const instance = webgpu.create(gpu().report?.backend === 'dawn-swiftshader' ? ['backend=vulkan'] : []);
+    const adapter = await instance.requestAdapter();
+    const device = await adapter!.requestDevice();
+    expect(device.limits.maxComputeWorkgroupStorageSize).toBe(16384);
+    const g = new Gpu(device);
+    const bags = uploadTokenBags(g, tokenBags(new Int32Array(4), 2, 2, 3));
+    const t = g.zeros([4]);
+    const b = { bags, batch: t, order: t, shards: wholeTable(100, t, t, t), pooled: t, dPooled: t, dim: 64, capacity: 40, markRows: 40, rowWorkgroups: true };
+    const passes = await prepareEmbeddingBag(g, b);
+    expect(passes.backward.map((p) => p.label)).toEqual(['embedding-bag:backwardWords']);
+    passes.dispose();
+    bags.dispose();
+    t.dispose();
+    await g.close();
+    device.destroy();
+    void instance; // Dawn's instance must outlive its device
   });
 
   it('writes the uniform of a (chunk, shard) pair: shard rows, steps, token bits, first token, first review, reviews, accumulate', () => {

@@ -77,6 +77,10 @@ describe('embedding kernel', () => {
     { batch: 37, steps: 256, dim: 16, vocab: 10_000, range: 10_000 },
     { batch: 37, steps: 256, dim: 16, vocab: 10_000, range: 5 },
     { batch: 37, steps: 256, dim: 3, vocab: 10_000, range: 5 },
+    // Both backward passes past 3 workgroups (260 windows x 3 columns or 4 quads, thousands of
+    // ids), so the 2-D index of each form's entry points is used too (test/setup.ts).
+    { batch: 260, steps: 256, dim: 3, vocab: 10_000, range: 10_000 },
+    { batch: 260, steps: 256, dim: 16, vocab: 10_000, range: 10_000 },
   ];
   for (const { batch, steps, dim, vocab, range } of cases) {
     it(`forward and backward match the reference (B = ${batch}, T = ${steps}, D = ${dim}, V = ${vocab}, ids < ${range})`, async () => {
@@ -97,6 +101,22 @@ describe('embedding kernel', () => {
       expectClose(await out.read(), embeddingReference(tableData, idData, dim), EXACT);
       expectClose(await dTable.read(), embeddingBackwardReference(dOutData, idData, vocab, dim), EXACT);
       for (const t of [table, ids, dOut, out, dTable]) t.dispose();
+      index.dispose();
+    });
+  }
+
+  // Id 1's run of positions is exactly the first window (256): its loop over windows must stop
+  // there, not add the partial sum the next id's run leaves at index 256.
+  for (const dim of [3, 4]) {
+    it(`backward stops an id's run that ends on a window boundary (D = ${dim})`, async () => {
+      const idData = Int32Array.from({ length: 512 }, (_, i) => (i < 256 ? 1 : 2));
+      const dOutData = randomFloats(512 * dim, 17);
+      const dOut = gpu().upload(dOutData, [2, 256, dim]);
+      const index = uploadEmbeddingGradientIndex(gpu(), embeddingGradientIndex(idData, 4));
+      const dTable = embeddingBackward(gpu(), dOut, index, 4, dim);
+      expectClose(await dTable.read(), embeddingBackwardReference(dOutData, idData, 4, dim), EXACT);
+      dOut.dispose();
+      dTable.dispose();
       index.dispose();
     });
   }
