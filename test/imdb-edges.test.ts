@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetError, NpyFormatError, ZipFormatError } from '../src/data/errors.js';
 import { imdbFromNpz, parseWordIndex, type LoadDataOptions } from '../src/data/imdb.js';
-import { imdbMembers, int64Npy, npyBytes, objectNpy, zipBytes, type Dataset } from './fuzz/writers.js';
+import { imdbMembers, int64Npy, npyBytes, pickleObjectArray, zipBytes, type Dataset } from './fuzz/writers.js';
 import { expectDataError } from './helpers.js';
 
 type Member = { name: string; data: Uint8Array; method?: 0 | 8 };
@@ -141,6 +141,18 @@ describe('the members', () => {
       problem: 'reviews must be a 1-D object array of lists',
       expected: "dtype object ('|O'), 1-D",
       found: 'dtype int64, shape (2)',
+    });
+  });
+
+  it('a 2-D object array of reviews is refused', () => {
+    // numpy's pickle of a (1, 1) object array: the state's shape (1,) made (1, 1).
+    const pickle = pickleObjectArray([[4]], 2);
+    const at = pickle.findIndex((_, i) => [0x28, 0x4b, 1, 0x4b, 1, 0x85].every((b, j) => pickle[i + j] === b));
+    const twoD = Uint8Array.from([...pickle.subarray(0, at + 5), 0x4b, 1, 0x86, ...pickle.subarray(at + 6)]);
+    expectDataError(() => imdbFromNpz(withMember({ name: 'x_train.npy', data: npyBytes('|O', [1, 1], twoD) })), DatasetError, {
+      problem: 'reviews must be a 1-D object array of lists',
+      member: 'x_train.npy',
+      found: 'dtype object, shape (1, 1)',
     });
   });
 
