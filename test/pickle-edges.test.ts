@@ -309,3 +309,90 @@ describe('numpy states', () => {
     last(build('K', 2, 0x85, I1, 0x89, 'N'), 'array data must be bytes, found None');
   });
 });
+
+describe('integers', () => {
+  /** Python's int.from_bytes(b, 'little', signed=True), as a number where it is safe. */
+  const fromBytes = (b: number[]): number | bigint => {
+    let v = b.reduceRight((acc, byte) => acc * 256n + BigInt(byte), 0n);
+    if (b.length > 0 && b[b.length - 1] >= 0x80) v -= 1n << BigInt(8 * b.length);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
+
+  it('LONG1 and LONG4 of 0 to 10 bytes, either sign, as numbers while safe and bigints past', () => {
+    const patterns = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x12];
+    for (let len = 0; len <= 10; len++) {
+      for (const fill of patterns) {
+        for (const top of [0x00, 0x7f, 0x80, 0xff, 0x1f, 0xe0]) {
+          const b = Array.from({ length: len }, (_, i) => (i === len - 1 ? top : (fill + i * 37) & 0xff));
+          const want = fromBytes(b);
+          expect(unpickle(stream(P2, 0x8a, len, b, '.')), `LONG1 ${b}`).toBe(want);
+          expect(unpickle(stream(P2, 0x8b, u32(len), b, '.')), `LONG4 ${b}`).toBe(want);
+        }
+      }
+    }
+  });
+
+  it('BININT is signed, BININT2 and BININT1 are not', () => {
+    expect(unpickle(stream(P2, 'J', 0xff, 0xff, 0xff, 0xff, '.'))).toBe(-1);
+    expect(unpickle(stream(P2, 'J', 0x01, 0x02, 0x03, 0x84, '.'))).toBe(0x84030201 | 0);
+    expect(unpickle(stream(P2, 'M', 0xff, 0xfe, '.'))).toBe(0xfeff);
+    expect(unpickle(stream(P2, 'K', 0xff, '.'))).toBe(255);
+  });
+
+  it('ints in a compact list take the same fast path values', () => {
+    const list = unpickle(stream(P2, ']', '(', 'K', 0xff, 'M', 0xff, 0xfe, 'J', 0x01, 0x02, 0x03, 0x84, 'J', 0xff, 0xff, 0xff, 0x7f, 'e', '.'), {}, { compactIntLists: true });
+    expect(list).toBeInstanceOf(IntList);
+    expect(Array.from((list as IntList).ints!)).toEqual([255, 0xfeff, 0x84030201 | 0, 0x7fffffff]);
+  });
+
+  it('a MARK run cut short at each int width is read again the ordinary way, and is truncated', () => {
+    for (const [tail, op] of [[['K'], 'BININT1'], [['M', 1], 'BININT2'], [['J', 1, 2, 3], 'BININT']] as const) {
+      const bytes = stream(P2, ']', '(', 'K', 1, ...tail);
+      expect(() => unpickle(bytes, {}, { compactIntLists: true })).toThrow(new RegExp(`truncated pickle: ${op} needs`));
+    }
+  });
+});
+
+describe('strings', () => {
+  it('Python 2 strings of any length are latin1, past the 8 KiB chunk too', () => {
+    for (const length of [0x2000 - 1, 0x2000, 0x2001, 0x4001]) {
+      const body = Array.from({ length }, (_, i) => (i % 2 ? 0xe9 : 0x41 + (i % 26)));
+      const value = unpickle(stream(P2, 'T', u32(length), body, '.')) as string;
+      expect(value.length).toBe(length);
+      expect(value).toBe(String.fromCharCode(...body));
+    }
+    expect(unpickle(stream(P2, 'U', 2, 0xff, 0x41, '.'))).toBe('\u00ffA');
+  });
+
+  it('UTF-8 strings keep a leading BOM; invalid UTF-8 names the opcode', () => {
+    expect(unpickle(stream(P2, 0x8c, 3, 0xef, 0xbb, 0xbf, '.'))).toBe('\ufeff');
+    refused(stream(P2, 0x8c, 1, 0xff, '.'), { problem: 'invalid UTF-8 in SHORT_BINUNICODE', offset: 2, expected: 'UTF-8 text', found: 'undecodable bytes' });
+  });
+
+  it('bytes are copied out of the stream, bytearray included', () => {
+    const bytes = stream(0x80, 5, 0x96, 2, 0, 0, 0, 0, 0, 0, 0, 7, 8, '.');
+    const value = unpickle(bytes) as Uint8Array;
+    expect(value).toEqual(Uint8Array.from([7, 8]));
+    bytes[11] = 0;
+    expect(value[0]).toBe(7);
+  });
+});
+
+describe('the object-array profile', () => {
+  it('the profile counts every value outside ints and lists toward its envelope', () => {
+    const values: [string, Part[]][] = [
+      ['NEWTRUE', [0x88]],
+      ['NEWFALSE', [0x89]],
+      ['SHORT_BINSTRING', ['U', 0]],
+      ['SHORT_BINUNICODE', [0x8c, 0]],
+      ['SHORT_BINBYTES', ['C', 0]],
+      ['EMPTY_TUPLE', [')']],
+      ['TUPLE1', ['K', 1, 0x85]],
+    ];
+    for (const [name, value] of values) {
+      const bytes = stream(P2, Array<Part[]>(129).fill(value), '.');
+      expect(() => unpickle(bytes, {}, profile(1)), name).toThrow(new RegExp(`^at byte \\d+: ${name}: more than 128 values other than ints and lists`));
+      expect(() => unpickle(stream(P2, Array<Part[]>(128).fill(value), '.'), {}, profile(1)), name).not.toThrow();
+    }
+  });
+});
