@@ -3,7 +3,8 @@
 // bench/results/stryker-mutation.json: the score per file and in all, and every surviving mutant,
 // so that the README's score has its data beside it. `npm run test:mutation [-- stryker flags]` runs
 // `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary, which
-// replaces the entries of the files that run mutated and keeps the others'.
+// replaces the entries of the files that run mutated (its --mutate patterns; an incremental report
+// also carries the incremental file's other files) and keeps the others'.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -30,13 +31,47 @@ function tally(mutants) {
   };
 }
 
+/** A glob as Stryker's `mutate` writes them (`**`, `*`, `?`) as a RegExp. */
+const globRegExp = (glob) =>
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*\//g, '\u0000')
+      .replace(/\*\*/g, '\u0001')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')
+      .replace(/\u0000/g, '(?:.*/)?')
+      .replace(/\u0001/g, '.*')}$`,
+  );
+
+/** Whether `path` matches Stryker's `mutate` patterns: one without `!`, and none with (a `:lines` range is ignored). */
+export function matchesMutate(path, patterns) {
+  const matches = (pattern) => globRegExp(pattern.replace(/:\d+(:\d+)?-\d+(:\d+)?$/, '').replace(/^\.\//, '')).test(path);
+  return patterns.some((p) => !p.startsWith('!') && matches(p)) && !patterns.some((p) => p.startsWith('!') && matches(p.slice(1)));
+}
+
+/** The `--mutate` / `-m` patterns among Stryker's flags, or null when there are none. */
+export function mutatePatterns(args) {
+  const patterns = [];
+  args.forEach((arg, i) => {
+    if (arg === '--mutate' || arg === '-m') patterns.push(...(args[i + 1] ?? '').split(','));
+    else if (arg.startsWith('--mutate=')) patterns.push(...arg.slice('--mutate='.length).split(','));
+  });
+  return patterns.length > 0 ? patterns.filter((p) => p !== '') : null;
+}
+
 /**
  * The summary after a run: the run's files as its report has them, each earlier file (in `previous`,
  * the summary so far) kept as it was, so that runs over a few modules at a time add up; the total
  * is over every file. `date` and `seconds` are the latest run's, `lastRunFiles` its modules.
+ * `mutate` (the run's `--mutate` patterns) limits the run's files to those it mutated: an
+ * incremental run's report also carries every other file of the incremental file, with the results
+ * it had when that file was written, which may be older than the summary's.
  */
-export function summarise(report, seconds, previous = null) {
+export function summarise(report, seconds, previous = null, mutate = null) {
   const date = new Date().toISOString();
+  const reportFiles = Object.fromEntries(Object.entries(report.files).filter(([path]) => !mutate || matchesMutate(path, mutate)));
+  report = { ...report, files: reportFiles };
   const ran = Object.keys(report.files);
   const survivorsOf = (path, file) =>
     file.mutants
@@ -71,8 +106,9 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     if (stryker.status !== 0) process.exit(stryker.status ?? 1);
     seconds = (performance.now() - started) / 1000;
   }
+  const args = process.argv.slice(process.argv[2] === '--run' ? 3 : 2);
   const previous = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : null;
-  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous);
+  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutatePatterns(args));
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = summary.total.score === null ? 'n/a' : `${(100 * summary.total.score).toFixed(1)}%`;
   console.log(`StrykerJS: ${pct} over ${summary.files.length} files (${summary.total.survived} survived, ${summary.total.noCoverage} without coverage); ${SUMMARY}`);
