@@ -4,7 +4,8 @@
 // so that the README's score has its data beside it. `npm run test:mutation [-- stryker flags]` runs
 // `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary, which
 // replaces the entries of the files that run mutated (its --mutate patterns; an incremental report
-// also carries the incremental file's other files) and keeps the others'.
+// also carries the incremental file's other files) and keeps the others'. Without --run it
+// summarises the last report again: `node scripts/mutation-summary.mjs --mutate <files> [--seconds <s>]`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -107,6 +108,8 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     seconds = (performance.now() - started) / 1000;
   }
   const args = process.argv.slice(process.argv[2] === '--run' ? 3 : 2);
+  // Re-summarising a finished run (no --run): `--seconds` gives its time, as its log has it.
+  if (seconds === undefined && args.includes('--seconds')) seconds = Number(args[args.indexOf('--seconds') + 1]);
   const previous = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : null;
   const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutatePatterns(args));
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
