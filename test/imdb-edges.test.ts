@@ -164,6 +164,11 @@ describe('the members', () => {
       expected: 'integer dtype (int64 in Keras), 1-D',
       found: 'dtype float64, shape (1)',
     });
+    const twoD = npyBytes('<i8', [1, 1], Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0]));
+    expectDataError(() => imdbFromNpz(withMember({ name: 'y_train.npy', data: twoD })), DatasetError, {
+      problem: 'labels must be a 1-D integer array',
+      found: 'dtype int64, shape (1, 1)',
+    });
   });
 
   it('a labels member that is not .npy names itself', () => {

@@ -116,7 +116,7 @@ describe('the end record', () => {
     zipError(() => archive.read('c'), { problem: /^missing member/, member: 'c', expected: 'one of a, b', found: 'no such member' });
   });
 
-  it('a ZIP64 locator just before the record, at offset 20 or later, or a member count or directory offset of all ones, is ZIP64', () => {
+  it('a ZIP64 locator just before the record, at offset 20 or later, or a member count, directory size or directory offset of all ones, is ZIP64', () => {
     const locator = cat(u32(0x07064b50), new Uint8Array(16));
     // The locator at byte 0 and the end record at byte 20: the earliest a locator can sit.
     refused(cat(locator, zip([])), { problem: /ZIP64 archives are not supported/, offset: 20 });
@@ -125,6 +125,7 @@ describe('the end record', () => {
     refused(cat(plain.subarray(0, eocd), locator, plain.subarray(eocd)), { problem: /ZIP64 archives/, offset: eocd + 20 });
     refused(zip([], { count: 0xffff }), { problem: /ZIP64 archives/ });
     refused(zip([], { dirOffset: 0xffffffff }), { problem: /ZIP64 archives/ });
+    refused(zip([], { dirSize: 0xffffffff }), { problem: /ZIP64 archives/ });
   });
 
   it('a directory running past the end record names its bytes', () => {
