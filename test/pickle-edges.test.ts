@@ -396,3 +396,67 @@ describe('the object-array profile', () => {
     }
   });
 });
+
+describe('survivors of the rerun (README, "Mutation testing")', () => {
+  it('an opcode whose argument ends the stream exactly is read, and the stream then lacks its STOP', () => {
+    const cases: Part[][] = [[0x80, 2], ['K', 1], ['M', 1, 2], ['J', 1, 2, 3, 4], ['K', 1, 'q', 0], ['K', 1, 'r', 0, 0, 0, 0], ['N', 'q', 0, 'h', 0], ['N', 'r', 0, 0, 0, 0, 'j', 0, 0, 0, 0], ['G', 0, 0, 0, 0, 0, 0, 0, 0], [0x8c, 0]];
+    for (const body of cases) {
+      const bytes = stream(body[0] === 0x80 ? [] : P2, ...body);
+      expectDataError(() => unpickle(bytes), PickleError, { problem: 'truncated pickle: no STOP opcode', offset: bytes.length });
+    }
+  });
+
+  it('empty GLOBAL lines are lines', () => {
+    refused(stream(P2, 'c', '\nx\n', '.'), { problem: "forbidden global '.x'", offset: 2, expected: 'numpy._reconstruct, numpy.ndarray, numpy.dtype or _codecs.encode', found: '.x' });
+    refused(stream(P2, 'c', 'os\n\n', '.'), { problem: "forbidden global 'os.'", offset: 2, expected: 'numpy._reconstruct, numpy.ndarray, numpy.dtype or _codecs.encode', found: 'os.' });
+  });
+
+  it('the profile names its limits and the opcodes it refuses in full', () => {
+    refused(stream(P2, 0x8a, 10, 'a'.repeat(10), '.'), { problem: 'LONG1 of 10 bytes: longer than any in a numpy object array of int lists', offset: 2, expected: 'at most 9 bytes', found: '10 bytes' }, profile(1));
+    refused(stream(P2, '}', '.'), { problem: 'opcode EMPTY_DICT cannot belong to a numpy object array of int lists', offset: 2, expected: 'the opcodes numpy writes for one', found: 'EMPTY_DICT' }, profile(1));
+  });
+
+  it('an unsupported protocol names the supported ones', () => {
+    refused(stream(0x80, 6, 'N', '.'), { problem: 'unsupported pickle protocol 6', offset: 0, expected: '2 to 5', found: '6' });
+  });
+
+  it('two-item opcodes inside a MARK count only the items above it', () => {
+    const cases: [string, Part[], number][] = [
+      ['APPEND', [']', '(', 'K', 1, 'a'], 2],
+      ['SETITEM', ['}', 'K', 1, '(', 'K', 2, 's'], 3],
+      ['STACK_GLOBAL', [0x8c, 1, 'a', '(', 0x8c, 1, 'b', 0x93], 2],
+      ['REDUCE', ['c', 'numpy\ndtype\n', '(', ')', 'R'], 2],
+      ['BUILD', [')', '(', ')', 'b'], 2],
+      ['NEWOBJ', [')', '(', ')', 0x81], 2],
+    ];
+    for (const [name, body, count] of cases) {
+      const bytes = stream(P2, ...body, '.');
+      refused(bytes, { problem: `stack underflow in ${name}`, offset: bytes.length - 2, expected: `${count} items above the last MARK`, found: '1' });
+    }
+  });
+
+  it('an unknown opcode followed by two lines names no global', () => {
+    refused(stream(P2, 0x0f, 'a\nb\n.'), { problem: 'unsupported pickle opcode 0x0f (unknown)', offset: 2, expected: 'an opcode of the safe subset (protocols 2 to 5)', found: '0x0f (unknown)' });
+  });
+
+  it('memo keys past the dense range are counted once', () => {
+    const big = u32(1 << 22);
+    refused(stream(P2, 'K', 1, 'r', big, 'r', big, 'h', 9, '.'), { problem: 'memo key 9 not defined: BINGET of an index nothing was stored at', offset: 14, expected: 'one of the 1 keys stored by BINPUT/MEMOIZE', found: '9' });
+    refused(stream(P2, 'K', 1, 'q', 3, 'q', 3, 'h', 9, '.'), { problem: 'memo key 9 not defined: BINGET of an index nothing was stored at', offset: 8, expected: 'one of the 1 keys stored by BINPUT/MEMOIZE', found: '9' });
+  });
+
+  it('a dtype or array never given its state keeps the defaults', () => {
+    expect((unpickle(stream(P2, 'c', 'numpy\ndtype\n', 0x8c, 2, 'i8', 0x85, 'R', '.')) as NumpyDtype).byteOrder).toBe('=');
+    expect((unpickle(stream(P2, 'c', 'numpy.core.multiarray\n_reconstruct\n', 'c', 'numpy\nndarray\n', 'K', 0, 0x85, 'C', 1, 'b', 0x87, 'R', '.')) as NumpyArray).fortranOrder).toBe(false);
+  });
+
+  it("an object array's element count names a 2-D shape in full", () => {
+    const bytes = stream(P2, 'c', 'numpy.core.multiarray\n_reconstruct\n', 'c', 'numpy\nndarray\n', 'K', 0, 0x85, 'C', 1, 'b', 0x87, 'R',
+      '(', 'K', 1, 'K', 1, 'K', 2, 0x86, 'c', 'numpy\ndtype\n', 0x8c, 2, 'O8', 0x85, 'R', 0x89, ']', 'N', 'a', 't', 'b', '.');
+    refused(bytes, { problem: 'object array of shape (1, 2) holds 1 elements, expected 2', offset: bytes.length - 2 });
+  });
+
+  it('in a compact list, APPENDS onto a list below an enclosing MARK underflows too', () => {
+    refused(stream(P2, ']', '(', '(', 'K', 1, 'e', '.'), { problem: 'stack underflow in APPENDS', offset: 7, expected: '1 items above the last MARK', found: '0' }, { compactIntLists: true });
+  });
+});
