@@ -3,11 +3,13 @@
 // bench/results/stryker-mutation.json: the score per file and in all, and every surviving mutant,
 // so that the README's score has its data beside it. `npm run test:mutation [-- stryker flags]` runs
 // `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary, which
-// replaces the entries of the files that run mutated and keeps the others'.
+// replaces the entries of the files that run mutated (its --mutate patterns; an incremental report
+// also carries the incremental file's other files) and keeps the others'. Without --run it
+// summarises the last report again: `node scripts/mutation-summary.mjs --mutate <files> [--seconds <s>]`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { join, matchesGlob } from 'node:path';
+import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
 const REPORT = join(ROOT, 'reports', 'mutation', 'mutation.json');
@@ -30,30 +32,60 @@ function tally(mutants) {
   };
 }
 
+/** A glob as Stryker's `mutate` writes them (`**`, `*`, `?`) as a RegExp. */
+const globRegExp = (glob) =>
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*\*\//g, '\u0000')
+      .replace(/\*\*/g, '\u0001')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')
+      .replace(/\u0000/g, '(?:.*/)?')
+      .replace(/\u0001/g, '.*')}$`,
+  );
+
+/** Whether `path` matches Stryker's `mutate` patterns: one without `!`, and none with (a `:lines` range is ignored). */
+export function matchesMutate(path, patterns) {
+  const matches = (pattern) => globRegExp(pattern.replace(/:\d+(:\d+)?-\d+(:\d+)?$/, '').replace(/^\.\//, '')).test(path);
+  return patterns.some((p) => !p.startsWith('!') && matches(p)) && !patterns.some((p) => p.startsWith('!') && matches(p.slice(1)));
+}
+
+/** The `--mutate` / `-m` patterns among Stryker's flags, or null when there are none. */
+export function mutatePatterns(args) {
+  const patterns = [];
+  args.forEach((arg, i) => {
+    if (arg === '--mutate' || arg === '-m') patterns.push(...(args[i + 1] ?? '').split(','));
+    else if (arg.startsWith('--mutate=')) patterns.push(...arg.slice('--mutate='.length).split(','));
+  });
+  return patterns.length > 0 ? patterns.filter((p) => p !== '') : null;
+}
+
 /**
  * The summary after a run: the run's files as its report has them, each earlier file (in `previous`,
  * the summary so far) kept as it was, so that runs over a few modules at a time add up; the total
  * is over every file. `date` and `seconds` are the latest run's, `lastRunFiles` its modules.
- * `mutate`, the run's `--mutate` paths or globs: only the report's files they name count as run.
- * An incremental report also holds every file of the incremental cache, as that cache last saw it
- * (possibly older than the summary's entry, from another checkout's run).
+ * `mutate` (the run's `--mutate` patterns) limits the run's files to those it mutated: an
+ * incremental run's report also carries every other file of the incremental file, with the results
+ * it had when that file was written, which may be older than the summary's.
  */
 export function summarise(report, seconds, previous = null, mutate = null) {
   const date = new Date().toISOString();
-  const ran = Object.keys(report.files).filter((path) => !mutate || mutate.some((pattern) => path === pattern || matchesGlob(path, pattern)));
-  const runFiles = Object.entries(report.files).filter(([path]) => ran.includes(path));
+  const reportFiles = Object.fromEntries(Object.entries(report.files).filter(([path]) => !mutate || matchesMutate(path, mutate)));
+  report = { ...report, files: reportFiles };
+  const ran = Object.keys(report.files);
   const survivorsOf = (path, file) =>
     file.mutants
       .filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')
       .map((m) => ({ at: `${path}:${m.location.start.line}:${m.location.start.column}`, status: m.status, mutator: m.mutatorName, replacement: m.replacement }));
   const kept = (previous?.files ?? []).filter((f) => !ran.includes(f.path));
-  const files = [...kept, ...runFiles.map(([path, file]) => ({ path, date, ...tally(file.mutants) }))].sort((a, b) => a.path.localeCompare(b.path));
+  const files = [...kept, ...Object.entries(report.files).map(([path, file]) => ({ path, date, ...tally(file.mutants) }))].sort((a, b) => a.path.localeCompare(b.path));
   const sumOf = (field) => files.reduce((n, f) => n + f[field], 0);
   const [detected, undetected] = [sumOf('killed') + sumOf('timedOut'), sumOf('survived') + sumOf('noCoverage')];
   const total = Object.fromEntries(['mutants', 'killed', 'timedOut', 'survived', 'noCoverage', 'compileErrors', 'ignored'].map((field) => [field, sumOf(field)]));
   const survivors = [
     ...(previous?.survivors ?? []).filter((s) => !ran.some((path) => s.at.startsWith(`${path}:`))),
-    ...runFiles.flatMap(([path, file]) => survivorsOf(path, file)),
+    ...Object.entries(report.files).flatMap(([path, file]) => survivorsOf(path, file)),
   ].sort((a, b) => a.at.localeCompare(b.at, 'en', { numeric: true }));
   return {
     benchmark: 'StrykerJS mutation testing (stryker.config.mjs), incremental; each file as its latest run left it',
@@ -75,11 +107,11 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     if (stryker.status !== 0) process.exit(stryker.status ?? 1);
     seconds = (performance.now() - started) / 1000;
   }
+  const args = process.argv.slice(process.argv[2] === '--run' ? 3 : 2);
+  // Re-summarising a finished run (no --run): `--seconds` gives its time, as its log has it.
+  if (seconds === undefined && args.includes('--seconds')) seconds = Number(args[args.indexOf('--seconds') + 1]);
   const previous = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : null;
-  const mutateArg = process.argv.findIndex((a) => a === '--mutate' || a === '-m' || a.startsWith('--mutate='));
-  const mutateValue = mutateArg < 0 ? undefined : process.argv[mutateArg].startsWith('--mutate=') ? process.argv[mutateArg].slice('--mutate='.length) : process.argv[mutateArg + 1];
-  const mutate = mutateValue?.split(',').filter(Boolean) ?? null;
-  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutate);
+  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutatePatterns(args));
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = summary.total.score === null ? 'n/a' : `${(100 * summary.total.score).toFixed(1)}%`;
   console.log(`StrykerJS: ${pct} over ${summary.files.length} files (${summary.total.survived} survived, ${summary.total.noCoverage} without coverage); ${SUMMARY}`);

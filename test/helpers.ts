@@ -41,7 +41,7 @@ export function useTemporaryKerasHome(prefix: string): () => string {
 export function expectDataError<E extends DataError>(
   fn: () => unknown,
   type: new (...args: any[]) => E,
-  details: { [K in keyof DataErrorDetails | 'message']?: string | number | RegExp } = {},
+  details: { [K in keyof DataErrorDetails | 'message' | 'problem']?: string | number | RegExp } = {},
 ): E {
   let thrown: unknown;
   try {

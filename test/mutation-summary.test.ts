@@ -1,6 +1,6 @@
 /** scripts/mutation-summary.mjs: runs over a few modules at a time add up to one summary. */
 import { describe, expect, it } from 'vitest';
-import { summarise } from '../scripts/mutation-summary.mjs';
+import { matchesMutate, mutatePatterns, summarise } from '../scripts/mutation-summary.mjs';
 
 const mutant = (status: string, line: number) => ({ status, location: { start: { line, column: 1 } }, mutatorName: 'EqualityOperator', replacement: 'a <= b' });
 
@@ -15,14 +15,29 @@ describe('StrykerJS summary', () => {
     expect(second.survivors.map((s: { at: string }) => s.at)).toEqual(['src/a.ts:2:1']);
     expect(second).toMatchObject({ seconds: 20, lastRunFiles: ['src/b.ts', 'src/c.ts'] });
   });
+});
 
-  it("counts as run only the files the run's --mutate names (an incremental report holds the cache's others too)", () => {
-    const previous = summarise({ files: { 'src/a.ts': { mutants: [mutant('Killed', 1), mutant('Killed', 2)] } } }, 100);
-    const report = { files: { 'src/a.ts': { mutants: [mutant('Survived', 1)] }, 'src/k/b.ts': { mutants: [mutant('Survived', 3)] }, 'src/k/c.ts': { mutants: [mutant('Killed', 4)] } } };
-    const byPath = summarise(report, 20, previous, ['src/k/b.ts']);
-    expect(byPath.lastRunFiles).toEqual(['src/k/b.ts']);
-    expect(byPath.files.map((f: { path: string; killed: number }) => [f.path, f.killed])).toEqual([['src/a.ts', 2], ['src/k/b.ts', 0]]);
-    expect(byPath.survivors.map((s: { at: string }) => s.at)).toEqual(['src/k/b.ts:3:1']);
-    expect(summarise(report, 20, previous, ['src/k/*.ts']).lastRunFiles).toEqual(['src/k/b.ts', 'src/k/c.ts']);
+describe('StrykerJS summary of an incremental run', () => {
+  it("takes only the files the run's --mutate names: the report also carries the incremental file's other files", () => {
+    const first = summarise({ files: { 'src/a.ts': { mutants: [mutant('Killed', 1), mutant('Killed', 2)] }, 'src/b.ts': { mutants: [mutant('Survived', 3)] } } }, 100);
+    // The next run mutated b.ts alone; its report still holds a.ts as the incremental file had it, older.
+    const report = { files: { 'src/a.ts': { mutants: [mutant('Survived', 1)] }, 'src/b.ts': { mutants: [mutant('Killed', 3)] } } };
+    const second = summarise(report, 20, first, mutatePatterns(['stryker.data.config.mjs', '--mutate', 'src/b.ts']));
+    expect(second.files[0]).toEqual(first.files[0]);
+    expect(second).toMatchObject({ lastRunFiles: ['src/b.ts'], total: { killed: 3, survived: 0 } });
+    expect(summarise(report, 20, first).lastRunFiles).toEqual(['src/a.ts', 'src/b.ts']);
+  });
+
+  it('reads --mutate, --mutate= and -m, and matches globs, ranges and exclusions as Stryker does', () => {
+    expect(mutatePatterns(['--mutate', 'src/a.ts,src/b.ts'])).toEqual(['src/a.ts', 'src/b.ts']);
+    expect(mutatePatterns(['--mutate=src/a.ts', '-m', 'src/c.ts'])).toEqual(['src/a.ts', 'src/c.ts']);
+    expect(mutatePatterns(['stryker.data.config.mjs'])).toBeNull();
+    expect(matchesMutate('src/data/zip.ts', ['src/data/**/*.ts'])).toBe(true);
+    expect(matchesMutate('src/data/zip.ts', ['src/**'])).toBe(true);
+    expect(matchesMutate('src/data/zip.ts', ['src/*.ts'])).toBe(false);
+    expect(matchesMutate('src/data/zip.ts', ['src/data/zip.ts:10-20'])).toBe(true);
+    expect(matchesMutate('src/data/zip.ts', ['./src/data/zip.ts'])).toBe(true);
+    expect(matchesMutate('src/data/zip.ts', ['src/data/*.ts', '!src/data/zip.ts'])).toBe(false);
+    expect(matchesMutate('src/data/zipXts', ['src/data/zip.ts'])).toBe(false);
   });
 });
