@@ -460,3 +460,87 @@ describe('survivors of the rerun (README, "Mutation testing")', () => {
     refused(stream(P2, ']', '(', '(', 'K', 1, 'e', '.'), { problem: 'stack underflow in APPENDS', offset: 7, expected: '1 items above the last MARK', found: '0' }, { compactIntLists: true });
   });
 });
+
+describe('compact lists that are not the newest, and the MARK fast path (README, "Mutation testing")', () => {
+  const compact: UnpickleOptions = { compactIntLists: true };
+  const ints = (v: unknown): number[] | null => {
+    const got = (v as IntList).ints;
+    return got === null ? null : Array.from(got);
+  };
+
+  it('a list filled after a newer one takes its ints as plain items, by APPENDS and by APPEND', () => {
+    // A is stored, B (newer) takes 1, 2 in the arena; A, fetched again, is no longer extendable (the tuple is (B, A)).
+    for (const tail of [['(', 'K', 7, 'e'], ['K', 7, 'a']] as Part[][]) {
+      const [b, a] = (unpickle(stream(P2, ']', 'q', 0, ']', '(', 'K', 1, 'K', 2, 'e', 'h', 0, ...tail, 0x86, '.'), {}, compact) as PyTuple).items as IntList[];
+      expect(a.toArray()).toEqual([7]);
+      expect(a.length).toBe(1);
+      expect(a.ints).toBeNull();
+      expect(ints(b)).toEqual([1, 2]);
+    }
+  });
+
+  it('a list that became plain, while still ending at the arena, keeps what it is given', () => {
+    for (const tail of [['(', 'K', 5, 'e'], ['K', 5, 'a']] as Part[][]) {
+      const list = unpickle(stream(P2, ']', '(', 'N', 'e', ...tail, '.'), {}, compact) as IntList;
+      expect(list.toArray()).toEqual([null, 5]);
+      expect(list.length).toBe(2);
+    }
+  });
+
+  it('the newest list stays compact when given ints outside the fast path (APPEND, DUP)', () => {
+    expect(ints(unpickle(stream(P2, ']', '(', 'K', 1, 'e', 'K', 2, 'a', '.'), {}, compact))).toEqual([1, 2]);
+    expect(ints(unpickle(stream(P2, ']', '(', 'K', 1, 'e', '(', 'K', 2, '2', 'e', '.'), {}, compact))).toEqual([1, 2, 2]);
+  });
+
+  it('a MARK reads its list from the top of the stack, not from a slot left above it', () => {
+    // The two lists popped stay in the stack array above `sp`; the MARK's list is None.
+    refused(stream(P2, 'N', ']', ']', '0', '0', '(', 'K', 5, 'e', '.'), { problem: 'APPENDS onto a non-list', offset: 10, expected: 'list', found: 'None' }, compact);
+  });
+
+  it('a run of ints not followed by APPENDS is not committed, and the opcode after it is read', () => {
+    // The TUPLE after the run takes the ints back off the stack; APPEND then adds the tuple.
+    const list = unpickle(stream(P2, ']', '(', 'K', 1, 'K', 2, 't', 'a', '.'), {}, compact) as IntList;
+    expect(list.toArray()).toEqual([new PyTuple([1, 2])]);
+  });
+
+  it('only BININT1, BININT2 and BININT are read as ints by the fast path', () => {
+    // Read two bytes at a time from 'N', the run would end on the APPENDS that is the last byte.
+    expect(unpickle(stream(P2, ']', '(', 'N', '.', 'e'), {}, compact)).toBeNull();
+  });
+
+  it('a BININT2 in the fast path moves on past its argument', () => {
+    // An APPENDS byte (the argument of the first BININT1) three bytes before the BININT2.
+    const tuple = unpickle(stream('(', 'K', 0x65, ']', '(', 'M', 1, 0, 'e', 't', '.'), {}, compact) as PyTuple;
+    expect(tuple.items.length).toBe(2);
+    expect(tuple.items[0]).toBe(0x65);
+    expect(ints(tuple.items[1])).toEqual([1]);
+  });
+
+  it('a fast-path run stops at the end of a full arena (filled by DUPs)', () => {
+    // 24 bytes: an arena of 13 ints, all taken by the 1 and its 12 DUPs; the 7 then makes the list plain.
+    const bytes = stream(P2, ']', '(', 'K', 1, Array<number>(12).fill(0x32), 'e', '(', 'K', 7, 'e', '.');
+    expect(bytes.length).toBe(24);
+    const list = unpickle(bytes, {}, compact) as IntList;
+    expect(list.toArray()).toEqual([...Array<number>(13).fill(1), 7]);
+    expect(list.length).toBe(14);
+    expect(list.ints).toBeNull();
+  });
+});
+
+describe('the stack and memo caps (README, "Mutation testing")', () => {
+  it('the value stack holds 2^24 items and refuses the next', () => {
+    const cap = 1 << 24;
+    const bytes = new Uint8Array(2 + cap + 2).fill(0x4e); // P2, cap + 1 NONEs, STOP
+    bytes.set(P2, 0);
+    bytes[bytes.length - 1] = 0x2e;
+    refused(bytes, { problem: `value stack past ${cap} items`, offset: 2 + cap, expected: `at most ${cap}`, found: `${cap}` });
+  }, 30_000);
+
+  it('the memo holds 2^22 keys and refuses the next, without the profile too', () => {
+    const cap = 1 << 22;
+    const bytes = new Uint8Array(3 + cap + 2).fill(0x94); // P4, NONE, cap + 1 MEMOIZEs, STOP
+    bytes.set([0x80, 4, 0x4e], 0);
+    bytes[bytes.length - 1] = 0x2e;
+    refused(bytes, { problem: `memo past ${cap} entries`, offset: 3 + cap, expected: `at most ${cap}`, found: `${cap + 1}` });
+  }, 30_000);
+});
