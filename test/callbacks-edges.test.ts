@@ -175,6 +175,15 @@ describe('EarlyStopping', () => {
     expect(third.bestEpoch).toBe(1);
   });
 
+  it('reads the weights back (a GPU readback) only when it is to restore them', async () => {
+    const fake = fakeModel();
+    const reads = vi.spyOn(fake.model, 'getWeights');
+    await fit(new EarlyStopping({ patience: 3 }), [0.5, 0.4, 0.3, 0.35], 'val_loss', fake);
+    expect(reads).not.toHaveBeenCalled();
+    await fit(new EarlyStopping({ patience: 3, restoreBestWeights: true }), [0.5, 0.4, 0.3, 0.35], 'val_loss', fake);
+    expect(reads).toHaveBeenCalledTimes(3); // each improvement
+  });
+
   it('names the metrics it was given when its monitor is not among them', async () => {
     const stop = new EarlyStopping({ monitor: 'val_acc' });
     stop.onTrainBegin(fakeModel().model);

@@ -53,6 +53,19 @@ describe('Progbar on a terminal (verbose 1)', () => {
     expect(writes[2]).toBe(`\r${B}  5/100${R} ${bar(1)} 0s 1ms/step - loss: 0.5000 - acc: 0.5000`);
   });
 
+  it('pads by the characters shown: a green segment that appears adds colour codes, not width', () => {
+    const time = clock(0);
+    const { writes, out } = sink(true);
+    const p = new Progbar(20, out);
+    time.at(1000);
+    p.update(0, [['loss', 0.5], ['accuracy', 0.75]]);
+    time.at(2000);
+    p.update(2, [['loss', 0.5]]);
+    expect(writes[0]).toBe(`\r${B} 0/20${R} ${bar(0)} 20s 1s/step - loss: 0.5000 - accuracy: 0.7500`);
+    // 19 characters fewer shown (" - accuracy: 0.7500"), whatever the colour codes.
+    expect(writes[1]).toBe(`\r${B} 2/20${R} ${bar(2)} 18s 1s/step - loss: 0.5000${' '.repeat(19)}`);
+  });
+
   it("formats the time left as Keras: whole seconds, then m:ss above a minute, h:mm:ss above an hour, truncated", () => {
     const eta = (msPerStep: number, target: number, current: number) => {
       const time = clock(0);
@@ -121,11 +134,11 @@ describe('Progbar verbose 2', () => {
   });
 
   it('pads the count to the width of the target and counts a step at 0 as one', () => {
-    const time = clock(0);
+    const time = clock(500); // the time taken is from the bar's start, not from 0
     const { writes, out } = sink(false);
     const seven = new Progbar(100, out, 2);
     const zero = new Progbar(100, out, 2);
-    time.at(3000);
+    time.at(3500);
     seven.update(7, [], true);
     zero.update(0, [], true);
     expect(writes).toEqual(['  7/100 - 3s - 429ms/step\n', '  0/100 - 3s - 3s/step\n']);
@@ -146,6 +159,9 @@ describe('defaultOutput', () => {
       vi.unstubAllGlobals();
     }
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    output.write('Epoch 1/2\n');
+    expect(log.mock.calls).toEqual([['Epoch 1/2']]);
+    log.mockClear();
     output.write('\r 1/2 ━━');
     output.write('\r 2/2 ━━━');
     expect(log).not.toHaveBeenCalled();
