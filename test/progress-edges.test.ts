@@ -150,6 +150,19 @@ describe('defaultOutput', () => {
     expect(defaultOutput()).toBe(process.stdout);
   });
 
+  it('where there is no `process` at all (a browser) does not touch it', () => {
+    vi.stubGlobal('process', undefined);
+    let output;
+    try {
+      output = defaultOutput();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    output.write('done\n');
+    expect(log.mock.calls).toEqual([['done']]);
+  });
+
   it('elsewhere logs whole lines, keeping only what follows the last carriage return', () => {
     vi.stubGlobal('process', {});
     let output;
