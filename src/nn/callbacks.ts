@@ -75,7 +75,8 @@ export class EarlyStopping implements Callback {
   private readonly verbose: number;
   private model: CallbackModel | null = null;
   private wait = 0;
-  private best = Infinity;
+  /** null until the first epoch counted (Keras' `best = None`): that epoch is always an improvement. */
+  private best: number | null = null;
   private bestWeights: Float32Array[] | null = null;
   bestEpoch = 0;
   stoppedEpoch = 0;
@@ -97,7 +98,7 @@ export class EarlyStopping implements Callback {
     this.model = model;
     this.wait = 0;
     this.stoppedEpoch = 0;
-    this.best = this.maximise ? -Infinity : Infinity;
+    this.best = null;
     this.bestWeights = null;
     this.bestEpoch = 0;
   }
@@ -108,7 +109,8 @@ export class EarlyStopping implements Callback {
       throw new RangeError(`EarlyStopping: metric '${this.monitor}' is not among ${Object.keys(logs).join(', ')}`);
     }
     if (epoch < this.startFromEpoch) return;
-    if (this.restoreBestWeights && !this.bestWeights) this.bestWeights = await this.model!.getWeights();
+    // Keras also takes the weights here when it has none yet; the first epoch counted always
+    // improves on `best = None` and takes them below, so that step is left out.
     this.wait++;
     if (this.improves(current)) {
       this.best = current;
@@ -124,6 +126,7 @@ export class EarlyStopping implements Callback {
   }
 
   private improves(current: number): boolean {
+    if (this.best === null) return true;
     return this.maximise ? current - this.minDelta > this.best : current + this.minDelta < this.best;
   }
 

@@ -21,7 +21,8 @@ export function defaultOutput(): Output {
   let pending = '';
   return {
     write: (text: string) => {
-      pending += text.replace(/.*\r/g, '');
+      // A carriage return takes the line back to its start, even across writes.
+      pending = (pending + text).replace(/.*\r/g, '');
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       lines.forEach((line) => console.log(line));
@@ -52,29 +53,34 @@ export class Progbar {
     const dynamic = this.out.isTTY === true;
     if (!dynamic && !finalize) return;
     const elapsed = (performance.now() - this.started) / 1000;
+    const perStep = elapsed / Math.max(current, 1);
     const digits = String(this.target).length;
     const count = `${String(current).padStart(digits)}/${this.target}`;
     const filled = Math.floor((BAR_WIDTH * current) / this.target);
+    // As Keras: no green segment while none of the bar is done.
     const bar = dynamic
-      ? `${BOLD}${count}${RESET} ${DONE}${'━'.repeat(filled)}${RESET}${TODO}${'━'.repeat(BAR_WIDTH - filled)}${RESET}`
+      ? `${BOLD}${count}${RESET} ${filled > 0 ? `${DONE}${'━'.repeat(filled)}${RESET}` : ''}${TODO}${'━'.repeat(BAR_WIDTH - filled)}${RESET}`
       : `${count} ${'━'.repeat(BAR_WIDTH)}`;
-    const timing = finalize
-      ? ` ${formatSeconds(elapsed)} ${formatPerStep(elapsed / Math.max(current, 1))}`
-      : ` ${formatSeconds(((this.target - current) * elapsed) / Math.max(current, 1))}`;
-    const line = `${bar}${timing}${formatMetrics(metrics)}`;
+    // Keras: the time left while running, the seconds taken when done; then the time per step.
+    const time = finalize ? `${Math.round(elapsed)}s` : formatEta(perStep * (this.target - current));
+    const line = `${bar} ${time} ${formatPerStep(perStep)}${formatMetrics(metrics, true)}`;
     if (dynamic) {
-      const pad = Math.max(0, this.lastWidth - line.length);
-      this.out.write(`\r${line}${' '.repeat(pad)}${finalize ? '\n' : ''}`);
-      this.lastWidth = line.length;
+      // Keras pads to the width of the last line drawn, counting what shows (not the colour codes).
+      const width = line.replace(/\x1b\[\d+m/g, '').length;
+      this.out.write(`\r${line}${' '.repeat(Math.max(0, this.lastWidth - width))}${finalize ? '\n' : ''}`);
+      this.lastWidth = width;
     } else {
       this.out.write(`${line}\n`);
     }
   }
 }
 
-/** Keras' ` - name: value`: four decimals above 1e-3, else Python's `%.4e` (progbar.py). */
-function formatMetrics(metrics: [string, number][]): string {
-  return metrics.map(([name, value]) => ` - ${name}: ${value > 1e-3 ? value.toFixed(4) : pythonExponent(value)}`).join('');
+/**
+ * Keras' ` - name: value`: four decimals above 1e-3, else Python's `%.4e` (progbar.py). The bar
+ * (verbose 1) compares the absolute value, the plain line (verbose 2) the value itself, as Keras does.
+ */
+function formatMetrics(metrics: [string, number][], absolute = false): string {
+  return metrics.map(([name, value]) => ` - ${name}: ${(absolute ? Math.abs(value) : value) > 1e-3 ? value.toFixed(4) : pythonExponent(value)}`).join('');
 }
 
 function pythonExponent(value: number): string {
@@ -83,12 +89,17 @@ function pythonExponent(value: number): string {
   return `${mantissa}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
 }
 
-function formatSeconds(seconds: number): string {
-  return seconds >= 60 ? `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, '0')}` : `${Math.round(seconds)}s`;
+/** Keras' ETA: `%ds` up to a minute, `%d:%02d` up to an hour, then `%d:%02d:%02d` (truncated, as `%d` does). */
+function formatEta(seconds: number): string {
+  const two = (n: number) => String(Math.floor(n)).padStart(2, '0');
+  if (seconds > 3600) return `${Math.floor(seconds / 3600)}:${two((seconds % 3600) / 60)}:${two(seconds % 60)}`;
+  if (seconds > 60) return `${Math.floor(seconds / 60)}:${two(seconds % 60)}`;
+  return `${Math.floor(seconds)}s`;
 }
 
+/** Keras' `_format_time`: whole seconds, milliseconds or microseconds per step (0 as `0s/step`). */
 function formatPerStep(seconds: number): string {
-  if (seconds >= 1) return `${Math.round(seconds)}s/step`;
+  if (seconds >= 1 || seconds === 0) return `${Math.round(seconds)}s/step`;
   if (seconds >= 1e-3) return `${Math.round(seconds * 1e3)}ms/step`;
   return `${Math.round(seconds * 1e6)}us/step`;
 }
