@@ -53,4 +53,12 @@ describe('RandomState edges', () => {
     // n - 1 = 2**32 - 1 still fits the 32-bit branch: the loop starts (and the proxy stops it).
     expect(() => rng.shuffle(hugeArrayLike(2 ** 32))).toThrow('STARTED');
   });
+
+  it('shuffle never writes x[0] on its own: the loop stops at i = 1, as numpy`s reversed(range(1, n))', () => {
+    // A frozen array throws on any write (ES modules are strict), so a last x[0] <-> x[0] swap would show.
+    const rng = new RandomState(3);
+    expect(() => rng.shuffle(Object.freeze([7]) as unknown as number[])).not.toThrow();
+    expect(() => rng.shuffle(Object.freeze([]) as unknown as number[])).not.toThrow();
+    expect(rng.nextUint32()).toBe(new RandomState(3).nextUint32());
+  });
 });
