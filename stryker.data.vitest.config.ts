@@ -32,6 +32,8 @@ export const DATA_CPU_TESTS = [
   'test/random-state.test.ts',
   'test/text.test.ts',
   'test/text-datasets.test.ts',
+  'test/random-state-edges.test.ts',
+  'test/text-edges.test.ts',
 ];
 
 // Not mergeConfig: it would append this list to the base config's `include` instead of replacing it.
