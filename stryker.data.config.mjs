@@ -1,4 +1,4 @@
-// StrykerJS over the data readers with their CPU tests alone:
+// StrykerJS over the data readers (and helpers: random-state.ts, text.ts) with their CPU tests alone:
 //   npm run test:mutation -- stryker.data.config.mjs --mutate src/data/zip.ts
 // The base config (stryker.config.mjs) with `related: true` would also run every GPU test file that
 // imports a module importing these readers (src/index.ts, src/nn/weights-file.ts, the runners), and

@@ -1,17 +1,20 @@
 // Vitest for `stryker.data.config.mjs`: only the CPU tests of the data readers (src/data/zip.ts,
-// pickle.ts, imdb.ts, npy.ts, ...). With the whole suite, `related: true` also pulls in every GPU
+// pickle.ts, imdb.ts, npy.ts, ...) and of the data helpers beside them (random-state.ts, text.ts). With the whole suite, `related: true` also pulls in every GPU
 // test file, because these readers' importers (src/index.ts, src/nn/weights-file.ts, the runners)
 // are imported by them, and the dry run alone then takes hours on SwiftShader.
 import { defineConfig } from 'vitest/config';
 import base from './stryker.vitest.config.js';
 
 /**
- * CPU-only, in-process test files that exercise the data readers (no GPU, no child process).
+ * CPU-only, in-process test files that exercise the data readers and helpers (no GPU, no child
+ * process running our code). test/text-datasets.test.ts (textDatasetFromDirectory's seeded
+ * shuffle and split, RandomState against numpy) extracts the raw IMDB tarball with `tar` when
+ * shared/data has it, but the splitting and shuffling it checks run in-process.
  * Left out: test/fuzz.test.ts (each reader's 2,500-case loop costs seconds per mutant, and nearly
  * every mutant in a reader is covered by it: a run over pickle.ts would take hours), and
  * test/hostile-bounds.test.ts (it loads its files in a child process, where no mutant is active).
  */
-export const DATA_READER_TESTS = [
+export const DATA_CPU_TESTS = [
   'test/zip.test.ts',
   'test/zip-edges.test.ts',
   'test/pickle.test.ts',
@@ -26,7 +29,12 @@ export const DATA_READER_TESTS = [
   'test/files.test.ts',
   'test/files-edges.test.ts',
   'test/errors.test.ts',
+  'test/random-state.test.ts',
+  'test/text.test.ts',
+  'test/text-datasets.test.ts',
+  'test/random-state-edges.test.ts',
+  'test/text-edges.test.ts',
 ];
 
 // Not mergeConfig: it would append this list to the base config's `include` instead of replacing it.
-export default defineConfig({ ...base, test: { ...base.test, include: DATA_READER_TESTS } });
+export default defineConfig({ ...base, test: { ...base.test, include: DATA_CPU_TESTS } });
