@@ -145,32 +145,30 @@ describe('Progbar verbose 2', () => {
   });
 });
 
+/** `defaultOutput()` made while the global `process` is `value` (undefined: a browser). */
+function defaultOutputWith(value: unknown) {
+  vi.stubGlobal('process', value);
+  try {
+    return defaultOutput();
+  } finally {
+    vi.unstubAllGlobals();
+  }
+}
+
 describe('defaultOutput', () => {
   it('is stdout in Node', () => {
     expect(defaultOutput()).toBe(process.stdout);
   });
 
   it('where there is no `process` at all (a browser) does not touch it', () => {
-    vi.stubGlobal('process', undefined);
-    let output;
-    try {
-      output = defaultOutput();
-    } finally {
-      vi.unstubAllGlobals();
-    }
+    const output = defaultOutputWith(undefined);
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     output.write('done\n');
     expect(log.mock.calls).toEqual([['done']]);
   });
 
   it('elsewhere logs whole lines, keeping only what follows the last carriage return', () => {
-    vi.stubGlobal('process', {});
-    let output;
-    try {
-      output = defaultOutput();
-    } finally {
-      vi.unstubAllGlobals();
-    }
+    const output = defaultOutputWith({});
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     output.write('Epoch 1/2\n');
     expect(log.mock.calls).toEqual([['Epoch 1/2']]);
