@@ -12,7 +12,8 @@ import base from './stryker.vitest.config.js';
  * shuffle and split, RandomState against numpy) extracts the raw IMDB tarball with `tar` when
  * shared/data has it, but the splitting and shuffling it checks run in-process.
  * test/ngrams.test.ts checks ngrams.ts against Keras' imdb_fasttext.py fixtures (its full-imdb.npz
- * case is skipped unless $IMDB_NPZ is set); the other files importing ngrams.ts (pages, recipes,
+ * case is skipped unless $IMDB_NPZ is set), test/ngrams-edges.test.ts against oracles written in
+ * it (Keras' create_ngram_set/add_ngram, fastText's addWordNgrams in BigInt); the other files importing ngrams.ts (pages, recipes,
  * best-search) use the GPU and are left out.
  * Left out: test/fuzz.test.ts (each reader's 2,500-case loop costs seconds per mutant, and nearly
  * every mutant in a reader is covered by it: a run over pickle.ts would take hours), and
@@ -39,6 +40,7 @@ export const DATA_CPU_TESTS = [
   'test/random-state-edges.test.ts',
   'test/text-edges.test.ts',
   'test/ngrams.test.ts',
+  'test/ngrams-edges.test.ts',
 ];
 
 // Not mergeConfig: it would append this list to the base config's `include` instead of replacing it.
