@@ -2,3 +2,4 @@
 export function summarise(report: { files: Record<string, { mutants: unknown[] }> }, seconds?: number, previous?: any, mutate?: string[] | null): any;
 export function matchesMutate(path: string, patterns: string[]): boolean;
 export function mutatePatterns(args: string[]): string[] | null;
+export function mergeSummaries(a: any, b: any): any;

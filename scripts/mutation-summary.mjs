@@ -5,7 +5,8 @@
 // `stryker run` with the flags (e.g. `--mutate src/data/sequences.ts`), then this summary, which
 // replaces the entries of the files that run mutated (its --mutate patterns; an incremental report
 // also carries the incremental file's other files) and keeps the others'. Without --run it
-// summarises the last report again: `node scripts/mutation-summary.mjs --mutate <files> [--seconds <s>]`.
+// summarises the last report again: `node scripts/mutation-summary.mjs --mutate <files> [--seconds <s>]`;
+// `--merge <summary.json>` joins another checkout's summary to this one (mergeSummaries).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -80,9 +81,6 @@ export function summarise(report, seconds, previous = null, mutate = null) {
       .map((m) => ({ at: `${path}:${m.location.start.line}:${m.location.start.column}`, status: m.status, mutator: m.mutatorName, replacement: m.replacement }));
   const kept = (previous?.files ?? []).filter((f) => !ran.includes(f.path));
   const files = [...kept, ...Object.entries(report.files).map(([path, file]) => ({ path, date, ...tally(file.mutants) }))].sort((a, b) => a.path.localeCompare(b.path));
-  const sumOf = (field) => files.reduce((n, f) => n + f[field], 0);
-  const [detected, undetected] = [sumOf('killed') + sumOf('timedOut'), sumOf('survived') + sumOf('noCoverage')];
-  const total = Object.fromEntries(['mutants', 'killed', 'timedOut', 'survived', 'noCoverage', 'compileErrors', 'ignored'].map((field) => [field, sumOf(field)]));
   const survivors = [
     ...(previous?.survivors ?? []).filter((s) => !ran.some((path) => s.at.startsWith(`${path}:`))),
     ...Object.entries(report.files).flatMap(([path, file]) => survivorsOf(path, file)),
@@ -93,10 +91,39 @@ export function summarise(report, seconds, previous = null, mutate = null) {
     machine: { cpu: cpus()[0]?.model.trim(), cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30) },
     ...(seconds !== undefined ? { seconds } : {}),
     lastRunFiles: ran,
-    total: { ...total, score: detected + undetected ? detected / (detected + undetected) : null },
+    total: totalOf(files),
     files,
     survivors,
   };
+}
+
+/** The counts over every file, and Stryker's score over them. */
+function totalOf(files) {
+  const sumOf = (field) => files.reduce((n, f) => n + f[field], 0);
+  const [detected, undetected] = [sumOf('killed') + sumOf('timedOut'), sumOf('survived') + sumOf('noCoverage')];
+  const total = Object.fromEntries(['mutants', 'killed', 'timedOut', 'survived', 'noCoverage', 'compileErrors', 'ignored'].map((field) => [field, sumOf(field)]));
+  return { ...total, score: detected + undetected ? detected / (detected + undetected) : null };
+}
+
+/**
+ * Two summaries written in separate checkouts (each run there kept the other's files as they were
+ * at the fork) as one: each file as its latest run left it, with that run's survivors; the total
+ * over them; `date`, `seconds` and `lastRunFiles` the later summary's.
+ */
+export function mergeSummaries(a, b) {
+  const latest = new Map();
+  for (const summary of [a, b]) {
+    for (const file of summary.files) {
+      const held = latest.get(file.path);
+      if (!held || (file.date ?? '') > (held.file.date ?? '')) latest.set(file.path, { file, summary });
+    }
+  }
+  const files = [...latest.values()].map(({ file }) => file).sort((x, y) => x.path.localeCompare(y.path));
+  const survivors = [...latest.values()]
+    .flatMap(({ file, summary }) => summary.survivors.filter((s) => s.at.startsWith(`${file.path}:`)))
+    .sort((x, y) => x.at.localeCompare(y.at, 'en', { numeric: true }));
+  const later = (b.date ?? '') > (a.date ?? '') ? b : a;
+  return { ...later, total: totalOf(files), files, survivors };
 }
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
@@ -111,7 +138,8 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
   // Re-summarising a finished run (no --run): `--seconds` gives its time, as its log has it.
   if (seconds === undefined && args.includes('--seconds')) seconds = Number(args[args.indexOf('--seconds') + 1]);
   const previous = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, 'utf8')) : null;
-  const summary = summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutatePatterns(args));
+  // `--merge <other summary>`: another checkout's bench/results/stryker-mutation.json joined to this one.
+  const summary = args[0] === '--merge' ? mergeSummaries(previous, JSON.parse(readFileSync(args[1], 'utf8'))) : summarise(JSON.parse(readFileSync(REPORT, 'utf8')), seconds, previous, mutatePatterns(args));
   writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
   const pct = summary.total.score === null ? 'n/a' : `${(100 * summary.total.score).toFixed(1)}%`;
   console.log(`StrykerJS: ${pct} over ${summary.files.length} files (${summary.total.survived} survived, ${summary.total.noCoverage} without coverage); ${SUMMARY}`);

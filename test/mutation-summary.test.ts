@@ -1,6 +1,6 @@
 /** scripts/mutation-summary.mjs: runs over a few modules at a time add up to one summary. */
 import { describe, expect, it } from 'vitest';
-import { matchesMutate, mutatePatterns, summarise } from '../scripts/mutation-summary.mjs';
+import { matchesMutate, mergeSummaries, mutatePatterns, summarise } from '../scripts/mutation-summary.mjs';
 
 const mutant = (status: string, line: number) => ({ status, location: { start: { line, column: 1 } }, mutatorName: 'EqualityOperator', replacement: 'a <= b' });
 
@@ -39,5 +39,20 @@ describe('StrykerJS summary of an incremental run', () => {
     expect(matchesMutate('src/data/zip.ts', ['./src/data/zip.ts'])).toBe(true);
     expect(matchesMutate('src/data/zip.ts', ['src/data/*.ts', '!src/data/zip.ts'])).toBe(false);
     expect(matchesMutate('src/data/zipXts', ['src/data/zip.ts'])).toBe(false);
+  });
+});
+
+describe('StrykerJS summaries from two checkouts', () => {
+  it('keeps each file as its latest run left it, with its survivors, and totals them again', () => {
+    // Each run's files dated as if made on that day (summarise dates them now).
+    const stamp = (summary: any, date: string) => ({ ...summary, date, files: summary.files.map((f: any) => (summary.lastRunFiles.includes(f.path) ? { ...f, date } : f)) });
+    const base = stamp(summarise({ files: { 'src/a.ts': { mutants: [mutant('Survived', 1)] }, 'src/b.ts': { mutants: [mutant('Survived', 2)] } } }, 10), '2026-01-01');
+    const left = stamp(summarise({ files: { 'src/a.ts': { mutants: [mutant('Killed', 1)] } } }, 20, base), '2026-01-02');
+    const right = stamp(summarise({ files: { 'src/b.ts': { mutants: [mutant('Killed', 2), mutant('Survived', 3)] } } }, 30, base), '2026-01-03');
+    const merged = mergeSummaries(left, right);
+    expect(merged.files.map((f: any) => [f.path, f.killed, f.survived])).toEqual([['src/a.ts', 1, 0], ['src/b.ts', 1, 1]]);
+    expect(merged.survivors.map((s: any) => s.at)).toEqual(['src/b.ts:3:1']);
+    expect(merged).toMatchObject({ seconds: 30, lastRunFiles: ['src/b.ts'], total: { mutants: 3, killed: 2, survived: 1, score: 2 / 3 } });
+    expect(mergeSummaries(right, left)).toEqual(merged);
   });
 });
