@@ -53,7 +53,7 @@ describe('ParameterStore', () => {
 
   it('lays out any list of weights by its rules, and every weight, gradient and gap reads back', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(spec, { minLength: 1, maxLength: 7 }), fc.constantFrom(512, 1024, 1536, 4096), async (specs, capacity) => {
+      fc.asyncProperty(fc.array(spec, { minLength: 1, maxLength: 7 }), fc.constantFrom<number>(512, 1024, 1536, 4096), async (specs, capacity) => {
         const capped = new Gpu(gpu().device, undefined, { maxBindingBytes: capacity });
         const { weights, values } = makeWeights(capped, specs);
         const store = ParameterStore.adopt(capped, weights, specs.map((s) => s.rowSparse));
