@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
 import type { DataError, DataErrorDetails } from '../src/data/errors.js';
 
@@ -12,6 +12,16 @@ export function fixtureBytes(...path: string[]): Uint8Array {
 
 export function fixtureJson<T = any>(...path: string[]): T {
   return JSON.parse(readFileSync(join(FIXTURES, ...path), 'utf8'));
+}
+
+/** Writes `files` (relative path to a string or raw bytes) under `root`, making folders as needed; returns `root`. */
+export function writeTree(root: string, files: Record<string, string | Uint8Array>): string {
+  mkdirSync(root, { recursive: true });
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
 }
 
 /**

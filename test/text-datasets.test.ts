@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTextTable, textDatasetFromDirectory, textFolderSplits, type TextDirectoryOptions } from '../src/data/text-datasets';
 import { RandomState, shuffledIndices } from '../src/data/random-state';
 import { TextDataError, firstInvalidUtf8, parseTextTable, splitLabelledTexts } from '../src/data/text-table';
 import { TextVectorization, lowerStripHtmlBreaksAndPunctuation } from '../src/data/text-vectorization';
-import { fixtureJson } from './helpers';
+import { fixtureJson, writeTree } from './helpers';
 
 // Written by test/fixtures/text/make_directory.py: Keras' index_directory restated in Python with numpy's RandomState.
 interface SplitCase {
@@ -32,13 +32,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }), 600_000);
 
 /** Writes files under a new folder of the scratch space; content is a string or raw bytes. */
 function makeTree(name: string, files: Record<string, string | Uint8Array>): string {
-  const root = join(scratch, name);
-  mkdirSync(root, { recursive: true });
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), content);
-  }
-  return root;
+  return writeTree(join(scratch, name), files);
 }
 
 async function expectTextDataError(promise: Promise<unknown> | (() => unknown), message: RegExp): Promise<TextDataError> {
