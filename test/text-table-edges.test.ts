@@ -7,7 +7,7 @@
  * and the file, line and exact message each refusal carries.
  */
 import { describe, expect, it } from 'vitest';
-import { TextDataError, decodeUtf8, firstInvalidUtf8, parseTextTable, splitLabelledTexts, tableFormatOf, type LabelledTexts } from '../src/data/text-table.js';
+import { MAX_CLASSES, TextDataError, decodeUtf8, firstInvalidUtf8, parseTextTable, splitLabelledTexts, tableFormatOf, type LabelledTexts } from '../src/data/text-table.js';
 import { expectDataError } from './helpers.js';
 
 const parse = (content: string, format: 'csv' | 'tsv' | 'jsonl' = 'csv', classNames?: string[]) => parseTextTable(content, format, { file: 't.csv', classNames });
@@ -139,6 +139,12 @@ describe('labels', () => {
   it('canonical non-negative integers are class indices, gaps and all', () => {
     expect(labelsOf(parse(table('2', '0')))).toEqual({ classNames: ['0', '1', '2'], labels: [2, 0] });
     expect(labelsOf(parse(table('10', '1', '0'))).labels).toEqual([10, 1, 0]);
+  });
+
+  it('refuses a class index past MAX_CLASSES - 1, at its line, before naming every class below it', () => {
+    expect(parse(table('0', String(MAX_CLASSES - 1))).classNames).toHaveLength(MAX_CLASSES);
+    refuses(table('0', '1', String(MAX_CLASSES)), `label ${MAX_CLASSES} is a class index past ${MAX_CLASSES - 1} (at most ${MAX_CLASSES} classes)`, 4);
+    refuses(table('999999999', '0'), `label 999999999 is a class index past ${MAX_CLASSES - 1} (at most ${MAX_CLASSES} classes)`, 2);
   });
 
   it('anything else makes every label a name, numbered in code point order', () => {

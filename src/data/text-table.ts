@@ -7,7 +7,7 @@
  *   is one quote) and then hold separators, CR/LF and newlines; records end at LF or CRLF;
  *   blank lines are skipped; a UTF-8 byte order mark is dropped.
  * - JSON Lines: one object per non-blank line.
- * - Labels are class indices (0, 1, ...) when every label is a non-negative integer, or class
+ * - Labels are class indices (0, 1, ..., below MAX_CLASSES) when every label is a non-negative integer, or class
  *   names otherwise, numbered in sorted (code point) order as Keras numbers class folders,
  *   or in the order of `classNames` when given.
  */
@@ -228,6 +228,9 @@ function jsonLinesRows(text: string, textColumn: string | number, labelColumn: s
   return rows;
 }
 
+/** The most classes integer labels may number (indices 0 to MAX_CLASSES - 1). */
+export const MAX_CLASSES = 65_536;
+
 /** Class indices for raw labels: integers as given, or names numbered in sorted (or the given) order. */
 function labelRows(rows: RawRow[], classNames: string[] | undefined, file?: string): LabelledTexts {
   for (const row of rows) {
@@ -248,6 +251,11 @@ function labelRows(rows: RawRow[], classNames: string[] | undefined, file?: stri
     };
   } else if (allIndices) {
     const max = keys.reduce((m, k) => Math.max(m, Number(k)), 0);
+    // Every index up to the largest gets a class name: a hostile "999999999" would ask for 10^9 of them.
+    if (max >= MAX_CLASSES) {
+      const line = rows[keys.indexOf(String(max))].line;
+      throw new TextDataError(`label ${max} is a class index past ${MAX_CLASSES - 1} (at most ${MAX_CLASSES} classes)`, { file, line });
+    }
     names = Array.from({ length: max + 1 }, (_, i) => String(i));
     indexOf = (key) => Number(key);
   } else {
