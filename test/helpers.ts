@@ -14,6 +14,18 @@ export function fixtureJson<T = any>(...path: string[]): T {
   return JSON.parse(readFileSync(join(FIXTURES, ...path), 'utf8'));
 }
 
+/** The error `f` throws, which must be of `type` and carry its name (a typed error's `name`). */
+export function thrown<E extends Error>(type: abstract new (...args: never[]) => E, f: () => unknown): E {
+  try {
+    f();
+  } catch (error) {
+    expect(error).toBeInstanceOf(type);
+    expect((error as Error).name).toBe(type.name);
+    return error as E;
+  }
+  throw new Error('nothing thrown');
+}
+
 /** Writes `files` (relative path to a string or raw bytes) under `root`, making folders as needed; returns `root`. */
 export function writeTree(root: string, files: Record<string, string | Uint8Array>): string {
   mkdirSync(root, { recursive: true });

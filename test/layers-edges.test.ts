@@ -6,6 +6,7 @@
  * message is asserted whole.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { thrown } from './helpers.js';
 import type { Gpu, Tensor } from '../src/gpu/gpu.js';
 import {
   Conv1D,
@@ -28,16 +29,9 @@ const tensor = {} as Tensor;
 const tokens = { ids: tensor };
 const training: CallContext = { training: true, step: tensor };
 
-/** `fn` throws exactly `error` (class and whole message). */
+/** `fn` throws exactly `error` (class, name and whole message). */
 function expectThrow(fn: () => unknown, error: Error): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeInstanceOf(error.constructor);
-  expect((thrown as Error).message).toBe(error.message);
+  expect(thrown(error.constructor as new () => Error, fn).message).toBe(error.message);
 }
 const configError = (message: string) => new LayerConfigError(message);
 

@@ -7,6 +7,7 @@
  * last on a stand-in model. No GPU.
  */
 import { describe, expect, it } from 'vitest';
+import { thrown } from './helpers.js';
 import { BackupAndRestore, CheckpointError, readCheckpoint, type BackupStorage } from '../src/nn/backup.js';
 import type { CallbackModel, TrainParams } from '../src/nn/callbacks.js';
 import { decodeModel, ModelFileError } from '../src/nn/model-file.js';
@@ -18,17 +19,6 @@ const SHAPES = [[4, 2], [2, 1], [1]];
 const NAMES = ['embedding/embeddings', 'dense/kernel', 'dense/bias'];
 const WEIGHTS: NamedWeights[] = SHAPES.map((shape, i) => ({ name: NAMES[i], shape, values: Float32Array.from({ length: shape[0] * (shape[1] ?? 1) }, (_, j) => (i + j) / 8) }));
 
-/** The error `f` throws, which must be of `type` and named as it. */
-function thrown<E extends Error>(type: new (message: string) => E, f: () => unknown): E {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    expect((error as Error).name).toBe(type.name);
-    return error as E;
-  }
-  throw new Error('nothing thrown');
-}
 
 describe('weights file: refusals name the file and the numbers', () => {
   const weightsError = (bytes: Uint8Array) => thrown(WeightsFileError, () => decodeWeights(bytes, 'w.sgw')).message;

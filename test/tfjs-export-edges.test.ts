@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { thrown } from './helpers.js';
 import type { LayerSpec, ModelDescription } from '../src/nn/model-file';
 import { TFJS_WEIGHTS_FILE, TfjsExportError, fromTfjsLayersModel, tfjsFiles, toTfjsLayersModel } from '../src/nn/tfjs-export';
 
@@ -30,17 +31,6 @@ function small(): ModelDescription {
   };
 }
 
-/** The error `f` throws, which must be a TfjsExportError. */
-function thrown(f: () => unknown): TfjsExportError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TfjsExportError);
-    expect((error as Error).name).toBe('TfjsExportError');
-    return error as TfjsExportError;
-  }
-  throw new Error('nothing thrown');
-}
 
 describe('TF.js export: model.json as TF.js writes it', () => {
   it('format, generator, Keras version and backend are those of TF.js Layers 4.22 (as its own toJSON writes them)', () => {
@@ -92,7 +82,7 @@ describe('TF.js export: refusals, one exact line each', () => {
     toTfjsLayersModel({ architecture: [small().architecture[0], layer], weights });
 
   it('a layer of another class lists the classes that are exported', () => {
-    expect(thrown(withLayer({ className: 'LSTM', config: { name: 'lstm' } })).message).toBe(`layer 1 (LSTM) has no TF.js counterpart here; exported: ${EXPORTED}`);
+    expect(thrown(TfjsExportError, withLayer({ className: 'LSTM', config: { name: 'lstm' } })).message).toBe(`layer 1 (LSTM) has no TF.js counterpart here; exported: ${EXPORTED}`);
   });
 
   it.each([
@@ -100,13 +90,13 @@ describe('TF.js export: refusals, one exact line each', () => {
     ['an empty name', { name: '' }],
     ['a name that is not a string', { name: 7 }],
   ])('a layer with %s', (_, config) => {
-    expect(thrown(withLayer({ className: 'Dropout', config: { rate: 0.5, ...config } })).message).toBe('layer 1 (Dropout) has no name in its config');
+    expect(thrown(TfjsExportError, withLayer({ className: 'Dropout', config: { rate: 0.5, ...config } })).message).toBe('layer 1 (Dropout) has no name in its config');
   });
 
   it('an Embedding with mask_zero (a mask no exported layer would honour)', () => {
     const model = small();
     model.architecture[0].config.mask_zero = true;
-    expect(thrown(() => toTfjsLayersModel(model)).message).toBe('layer embedding: mask_zero is not exported (the pooling layers here ignore masks)');
+    expect(thrown(TfjsExportError, () => toTfjsLayersModel(model)).message).toBe('layer embedding: mask_zero is not exported (the pooling layers here ignore masks)');
     model.architecture[0].config.mask_zero = false;
     expect(toTfjsLayersModel(model).modelJson.modelTopology.config.layers[0].config.mask_zero).toBe(false);
   });
@@ -114,7 +104,7 @@ describe('TF.js export: refusals, one exact line each', () => {
   it('a kernel of the wrong rank', () => {
     const model = small();
     model.weights[1] = { ...model.weights[1], shape: [2] };
-    expect(thrown(() => toTfjsLayersModel(model)).message).toBe('weight dense/kernel has shape [2], expected rank 2');
+    expect(thrown(TfjsExportError, () => toTfjsLayersModel(model)).message).toBe('weight dense/kernel has shape [2], expected rank 2');
   });
 });
 
@@ -161,13 +151,13 @@ describe('TF.js import: what Keras and TF.js write', () => {
 describe('TF.js import: refusals, one exact line each', () => {
   const dense = { class_name: 'Dense', config: { name: 'd', units: 1, use_bias: false } };
   const read = (layers: unknown, weights: object[] = [], bytes = new Uint8Array(0)) =>
-    thrown(() => fromTfjsLayersModel({ modelTopology: { class_name: 'Sequential', config: { layers } }, weightsManifest: [{ paths: ['w'], weights }] }, bytes)).message;
+    thrown(TfjsExportError, () => fromTfjsLayersModel({ modelTopology: { class_name: 'Sequential', config: { layers } }, weightsManifest: [{ paths: ['w'], weights }] }, bytes)).message;
 
   it('a functional model, or a Sequential without layers', () => {
-    expect(thrown(() => fromTfjsLayersModel({ modelTopology: { class_name: 'Functional', config: {} } }, new Uint8Array(0))).message).toBe(
+    expect(thrown(TfjsExportError, () => fromTfjsLayersModel({ modelTopology: { class_name: 'Functional', config: {} } }, new Uint8Array(0))).message).toBe(
       'TF.js model: only Sequential models are read (class_name "Functional")',
     );
-    expect(thrown(() => fromTfjsLayersModel({ modelTopology: { class_name: 'Sequential', config: {} } }, new Uint8Array(0))).message).toBe(
+    expect(thrown(TfjsExportError, () => fromTfjsLayersModel({ modelTopology: { class_name: 'Sequential', config: {} } }, new Uint8Array(0))).message).toBe(
       'TF.js model: modelTopology.config.layers is missing',
     );
   });
