@@ -5,6 +5,7 @@
  * enter them; top-level files are not classes), code point order whatever the creation order, and
  * the folder or file each refusal names.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -94,6 +95,26 @@ describe('refusals name the folder or file', () => {
     const root = two();
     await rejects(textDatasetFromDirectory(root, { classNames: ['a', 'a', 'b'] }), { file: root, message: `${root}: classNames ["a","a","b"] do not match the class folders ["a","b"] (expected distinct names among them)` });
     await rejects(textDatasetFromDirectory(root, { validationSplit: 0.2, subset: 'training', seed: 1 }), { file: root, message: /leaves no file for validation$/ });
+  });
+
+  // Root can read any folder, so the failing readdir is one whose path is past Linux's PATH_MAX
+  // (4,096 bytes): a folder nested 20 deep in a class folder, in names of 250 bytes, made one level
+  // at a time with relative paths (and removed by `rm`, which walks it the same way).
+  it('of a class sub-folder that cannot be read', async () => {
+    const root = tree('deep', { 'neg/1.txt': 'x', 'pos/1.txt': 'y' });
+    const name = 'd'.repeat(250);
+    // A child process, which may change its working folder (a vitest worker may not).
+    const nest = `process.chdir(process.argv[1]); for (let i = 0; i < 20; i++) { require('fs').mkdirSync(process.argv[2]); process.chdir(process.argv[2]); }`;
+    execFileSync(process.execPath, ['-e', nest, join(root, 'pos'), name]);
+    try {
+      // The walk reads each level; the first whose path passes 4,096 bytes is refused (its error
+      // names the path's length, the path too long to quote whole).
+      let folder = join(root, 'pos');
+      while (folder.length < 4096) folder = join(folder, name);
+      await rejects(textDatasetFromDirectory(root), { file: folder, message: new RegExp(`\\(${folder.length} characters in all\\): cannot read the folder \\(ENAMETOOLONG\\)$`) });
+    } finally {
+      execFileSync('rm', ['-rf', join(root, 'pos', name)]);
+    }
   });
 
   it('of a table', async () => {
