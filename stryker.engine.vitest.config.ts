@@ -2,7 +2,8 @@
 // SwiftShader and under 20 s a file (test/fused-training.test.ts is the slowest): gradients
 // (gradients-f64 in float64 references, nn-gradients, gradient-forms, extreme-logits), layers
 // (layers-text, initializers), training (engine, fused-training, nn-model, splitting, row-sparse,
-// best-search, recipes, public-api), and the files a model writes (backup, model-save, tfjs-export).
+// best-search, recipes, public-api), the files a model writes (backup, model-save, tfjs-export), and
+// the edge files written from the first runs' survivors (callbacks, ops, parameter-store, layers, execution).
 // Left out: the kernel suites (they test src/kernels, which these modules call, not these modules),
 // the out-of-process tests (stryker.vitest.config.ts), test/large-inputs.test.ts (only under $IMDB_NPZ).
 import { defineConfig } from 'vitest/config';
@@ -27,6 +28,10 @@ export const ENGINE_TESTS = [
   'test/model-save.test.ts',
   'test/tfjs-export.test.ts',
   'test/callbacks-edges.test.ts',
+  'test/ops-edges.test.ts',
+  'test/parameter-store.test.ts',
+  'test/layers-edges.test.ts',
+  'test/execution-edges.test.ts',
 ];
 
 // Not mergeConfig: it would append this list to the base config's `include` instead of replacing it.

@@ -3,7 +3,8 @@
 // CPU: text-vectorization (Keras' TextVectorization fixtures), text-datasets (Keras'
 // text_dataset_from_directory split and shuffle, the raw IMDB texts when shared/data has them),
 // text, model-file, hostile-weights and hostile-checkpoint (forged files against each reader's
-// checks). GPU, each under 2 s on SwiftShader: tfjs-export (round trips through TensorFlow.js),
+// checks), and the edge files written from the first run's survivors (text-table, text-datasets,
+// text-vectorization, tfjs-export, model-files). GPU, each under 2 s on SwiftShader: tfjs-export (round trips through TensorFlow.js),
 // backup (interrupted runs resumed), model-save.
 // Left out: test/cli-texts.test.ts and the page tests run the built bundle in another process,
 // where no mutant is active; test/fuzz.test.ts costs seconds per mutant and its cases are the
@@ -21,6 +22,11 @@ export const FILES_TESTS = [
   'test/tfjs-export.test.ts',
   'test/backup.test.ts',
   'test/model-save.test.ts',
+  'test/text-table-edges.test.ts',
+  'test/text-datasets-edges.test.ts',
+  'test/text-vectorization-edges.test.ts',
+  'test/tfjs-export-edges.test.ts',
+  'test/model-files-edges.test.ts',
 ];
 
 // Not mergeConfig: it would append this list to the base config's `include` instead of replacing it.
