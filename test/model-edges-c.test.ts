@@ -395,7 +395,7 @@ describe("Sequential.summary: Keras 3's table at its boundaries", () => {
     m.dispose();
   });
 
-  it('sizes in bytes, kilobytes and megabytes: the unit is the first in which the size is under 1024', () => {
+  it('sizes in B, KB, MB, GB, TB and PB: the unit is the first in which the size is under 1024', () => {
     const totals = (params: number) => {
       const lines = printed(new Sequential([new Counted(params)]));
       return lines.filter((l) => l.startsWith(' Total params'))[0];
@@ -408,5 +408,14 @@ describe("Sequential.summary: Keras 3's table at its boundaries", () => {
     expect(totals(262_144)).toBe(' Total params: 262,144 (1.00 MB)');
     expect(totals(2_621_440)).toBe(' Total params: 2,621,440 (10.00 MB)');
     expect(totals(160_289)).toBe(' Total params: 160,289 (626.13 KB)');
+    // Past 1 GB Keras goes on to GB, TB and PB (a fastText table of 1M x 300 is 1.12 GB, not 1144.41 MB).
+    expect(totals(268_435_455)).toBe(' Total params: 268,435,455 (1024.00 MB)');
+    expect(totals(268_435_456)).toBe(' Total params: 268,435,456 (1.00 GB)');
+    expect(totals(300_000_000)).toBe(' Total params: 300,000,000 (1.12 GB)');
+    expect(totals(2 ** 38)).toBe(' Total params: 274,877,906,944 (1.00 TB)');
+    expect(totals(2 ** 48)).toBe(' Total params: 281,474,976,710,656 (1.00 PB)');
+    expect(totals(2 ** 47 * 3)).toBe(' Total params: 422,212,465,065,984 (1.50 PB)');
+    // 1024 PB and up: Keras' loop has divided once more when it falls through to its last line.
+    expect(totals(2 ** 58)).toMatch(/ \(1\.00 PB\)$/);
   });
 });
