@@ -285,7 +285,10 @@ describe('Sequential.describe and Sequential.load', () => {
     const dense = Array.from({ length: 40 }, () => '1x1, 1').join(', ');
     const [saved, mine] = [`11x1, ${dense}`, `10x1, ${dense}`];
     expect(saved.length).toBeGreaterThan(300);
+    const before = gpu().stats.bytesInUse;
     const error = thrownBy(() => Sequential.load(gpu(), description, 'long.sgm'));
+    // The model it built to compare shapes is freed.
+    expect(gpu().stats.bytesInUse).toBe(before);
     expect(error).toBeInstanceOf(ModelFileError);
     expect(error.message).toBe(`long.sgm: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
     // A short list is quoted whole.

@@ -396,7 +396,10 @@ export class Sequential implements CallbackModel {
     model.build(gpu, [length]);
     const mine = model.weights.map((w) => `${w.tensor.shape.join('x')}`).join(', ');
     const saved = description.weights.map((w) => w.shape.join('x')).join(', ');
-    if (mine !== saved) throw new ModelFileError(`${name}: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
+    if (mine !== saved) {
+      model.dispose(); // built for the comparison: its weights go back to the GPU pool
+      throw new ModelFileError(`${name}: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
+    }
     model.setWeights(description.weights.map((w) => w.values));
     return { model, vectorizer };
   }
