@@ -5,9 +5,10 @@
  * int32 matrix or fall below the embedding, `fuse: true` without a compiled step, a device lost
  * before evaluate or predict); what `Sequential.load` reads the input length from (the first layer's
  * `batch_input_shape`, else the vectorizer's output length) and what it refuses; the bounded
- * message of weights that do not fit; a model built for sequences of any length; and Keras 3's
- * summary: a cell of exactly its column's width on one line, and the byte sizes' units at their
- * boundaries (keras/src/utils/summary_utils.py `readable_memory_size`: B, KB, MB, GB, ...).
+ * message of weights that do not fit (and the model built to compare them, freed); a model built
+ * for sequences of any length; and Keras 3's summary: a cell of exactly its column's width on one
+ * line, and the byte sizes' units at their boundaries (keras/src/utils/summary_utils.py
+ * `readable_memory_size`: B, KB, MB, GB, TB, PB).
  */
 import { describe, expect, it } from 'vitest';
 import { TextVectorization } from '../src/data/text-vectorization.js';
