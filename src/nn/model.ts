@@ -396,7 +396,10 @@ export class Sequential implements CallbackModel {
     model.build(gpu, [length]);
     const mine = model.weights.map((w) => `${w.tensor.shape.join('x')}`).join(', ');
     const saved = description.weights.map((w) => w.shape.join('x')).join(', ');
-    if (mine !== saved) throw new ModelFileError(`${name}: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
+    if (mine !== saved) {
+      model.dispose(); // built for the comparison: its weights go back to the GPU pool
+      throw new ModelFileError(`${name}: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
+    }
     model.setWeights(description.weights.map((w) => w.values));
     return { model, vectorizer };
   }
@@ -566,8 +569,14 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/**
+ * Keras' `readable_memory_size` (keras/src/utils/summary_utils.py): the size in the first unit in
+ * which it is under 1024, up to petabytes (past them Keras prints the size over 1024 PB as PB).
+ */
 function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes.toFixed(2)} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(2)} KB`;
-  return `${(bytes / 1024 ** 2).toFixed(2)} MB`;
+  for (const unit of ['B', 'KB', 'MB', 'GB', 'TB', 'PB']) {
+    if (bytes / 1024 < 1) return `${bytes.toFixed(2)} ${unit}`;
+    bytes /= 1024;
+  }
+  return `${bytes.toFixed(2)} PB`;
 }
