@@ -25,9 +25,9 @@ const [VOCAB, STEPS] = [300, 24];
 const reviews = (samples: number, seed: number): { x: TokenMatrix; y: Uint8Array } =>
   syntheticReviews(samples, seed, { vocab: VOCAB, steps: STEPS, minLength: 4, highFrom: Math.floor(VOCAB / 4) + 1, skewed: true });
 
-/** The tutorial's shape: Embedding(VOCAB, dim) -> pooling -> Dense(hidden, activation) -> Dense(1, sigmoid). */
-const tutorial = (dim = 8, hidden = 6, activation: 'relu' | 'linear' = 'relu'): Layer[] => [
-  new Embedding(VOCAB, dim),
+/** The tutorial's shape: Embedding(vocab, dim) -> pooling -> Dense(hidden, activation) -> Dense(1, sigmoid). */
+const tutorial = (dim = 8, hidden = 6, activation: 'relu' | 'linear' = 'relu', vocab = VOCAB): Layer[] => [
+  new Embedding(vocab, dim),
   new GlobalAveragePooling1D(),
   new Dense(hidden, { activation }),
   new Dense(1, { activation: 'sigmoid' }),
@@ -50,8 +50,8 @@ function model(gpu: Gpu, layers: Layer[] = tutorial(), compile: { fuse?: boolean
 function reference(weights: Float32Array[], data: { x: TokenMatrix; y: Uint8Array }, activation: 'relu' | 'linear') {
   const [table, w1, b1, w2, b2] = weights;
   const [samples, steps] = data.x.shape;
-  const dim = table.length / VOCAB;
   const hidden = b1.length;
+  const dim = w1.length / hidden;
   const clip = (p: number) => Math.min(1 - 1e-7, Math.max(1e-7, p));
   const run = (relu: boolean) => {
     let [loss, correct, near] = [0, 0, 0];
@@ -244,11 +244,13 @@ describe('fused training path: what the training comparisons do not read', () =>
 
   it("splits the table's store runs where a bitmap would pass one binding, at aligned rows, and trains as unsplit", async () => {
     // 4,096 bytes a binding, batches of 65: each table row's bitmap is 3·3 + 1 = 10 words (40 bytes),
-    // so a shard holds at most 102 rows, and shards start at multiples of 8 rows (32-byte rows, 256-byte views).
+    // so a shard holds at most 102 rows, and shards start at multiples of 8 rows (32-byte rows, 256-byte
+    // views): 96. A 352-row table is stored in runs of 128, 128 and 96 rows: shards of 96 and 32 rows,
+    // twice, and the last run whole, one shard that ends where the run does.
     const capped = new Gpu(gpu().device, undefined, { maxBindingBytes: 4096 });
     const [train, val] = [reviews(203, 7), reviews(75, 8)];
     const options = { epochs: 2, batchSize: 65, verbose: 0 as const, seed: 3, validationData: [val.x, val.y] as [TokenMatrix, Uint8Array] };
-    const [split, whole] = [model(capped), model(gpu())];
+    const [split, whole] = [model(capped, tutorial(8, 6, 'relu', 352)), model(gpu(), tutorial(8, 6, 'relu', 352))];
     const create = vi.spyOn(FusedExecutor, 'create');
     const a = await split.fit(train.x, train.y, options);
     const executor = (await create.mock.results[0].value) as FusedExecutor;
@@ -274,7 +276,12 @@ describe('fused training path: what the training comparisons do not read', () =>
       }
     }
     expect(i).toBe(shards.length);
-    expect(shards.length).toBeGreaterThan(store.rowRuns(0).length);
+    expect(store.rowRuns(0)).toEqual([
+      { firstRow: 0, rows: 128 },
+      { firstRow: 128, rows: 128 },
+      { firstRow: 256, rows: 96 },
+    ]);
+    expect(shards.length).toBe(5);
     const b = await whole.fit(train.x, train.y, options);
     for (const key of ['loss', 'val_loss']) expectClose(a.history[key], b.history[key], { atol: 1e-6, rtol: 1e-5 });
     const [wa, wb] = [await split.getWeights(), await whole.getWeights()];
