@@ -56,15 +56,18 @@ describe('Sequential.summary: the whole table, as Keras 3 prints it', () => {
     model.dispose();
   });
 
-  it('names the model it sums up, and draws one rule between rows (none after a single row)', () => {
-    const model = new Sequential([new Dense(3, { name: 'only' })], 'tiny_model');
+  it('names the model it sums up, wraps a name just past its 31 columns, and draws no rule after a single row', () => {
+    // 'dense_layer_with_long_name (Dense)' is 34 characters: one line would not fit the 31 columns
+    // between the first column's borders, so the type goes onto a second line (Keras' rich table).
+    const model = new Sequential([new Dense(3, { name: 'dense_layer_with_long_name' })], 'tiny_model');
     model.build(gpu(), [2], { seed: 0 });
     expect(printed(model)).toEqual([
       'Model: "tiny_model"',
       '┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓',
       '┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃',
       '┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩',
-      '│ only (Dense)                    │ (None, 3)              │             9 │', // 2·3 weights + 3 biases
+      // 2·3 weights + 3 biases
+      '│ dense_layer_with_long_name      │ (None, 3)              │             9 │\n│ (Dense)                         │                        │               │',
       '└─────────────────────────────────┴────────────────────────┴───────────────┘',
       ' Total params: 9 (36.00 B)',
       ' Trainable params: 9 (36.00 B)',
