@@ -52,7 +52,6 @@ describe('Sequential.summary: the whole table, as Keras 3 prints it', () => {
       ' Non-trainable params: 0 (0.00 B)',
     ];
     expect(printed(model)).toEqual(keras);
-    expect((160289 * 4) / 1024).toBeCloseTo(626.13, 2); // the byte count above, by hand
     model.dispose();
   });
 
@@ -76,6 +75,8 @@ describe('Sequential.summary: the whole table, as Keras 3 prints it', () => {
     model.dispose();
   });
 
+  // This engine's own choice: Keras 3 prints `?` for every shape of an unbuilt model and `0 (unbuilt)`
+  // for the layers that will hold weights. Here the shapes are those of token rows of any length.
   it('sums up a model before build() for token rows of any length, (None, None), with no weights yet', () => {
     const model = new Sequential([new Embedding(50, 8, { name: 'embedding' }), new GlobalAveragePooling1D({ name: 'pool' }), new Dense(1, { name: 'dense' })], 'unbuilt');
     expect(printed(model).slice(4, 9)).toEqual([
