@@ -3,7 +3,8 @@
 // (gradients-f64 in float64 references, nn-gradients, gradient-forms, extreme-logits), layers
 // (layers-text, initializers), training (engine, fused-training, nn-model, splitting, row-sparse,
 // best-search, recipes, public-api), the files a model writes (backup, model-save, tfjs-export), and
-// the edge files written from the first runs' survivors (callbacks, ops, parameter-store, layers, execution).
+// the edge files written from the first runs' survivors (callbacks, ops, parameter-store, layers,
+// execution, fused-training, model a to c).
 // Left out: the kernel suites (they test src/kernels, which these modules call, not these modules),
 // the out-of-process tests (stryker.vitest.config.ts), test/large-inputs.test.ts (only under $IMDB_NPZ).
 import { defineConfig } from 'vitest/config';
@@ -32,6 +33,10 @@ export const ENGINE_TESTS = [
   'test/parameter-store.test.ts',
   'test/layers-edges.test.ts',
   'test/execution-edges.test.ts',
+  'test/fused-training-edges.test.ts',
+  'test/model-edges-a.test.ts',
+  'test/model-edges-b.test.ts',
+  'test/model-edges-c.test.ts',
 ];
 
 // Not mergeConfig: it would append this list to the base config's `include` instead of replacing it.
