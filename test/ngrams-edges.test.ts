@@ -164,6 +164,22 @@ describe("fastText's hashed n-grams past the first buffer and the hash cache", (
     });
   }
 
+  it('a token whose hash is 0, and a bigram whose 64-bit sum carries from exactly 2^32, as addWordNgrams in uint64', () => {
+    // Found by exhaustive search: the only int32s whose decimal digits hash to 0 (the last FNV step
+    // reaches 0 only from a prefix hashing to that digit's code); token ids are non-negative, so
+    // 1968702970 is the only such token. A 0 hash is not negative: its 64-bit extension is 0, not
+    // 0xffffffff << 32, at the start of an n-gram and added inside one.
+    expect([1968702970, -366809750].map((token) => fasttextHash(String(token)))).toEqual([0, 0]);
+    // hash(45967) * 116049371 + hash(16509) has a low half of exactly 2^32: the carry into the high half.
+    expect(Number((BigInt(fasttextHash('45967')) * 116049371n) % 2n ** 32n) + fasttextHash('16509')).toBe(2 ** 32);
+    const numWords = 1968702970;
+    const reviews = [[7, 1968702970, 9, 1968702970, 1968702970], [1968702970, 5], [45967, 16509, 45967, 16509]];
+    for (const [ngramRange, buckets] of [[2, 2_000_003], [3, 97]] as const) {
+      const spec: NgramSpec = { kind: 'hashed', ngramRange, numWords, buckets };
+      expect(addNgrams(reviews, spec).toArrays()).toEqual(reviews.map((r) => fasttextNgrams(r, ngramRange, numWords, buckets)));
+    }
+  });
+
   it('bucket counts: positive integers up to the largest int32 row count', () => {
     const numWords = 10;
     expect(ngramVocabularySize({ kind: 'hashed', ngramRange: 2, numWords, buckets: 2 ** 31 - 1 - numWords - 1 })).toBe(2 ** 31 - 1);
