@@ -13,6 +13,7 @@ import type { CallbackModel, TrainParams } from '../src/nn/callbacks.js';
 import { decodeModel, ModelFileError } from '../src/nn/model-file.js';
 import { TrainingError } from '../src/nn/model.js';
 import { decodeWeights, decodeWeightsFile, encodeWeights, WeightsFileError, type NamedWeights } from '../src/nn/weights-file.js';
+import { crc32 } from '../src/data/zip.js';
 import { forgedWeights } from './fuzz/harness.js';
 
 const SHAPES = [[4, 2], [2, 1], [1]];
@@ -48,6 +49,44 @@ describe('weights file: refusals name the file and the numbers', () => {
     const bytes = encodeWeights(WEIGHTS);
     new DataView(bytes.buffer).setUint32(8, 1000, true);
     expect(weightsError(bytes)).toBe(`w.sgw: header of 1000 bytes runs past the end of the file (${bytes.length} bytes)`);
+  });
+
+  /** `bytes` with its CRC-32 (over the preamble's first 12 bytes, then everything after it) recomputed. */
+  const resealed = (bytes: Uint8Array) => {
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(12, crc32(bytes.subarray(16), crc32(bytes.subarray(0, 12))), true);
+    return bytes;
+  };
+
+  it('a header length one byte past the end is refused before anything else is read', () => {
+    const bytes = encodeWeights(WEIGHTS);
+    new DataView(bytes.buffer).setUint32(8, bytes.length - 16 + 1, true);
+    expect(weightsError(resealed(bytes))).toBe(`w.sgw: header of ${bytes.length - 15} bytes runs past the end of the file (${bytes.length} bytes)`);
+  });
+
+  it('a header that is not UTF-8 is refused, even where the bad byte sits inside a JSON string', () => {
+    const bytes = forgedWeights(header([{ name: 'a~', shape: [1], offset: 0, length: 1 }]), new Uint8Array(4));
+    bytes[bytes.indexOf(0x7e, 16)] = 0xff; // 'a\xff': not UTF-8; a lenient decoder would read the name 'a\ufffd'
+    expect(weightsError(resealed(bytes))).toMatch(/^w\.sgw: header is not valid JSON: /);
+  });
+
+  it('another format name is an unsupported header', () => {
+    expect(weightsError(forgedWeights({ ...header([]), format: 'keras-weights' }, new Uint8Array(0)))).toBe(
+      'w.sgw: unsupported header (expected a JSON object with format "shadergrad-weights", version 2 and a weights list)',
+    );
+  });
+
+  it('a file that ends inside the padding after its header is refused', () => {
+    const padded = forgedWeights(`${JSON.stringify(header([]))} `, new Uint8Array(0)); // 57 bytes of header
+    const length = new DataView(padded.buffer).getUint32(8, true);
+    expect((16 + length) % 4).not.toBe(0); // the header needs padding
+    expect(weightsError(resealed(padded.slice(0, 16 + length)))).toBe('w.sgw: padding after the header is missing or not zero');
+  });
+
+  it('weight names of 1 to 1000 characters: an empty name is refused, one of exactly 1000 is read', () => {
+    const named = (name: string) => forgedWeights(header([{ name, shape: [1], offset: 0, length: 1 }]), new Uint8Array(4));
+    expect(weightsError(named(''))).toBe('w.sgw: entry 0: name must be a string of 1 to 1000 characters');
+    expect(weightsError(named('n'.repeat(1001)))).toBe('w.sgw: entry 0: name must be a string of 1 to 1000 characters');
+    expect(decodeWeights(named('n'.repeat(1000))).map((w) => w.name)).toEqual(['n'.repeat(1000)]);
   });
 
   it('data of 6 bytes is not whole float32s', () => {
@@ -125,6 +164,13 @@ describe('checkpoint: refusals name the file and the mismatch', () => {
     expect(checkpointError(checkpoint(), [[4, 2], [2, 1], [2]])).toBe(
       `${FILE}: its weights (embedding/embeddings [4, 2], dense/kernel [2, 1], dense/bias [1]) are not this model's ([4, 2], [2, 1], [2])`,
     );
+  });
+
+  it("a weights file of another kind is not a checkpoint, before its weights are compared with this model's", () => {
+    const notOurs = checkpoint((s) => (s.kind = 'keras-weights'));
+    const message = `${FILE}: not a shadergrad checkpoint (a weights file without training state?)${REFUSING}`;
+    expect(checkpointError(notOurs)).toBe(message);
+    expect(checkpointError(notOurs, [[4, 2], [2, 1], [2]])).toBe(message);
   });
 
   it("another optimizer's slots", () => {
