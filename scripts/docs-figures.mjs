@@ -638,7 +638,12 @@ export const RENDERERS = {
     const stryker = r('stryker-mutation');
     const wgsl = r('wgsl-mutation');
     const score = (x) => `${fixed(x * 100, 1)}%`;
+    const t = stryker.total;
+    const w = wgsl.total;
+    const shaderSum = (key) => Object.values(wgsl.shaders).reduce((n, s) => n + (key === 'detected' ? s.killed + s.timedOut : (s[key] ?? 0)), 0);
     const rows = [
+      [`**StrykerJS, all ${stryker.files.length} files**`, grouped(t.mutants), grouped(t.killed + t.timedOut), grouped(t.survived + t.noCoverage), 'see below', grouped(t.compileErrors), `**${score(t.score)}**`],
+      [`**WGSL script, all ${w.shaders} shaders**`, ...['mutants', 'detected', 'survived', 'equivalent', 'compileErrors'].map((k) => grouped(shaderSum(k))), `**${score(w.score)}**`],
       ...stryker.files.map((f) => [`\`${f.path}\` (StrykerJS)`, grouped(f.mutants), grouped(f.killed + f.timedOut), grouped(f.survived + f.noCoverage), 'see below', grouped(f.compileErrors), score(f.score)]),
       ...Object.entries(wgsl.shaders).map(([name, s]) => [`\`shaders/${name}\` (scripts/mutate-wgsl.mjs)`, grouped(s.mutants), grouped(s.killed + s.timedOut), grouped(s.survived), grouped(s.equivalent ?? 0), grouped(s.compileErrors), score(s.score)]),
     ];
