@@ -112,7 +112,7 @@ describe('fused training path: what the training comparisons do not read', () =>
   const gpu = useGpu();
   afterEach(() => vi.restoreAllMocks());
 
-  it('says exactly why it does not fuse a masked embedding, a last layer other than Dense(1, sigmoid) or a lazy optimizer', async () => {
+  it('says exactly why it does not fuse a masked embedding, a last layer other than Dense(1, sigmoid), a layer past the fused shape or a lazy optimizer', async () => {
     const data = reviews(20, 1);
     const cases: [Layer[], string][] = [
       [
@@ -120,6 +120,11 @@ describe('fused training path: what the training comparisons do not read', () =>
         'the embedding masks id 0; the fused embedding-bag averages every step',
       ],
       [[new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1)], 'the last layer is not Dense(1, sigmoid)'],
+      [
+        // The fused shape and one layer more: the fused head would leave the last Dense out.
+        [new Embedding(VOCAB, 8), new GlobalAveragePooling1D(), new Dense(4, { activation: 'relu' }), new Dense(1, { activation: 'sigmoid' }), new Dense(1, { activation: 'sigmoid' })],
+        'the model is not Embedding -> GlobalAveragePooling1D -> Dense(relu or linear) -> Dense(1, sigmoid)',
+      ],
     ];
     for (const [layers, reason] of cases) {
       const m = model(gpu(), layers);
