@@ -26,6 +26,19 @@ export function thrown<E extends Error>(type: abstract new (...args: never[]) =>
   throw new Error('nothing thrown');
 }
 
+/** The error `promise` rejects with, which must be of `type` and carry its name (a typed error's `name`). */
+export async function rejected<E extends Error>(type: abstract new (...args: never[]) => E, promise: Promise<unknown>): Promise<E> {
+  const error = await promise.then(
+    () => {
+      throw new Error('nothing thrown');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(type);
+  expect((error as Error).name).toBe(type.name);
+  return error as E;
+}
+
 /** Writes `files` (relative path to a string or raw bytes) under `root`, making folders as needed; returns `root`. */
 export function writeTree(root: string, files: Record<string, string | Uint8Array>): string {
   mkdirSync(root, { recursive: true });

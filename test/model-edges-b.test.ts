@@ -14,7 +14,7 @@ import { Gpu } from '../src/gpu/gpu.js';
 import { Dense, Embedding, GlobalAveragePooling1D } from '../src/nn/layers.js';
 import { Sequential, TrainingError, type TokenMatrix } from '../src/nn/model.js';
 import { syntheticReviews, useGpu } from './gpu-helpers.js';
-import { thrown } from './helpers.js';
+import { rejected, thrown } from './helpers.js';
 
 const [VOCAB, STEPS] = [30, 6];
 
@@ -37,19 +37,6 @@ function tiny(gpu: Gpu, compile: { fuse?: boolean | 'auto'; jitCompile?: boolean
 /** `rows` reviews of STEPS ids below VOCAB. */
 const reviews = (rows: number, seed: number): { x: TokenMatrix; y: Uint8Array } =>
   syntheticReviews(rows, seed, { vocab: VOCAB, steps: STEPS, minLength: 2, highFrom: VOCAB / 2, skewed: false });
-
-/** The error `promise` rejects with, which must be of `type` (and carry its name). */
-async function rejected<E extends Error>(type: abstract new (...args: never[]) => E, promise: Promise<unknown>): Promise<E> {
-  const error = await promise.then(
-    () => {
-      throw new Error('nothing thrown');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(type);
-  expect((error as Error).name).toBe(type.name);
-  return error as E;
-}
 
 /** Everything written to an output, write by write; `isTTY` as a terminal says. */
 function recorder(isTTY: boolean, onWrite: (text: string) => void = () => {}) {

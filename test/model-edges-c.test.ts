@@ -18,6 +18,7 @@ import { describeVectorizer, ModelFileError, type ModelDescription } from '../sr
 import { Sequential, TrainingError, type TokenMatrix } from '../src/nn/model.js';
 import { WeightsFileError } from '../src/nn/weights-file.js';
 import { syntheticReviews, useGpu } from './gpu-helpers.js';
+import { rejected, thrown } from './helpers.js';
 
 const [VOCAB, STEPS] = [10, 3];
 
@@ -32,26 +33,6 @@ const small = (gpu: Gpu, name = 'sequential', steps: number | null = STEPS, dim 
 /** Two samples of STEPS ids. */
 const twoRows = (): TokenMatrix => ({ data: Int32Array.from([1, 2, 3, 4, 5, 6]), shape: [2, STEPS] });
 
-/** The error `f` rejects with (it must reject). */
-async function rejection(f: () => Promise<unknown>): Promise<Error> {
-  const error = await f().then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error('nothing thrown');
-  return error;
-}
-
-/** The error `f` throws (it must throw). */
-function thrownBy(f: () => unknown): Error {
-  try {
-    f();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('nothing thrown');
-}
-
 describe('Sequential: refusals, one exact message each', () => {
   const gpu = useGpu();
 
@@ -64,8 +45,7 @@ describe('Sequential: refusals, one exact message each', () => {
       ['describe', () => m.describe()],
       ['describe', () => m.save()],
     ] as const) {
-      const error = await rejection(call);
-      expect(error.constructor).toBe(Error);
+      const error = await rejected(Error, call());
       expect(error.message).toBe(`unbuilt: call build() before ${what}()`);
     }
   });
@@ -81,8 +61,7 @@ describe('Sequential: refusals, one exact message each', () => {
       ['describe', () => m.describe()],
       ['fit', () => m.fit(twoRows(), [0, 1], { verbose: 0 })],
     ] as const) {
-      const error = await rejection(call);
-      expect(error).toBeInstanceOf(RangeError);
+      const error = await rejected(RangeError, call());
       expect(error.message).toBe(message(what));
     }
     m.dispose();
@@ -99,24 +78,20 @@ describe('Sequential: refusals, one exact message each', () => {
 
   it('verbose other than 0, 1 or 2 is refused by fit and evaluate', async () => {
     const m = small(gpu());
-    const fit = await rejection(() => m.fit(twoRows(), [0, 1], { verbose: 3 as 0 }));
-    expect(fit).toBeInstanceOf(RangeError);
+    const fit = await rejected(RangeError, m.fit(twoRows(), [0, 1], { verbose: 3 as 0 }));
     expect(fit.message).toBe('fit: verbose must be 0, 1 or 2, got 3');
-    const evaluate = await rejection(() => m.evaluate(twoRows(), [0, 1], { verbose: -1 as 0 }));
-    expect(evaluate).toBeInstanceOf(RangeError);
+    const evaluate = await rejected(RangeError, m.evaluate(twoRows(), [0, 1], { verbose: -1 as 0 }));
     expect(evaluate.message).toBe('evaluate: verbose must be 0, 1 or 2, got -1');
     m.dispose();
   });
 
   it('labels: none given, and a bad first label', async () => {
     const m = small(gpu());
-    const none = await rejection(() => m.fit(twoRows(), undefined as unknown as number[], { verbose: 0 }));
-    expect(none).toBeInstanceOf(RangeError);
+    const none = await rejected(RangeError, m.fit(twoRows(), undefined as unknown as number[], { verbose: 0 }));
     expect(none.message).toBe('training data: 0 labels for 2 samples');
-    const first = await rejection(() => m.evaluate(twoRows(), [2, 1], { verbose: 0 }));
-    expect(first).toBeInstanceOf(RangeError);
+    const first = await rejected(RangeError, m.evaluate(twoRows(), [2, 1], { verbose: 0 }));
     expect(first.message).toBe('evaluate data: label 0 is 2; binary_crossentropy needs 0 or 1');
-    const val = await rejection(() => m.fit(twoRows(), [0, 1], { verbose: 0, validationData: [twoRows(), [0.5, 1]] }));
+    const val = await rejected(RangeError, m.fit(twoRows(), [0, 1], { verbose: 0, validationData: [twoRows(), [0.5, 1]] }));
     expect(val.message).toBe('validationData: label 0 is 0.5; binary_crossentropy needs 0 or 1');
     m.dispose();
   });
@@ -125,13 +100,11 @@ describe('Sequential: refusals, one exact message each', () => {
     const m = small(gpu());
     const expected = 'predict data: expected int32 token ids of shape [samples, steps]';
     for (const x of [undefined, null, { data: new Int32Array(6) }, { data: new Int32Array(6), shape: [2, STEPS, 1] }]) {
-      const error = await rejection(() => m.predict(x as unknown as TokenMatrix));
-      expect(error, JSON.stringify(x)).toBeInstanceOf(TypeError);
+      const error = await rejected(TypeError, m.predict(x as unknown as TokenMatrix));
       expect(error.message).toBe(expected);
     }
     const ids = Int32Array.from([1, 2, 3, -1, 5, 6]);
-    const below = await rejection(() => m.predict({ data: ids, shape: [2, STEPS] }));
-    expect(below).toBeInstanceOf(RangeError);
+    const below = await rejected(RangeError, m.predict({ data: ids, shape: [2, STEPS] }));
     expect(below.message).toBe("predict data: token id -1 at sample 1, position 0 is outside the embedding's [0, 10)");
     m.dispose();
   });
@@ -140,8 +113,7 @@ describe('Sequential: refusals, one exact message each', () => {
     const m = small(gpu(), 'strict');
     m.compile({ jitCompile: false, fuse: true });
     for (const call of [() => m.fit(twoRows(), [0, 1], { verbose: 0 }), () => m.evaluate(twoRows(), [0, 1], { verbose: 0 }), () => m.predict(twoRows())]) {
-      const error = await rejection(call);
-      expect(error.constructor).toBe(Error);
+      const error = await rejected(Error, call());
       expect(error.message).toBe('strict: fuse: true needs a compiled step; jitCompile is false');
     }
     m.dispose();
@@ -152,8 +124,7 @@ describe('Sequential: refusals, one exact message each', () => {
     const m = small(own);
     own.device.destroy();
     for (const call of [() => m.evaluate(twoRows(), [0, 1], { verbose: 0 }), () => m.predict(twoRows())]) {
-      const error = await rejection(call);
-      expect(error).toBeInstanceOf(TrainingError);
+      const error = await rejected(TrainingError, call());
       // The rest is the GPU's own words.
       expect(error.message).toMatch(/^GPU failure at epoch 1: the GPU device was lost/);
     }
@@ -219,8 +190,7 @@ describe('Sequential.describe and Sequential.load', () => {
       [undefined, 'model: the model has no layers'],
       ['empty.sgm', 'empty.sgm: the model has no layers'],
     ] as const) {
-      const error = thrownBy(() => Sequential.load(gpu(), { architecture: [], weights: [] }, name));
-      expect(error).toBeInstanceOf(ModelFileError);
+      const error = thrown(ModelFileError, () => Sequential.load(gpu(), { architecture: [], weights: [] }, name));
       expect(error.message).toBe(expected);
     }
   });
@@ -269,8 +239,7 @@ describe('Sequential.describe and Sequential.load', () => {
       [undefined, 'undefined'],
       ['3', '"3"'],
     ] as const) {
-      const error = thrownBy(() => Sequential.load(gpu(), withShape(shape), 'bad.sgm'));
-      expect(error, quoted).toBeInstanceOf(ModelFileError);
+      const error = thrown(ModelFileError, () => Sequential.load(gpu(), withShape(shape), 'bad.sgm'));
       expect(error.message).toBe(`bad.sgm: the first layer's batch_input_shape (${quoted}) does not give the input length`);
     }
     m.dispose();
@@ -287,16 +256,15 @@ describe('Sequential.describe and Sequential.load', () => {
     const [saved, mine] = [`11x1, ${dense}`, `10x1, ${dense}`];
     expect(saved.length).toBeGreaterThan(300);
     const before = gpu().stats.bytesInUse;
-    const error = thrownBy(() => Sequential.load(gpu(), description, 'long.sgm'));
+    const error = thrown(ModelFileError, () => Sequential.load(gpu(), description, 'long.sgm'));
     // The model it built to compare shapes is freed.
     expect(gpu().stats.bytesInUse).toBe(before);
-    expect(error).toBeInstanceOf(ModelFileError);
     expect(error.message).toBe(`long.sgm: weights of shapes (${saved.slice(0, 300)}) do not fit its architecture's (${mine.slice(0, 300)})`);
     // A short list is quoted whole.
     const other = small(gpu());
     const short = await other.describe();
     short.weights[1] = { ...short.weights[1], shape: [4, 2], values: new Float32Array(8) };
-    expect(thrownBy(() => Sequential.load(gpu(), short, 'short.sgm')).message).toBe(
+    expect(thrown(ModelFileError, () => Sequential.load(gpu(), short, 'short.sgm')).message).toBe(
       "short.sgm: weights of shapes (10x4, 4x2, 1) do not fit its architecture's (10x4, 4x1, 1)",
     );
     m.dispose();
@@ -313,14 +281,13 @@ describe('Sequential.describe and Sequential.load', () => {
       ['weights', () => two.loadWeightsBytes(bytes)],
       ['w.sgw', () => two.loadWeightsBytes(bytes, 'w.sgw')],
     ] as const) {
-      const error = thrownBy(call);
-      expect(error).toBeInstanceOf(WeightsFileError);
+      const error = thrown(WeightsFileError, call);
       expect(error.message).toBe(message(file));
     }
     // Same shapes, another name: refused too.
     const renamed = new Sequential([new Embedding(VOCAB, 4, { name: 'other' }), new GlobalAveragePooling1D(), new Dense(1, { activation: 'sigmoid', name: 'd' })]);
     renamed.build(gpu(), [STEPS]);
-    expect(thrownBy(() => renamed.loadWeightsBytes(bytes)).message).toBe(
+    expect(thrown(WeightsFileError, () => renamed.loadWeightsBytes(bytes)).message).toBe(
       'weights: weights do not fit the model: the file has e/embeddings [10, 4], d/kernel [4, 1], d/bias [1]; ' +
         'the model has other/embeddings [10, 4], d/kernel [4, 1], d/bias [1]',
     );
