@@ -4,8 +4,8 @@
 // text_dataset_from_directory split and shuffle, the raw IMDB texts when shared/data has them),
 // text, model-file, hostile-weights and hostile-checkpoint (forged files against each reader's
 // checks), and the edge files written from the first run's survivors (text-table, text-datasets,
-// text-vectorization, tfjs-export, model-files). GPU, each under 2 s on SwiftShader: tfjs-export (round trips through TensorFlow.js),
-// backup (interrupted runs resumed), model-save.
+// text-vectorization, tfjs-export, model-files). GPU, each under 2 s on SwiftShader: tfjs-export
+// (round trips through TensorFlow.js), backup (interrupted runs resumed), model-save.
 // Left out: test/cli-texts.test.ts and the page tests run the built bundle in another process,
 // where no mutant is active; test/fuzz.test.ts costs seconds per mutant and its cases are the
 // hostile tests' classes at random.

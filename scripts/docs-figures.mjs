@@ -638,14 +638,15 @@ export const RENDERERS = {
     const stryker = r('stryker-mutation');
     const wgsl = r('wgsl-mutation');
     const score = (x) => `${fixed(x * 100, 1)}%`;
-    const t = stryker.total;
-    const w = wgsl.total;
-    const shaderSum = (key) => Object.values(wgsl.shaders).reduce((n, s) => n + (key === 'detected' ? s.killed + s.timedOut : (s[key] ?? 0)), 0);
+    const strykerRow = (label, f, shown = score(f.score)) => [label, grouped(f.mutants), grouped(f.killed + f.timedOut), grouped(f.survived + f.noCoverage), 'see below', grouped(f.compileErrors), shown];
+    const wgslRow = (label, s, shown = score(s.score)) => [label, grouped(s.mutants), grouped(s.killed + s.timedOut), grouped(s.survived), grouped(s.equivalent ?? 0), grouped(s.compileErrors), shown];
+    const shaders = Object.values(wgsl.shaders);
+    const shaderTotal = Object.fromEntries(['mutants', 'killed', 'timedOut', 'survived', 'equivalent', 'compileErrors'].map((k) => [k, shaders.reduce((n, s) => n + (s[k] ?? 0), 0)]));
     const rows = [
-      [`**StrykerJS, all ${stryker.files.length} files**`, grouped(t.mutants), grouped(t.killed + t.timedOut), grouped(t.survived + t.noCoverage), 'see below', grouped(t.compileErrors), `**${score(t.score)}**`],
-      [`**WGSL script, all ${w.shaders} shaders**`, ...['mutants', 'detected', 'survived', 'equivalent', 'compileErrors'].map((k) => grouped(shaderSum(k))), `**${score(w.score)}**`],
-      ...stryker.files.map((f) => [`\`${f.path}\` (StrykerJS)`, grouped(f.mutants), grouped(f.killed + f.timedOut), grouped(f.survived + f.noCoverage), 'see below', grouped(f.compileErrors), score(f.score)]),
-      ...Object.entries(wgsl.shaders).map(([name, s]) => [`\`shaders/${name}\` (scripts/mutate-wgsl.mjs)`, grouped(s.mutants), grouped(s.killed + s.timedOut), grouped(s.survived), grouped(s.equivalent ?? 0), grouped(s.compileErrors), score(s.score)]),
+      strykerRow(`**StrykerJS, all ${stryker.files.length} files**`, stryker.total, `**${score(stryker.total.score)}**`),
+      wgslRow(`**WGSL script, all ${shaders.length} shaders**`, shaderTotal, `**${score(wgsl.total.score)}**`),
+      ...stryker.files.map((f) => strykerRow(`\`${f.path}\` (StrykerJS)`, f)),
+      ...Object.entries(wgsl.shaders).map(([name, s]) => wgslRow(`\`shaders/${name}\` (scripts/mutate-wgsl.mjs)`, s)),
     ];
     return table(['scope', 'mutants', 'killed', 'survived', 'equivalent (not scored)', 'did not compile', 'score'], rows);
   },
